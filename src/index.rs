@@ -1,0 +1,204 @@
+//! Spatial indexes: an R-tree of unit polygon pieces for exact point-in-polygon lookups, and an R-tree of
+//! outline edges on the unit sphere for "nearest territory" distances.
+//!
+//! This module knows geometry only: it maps points to indexes of the things it was built from and never
+//! looks at names, editions or codes.
+
+use geo::{BoundingRect, Coord, Intersects, MultiPolygon, Point, Polygon};
+use rstar::primitives::{GeomWithData, Line, Rectangle};
+use rstar::{AABB, RTree};
+
+/// Mean Earth radius (IUGG), in metres, used for all distances.
+pub const EARTH_RADIUS_M: f64 = 6_371_008.8;
+
+/// One polygon of a unit's `MultiPolygon`, with its bounding box in the tree.
+type Piece = GeomWithData<Rectangle<[f64; 2]>, (u32, u32)>;
+
+/// R-tree over polygon pieces; answers which geometries cover a point, boundary included.
+///
+/// ```
+/// use geo::{polygon, MultiPolygon, Point};
+/// use territoires::index::PolygonIndex;
+/// let square = MultiPolygon(vec![polygon![(x: 0.0, y: 0.0), (x: 1.0, y: 0.0), (x: 1.0, y: 1.0), (x: 0.0, y: 1.0)]]);
+/// let index = PolygonIndex::build(&[&square]);
+/// assert_eq!(index.covering(Point::new(0.5, 0.5)), vec![0]);
+/// assert!(index.covering(Point::new(2.0, 0.5)).is_empty());
+/// ```
+#[derive(Debug)]
+pub struct PolygonIndex {
+    tree: RTree<Piece>,
+    /// The pieces, addressed by (geometry, polygon) from the tree's data.
+    polygons: Vec<Vec<Polygon<f64>>>,
+}
+
+impl PolygonIndex {
+    /// Bulk-loads one entry per polygon of each geometry; geometry `i` answers as `i`.
+    #[must_use]
+    pub fn build(geometries: &[&MultiPolygon<f64>]) -> Self {
+        let mut pieces = Vec::new();
+        let mut polygons = Vec::with_capacity(geometries.len());
+        for (g, mp) in geometries.iter().enumerate() {
+            let g = u32::try_from(g).expect("fewer than 2^32 geometries");
+            for (p, poly) in mp.0.iter().enumerate() {
+                if let Some(rect) = poly.bounding_rect() {
+                    let p = u32::try_from(p).expect("fewer than 2^32 polygons");
+                    pieces.push(GeomWithData::new(
+                        Rectangle::from_corners(rect.min().into(), rect.max().into()),
+                        (g, p),
+                    ));
+                }
+            }
+            polygons.push(mp.0.clone());
+        }
+        Self { tree: RTree::bulk_load(pieces), polygons }
+    }
+
+    /// Indexes of the geometries whose closed polygons (boundary included) contain `point`, ascending.
+    #[must_use]
+    pub fn covering(&self, point: Point<f64>) -> Vec<usize> {
+        let c = [point.x(), point.y()];
+        let mut hits: Vec<usize> = self
+            .tree
+            .locate_all_at_point(&c)
+            .filter(|piece| {
+                let (g, p) = piece.data;
+                self.polygons[g as usize][p as usize].intersects(&point)
+            })
+            .map(|piece| piece.data.0 as usize)
+            .collect();
+        hits.sort_unstable();
+        hits.dedup();
+        hits
+    }
+
+    /// Number of polygon pieces in the tree.
+    #[must_use]
+    pub fn len(&self) -> usize {
+        self.tree.size()
+    }
+
+    /// True when nothing was indexed.
+    #[must_use]
+    pub fn is_empty(&self) -> bool {
+        self.tree.size() == 0
+    }
+}
+
+/// An outline edge on the unit sphere (chord between two vertices), carrying its owner's index.
+type Edge = GeomWithData<Line<[f64; 3]>, u32>;
+
+/// R-tree of boundary edges in 3-D unit-sphere coordinates, for nearest-boundary distances in metres.
+///
+/// Chords are within centimetres of the arcs for edges of a few kilometres, so the nearest chord is the
+/// nearest boundary and its distance converts to a great-circle distance on a sphere of radius
+/// [`EARTH_RADIUS_M`].
+#[derive(Debug)]
+pub struct EdgeIndex {
+    tree: RTree<Edge>,
+}
+
+/// The nearest boundary found: owner index and distance in metres.
+#[derive(Debug, Clone, Copy, PartialEq)]
+pub struct Nearest {
+    /// Index of the geometry the edge belongs to.
+    pub owner: usize,
+    /// Great-circle distance in metres to its boundary.
+    pub distance_m: f64,
+}
+
+impl EdgeIndex {
+    /// Indexes every ring edge of every geometry; geometry `i` answers as `i`.
+    #[must_use]
+    pub fn build(geometries: &[&MultiPolygon<f64>]) -> Self {
+        let mut edges = Vec::new();
+        for (g, mp) in geometries.iter().enumerate() {
+            let g = u32::try_from(g).expect("fewer than 2^32 geometries");
+            for poly in &mp.0 {
+                for ring in std::iter::once(poly.exterior()).chain(poly.interiors()) {
+                    for line in ring.lines() {
+                        if line.start != line.end {
+                            edges.push(GeomWithData::new(
+                                Line::new(to_unit_sphere(line.start), to_unit_sphere(line.end)),
+                                g,
+                            ));
+                        }
+                    }
+                }
+            }
+        }
+        Self { tree: RTree::bulk_load(edges) }
+    }
+
+    /// The geometry whose boundary is nearest to `point`, or `None` when nothing was indexed.
+    #[must_use]
+    pub fn nearest(&self, point: Point<f64>) -> Option<Nearest> {
+        let q = to_unit_sphere(point.0);
+        let (edge, d2) = self.tree.nearest_neighbor_iter_with_distance_2(&q).next()?;
+        Some(Nearest { owner: edge.data as usize, distance_m: chord_to_metres(d2.sqrt()) })
+    }
+}
+
+/// Converts lon/lat degrees to a point on the unit sphere.
+fn to_unit_sphere(c: Coord<f64>) -> [f64; 3] {
+    let (lon, lat) = (c.x.to_radians(), c.y.to_radians());
+    [lat.cos() * lon.cos(), lat.cos() * lon.sin(), lat.sin()]
+}
+
+/// Converts a chord length on the unit sphere to the great-circle distance in metres.
+fn chord_to_metres(chord: f64) -> f64 {
+    2.0 * (chord / 2.0).min(1.0).asin() * EARTH_RADIUS_M
+}
+
+/// The lon/lat box of a geometry as an rstar envelope (for callers that filter by bbox).
+#[must_use]
+pub fn envelope(mp: &MultiPolygon<f64>) -> Option<AABB<[f64; 2]>> {
+    mp.bounding_rect().map(|r| AABB::from_corners(r.min().into(), r.max().into()))
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+    use geo::{Distance, Haversine, polygon};
+
+    fn square(x0: f64, y0: f64, side: f64) -> MultiPolygon<f64> {
+        MultiPolygon(vec![polygon![
+            (x: x0, y: y0), (x: x0 + side, y: y0), (x: x0 + side, y: y0 + side), (x: x0, y: y0 + side)
+        ]])
+    }
+
+    #[test]
+    fn shared_border_points_are_covered_by_both_neighbours() {
+        let a = square(0.0, 0.0, 1.0);
+        let b = square(1.0, 0.0, 1.0);
+        let index = PolygonIndex::build(&[&a, &b]);
+        assert_eq!(index.covering(Point::new(1.0, 0.5)), vec![0, 1]);
+        assert_eq!(index.covering(Point::new(0.25, 0.5)), vec![0]);
+        assert_eq!(index.covering(Point::new(1.75, 0.5)), vec![1]);
+        assert!(index.covering(Point::new(3.0, 3.0)).is_empty());
+    }
+
+    #[test]
+    fn holes_are_not_covered() {
+        let with_hole = MultiPolygon(vec![Polygon::new(
+            square(0.0, 0.0, 3.0).0[0].exterior().clone(),
+            vec![square(1.0, 1.0, 1.0).0[0].exterior().clone()],
+        )]);
+        let index = PolygonIndex::build(&[&with_hole]);
+        assert!(index.covering(Point::new(1.5, 1.5)).is_empty());
+        assert_eq!(index.covering(Point::new(0.5, 0.5)), vec![0]);
+    }
+
+    #[test]
+    fn nearest_edge_distance_matches_haversine() {
+        // A 0.1° square near Soissons; a point 0.05° of latitude north of its top edge.
+        let a = square(3.3, 49.3, 0.1);
+        let far = square(10.0, 40.0, 0.1);
+        let index = EdgeIndex::build(&[&far, &a]);
+        let p = Point::new(3.35, 49.45);
+        let nearest = index.nearest(p).expect("indexed");
+        assert_eq!(nearest.owner, 1);
+        let expected = Haversine.distance(p, Point::new(3.35, 49.4));
+        // Edges are great-circle arcs here, which bow ~1.2 m north of the 49.4° parallel over 7 km.
+        assert!((nearest.distance_m - expected).abs() < 2.0, "{} vs {expected}", nearest.distance_m);
+    }
+}

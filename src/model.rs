@@ -1,0 +1,368 @@
+//! Plain domain types: units (EPCI, EPT, commune), territories, editions, and the codes that name them.
+//!
+//! Nothing here reads files or does geometry; codes are newtypes so a SIREN is never mixed up with an
+//! INSEE code or a territory id.
+
+use std::fmt;
+
+use geo::MultiPolygon;
+use serde::Serialize;
+
+/// A 9-digit SIREN (the national business register number EPCI, EPT and communes all have).
+///
+/// ```
+/// use territoires::model::Siren;
+/// assert!(Siren::parse("240200477").is_some());
+/// assert!(Siren::parse("24020047").is_none());
+/// ```
+#[derive(Debug, Clone, PartialEq, Eq, Hash, PartialOrd, Ord, Serialize)]
+#[serde(transparent)]
+pub struct Siren(String);
+
+impl Siren {
+    /// Accepts exactly nine ASCII digits (after trimming spaces).
+    #[must_use]
+    pub fn parse(s: &str) -> Option<Self> {
+        let s = s.trim();
+        (s.len() == 9 && s.bytes().all(|b| b.is_ascii_digit())).then(|| Self(s.to_owned()))
+    }
+
+    /// The code as written.
+    #[must_use]
+    pub fn as_str(&self) -> &str {
+        &self.0
+    }
+
+    /// Commune SIRENs start with `21` (public-law municipal bodies); EPCI and EPT start with `2`, mostly `20`/`24`.
+    #[must_use]
+    pub fn looks_like_commune(&self) -> bool {
+        self.0.starts_with("21")
+    }
+}
+
+impl fmt::Display for Siren {
+    fn fmt(&self, f: &mut fmt::Formatter<'_>) -> fmt::Result {
+        f.write_str(&self.0)
+    }
+}
+
+/// A 5-character INSEE commune code (`02722`, `2A004`, `97105`).
+///
+/// ```
+/// use territoires::model::InseeCode;
+/// assert!(InseeCode::parse("2A004").is_some());
+/// assert!(InseeCode::parse("2722").is_none());
+/// ```
+#[derive(Debug, Clone, PartialEq, Eq, Hash, PartialOrd, Ord, Serialize)]
+#[serde(transparent)]
+pub struct InseeCode(String);
+
+impl InseeCode {
+    /// Five characters: digits, except Corsica's `2A`/`2B` prefix.
+    #[must_use]
+    pub fn parse(s: &str) -> Option<Self> {
+        let s = s.trim();
+        let b = s.as_bytes();
+        let ok = b.len() == 5
+            && b[0].is_ascii_digit()
+            && (b[1].is_ascii_digit() || (b[0] == b'2' && matches!(b[1], b'A' | b'B' | b'a' | b'b')))
+            && b[2..].iter().all(u8::is_ascii_digit);
+        ok.then(|| Self(s.to_ascii_uppercase()))
+    }
+
+    /// The code as written (upper case).
+    #[must_use]
+    pub fn as_str(&self) -> &str {
+        &self.0
+    }
+}
+
+impl fmt::Display for InseeCode {
+    fn fmt(&self, f: &mut fmt::Formatter<'_>) -> fmt::Result {
+        f.write_str(&self.0)
+    }
+}
+
+/// A territory id as the list gives it (ANCT's `ti-RRNN`, or any non-empty code for other lists).
+#[derive(Debug, Clone, PartialEq, Eq, Hash, PartialOrd, Ord, Serialize)]
+#[serde(transparent)]
+pub struct TerritoryId(String);
+
+impl TerritoryId {
+    /// Any non-empty trimmed code without control characters.
+    #[must_use]
+    pub fn parse(s: &str) -> Option<Self> {
+        let s = trim_name(s);
+        (!s.is_empty() && !s.chars().any(char::is_control)).then(|| Self(s.to_owned()))
+    }
+
+    /// The id as written.
+    #[must_use]
+    pub fn as_str(&self) -> &str {
+        &self.0
+    }
+
+    /// The INSEE region code of an ANCT id `ti-RRNN` (`ti-3214` → `32`).
+    #[must_use]
+    pub fn region_code(&self) -> Option<&str> {
+        let rest = self.0.strip_prefix("ti-")?;
+        (rest.len() == 4 && rest.bytes().all(|b| b.is_ascii_digit())).then(|| &rest[..2])
+    }
+}
+
+impl fmt::Display for TerritoryId {
+    fn fmt(&self, f: &mut fmt::Formatter<'_>) -> fmt::Result {
+        f.write_str(&self.0)
+    }
+}
+
+/// An edition id (`2023`, `2019`, `sample`): letters, digits, `-`, `_`.
+#[derive(Debug, Clone, PartialEq, Eq, Hash, PartialOrd, Ord, Serialize)]
+#[serde(transparent)]
+pub struct EditionId(String);
+
+impl EditionId {
+    /// 1 to 32 ASCII letters, digits, `-` or `_`.
+    #[must_use]
+    pub fn parse(s: &str) -> Option<Self> {
+        let s = s.trim();
+        (!s.is_empty()
+            && s.len() <= 32
+            && s.bytes().all(|b| b.is_ascii_alphanumeric() || b == b'-' || b == b'_'))
+        .then(|| Self(s.to_owned()))
+    }
+
+    /// The id as written.
+    #[must_use]
+    pub fn as_str(&self) -> &str {
+        &self.0
+    }
+}
+
+impl fmt::Display for EditionId {
+    fn fmt(&self, f: &mut fmt::Formatter<'_>) -> fmt::Result {
+        f.write_str(&self.0)
+    }
+}
+
+/// Trims spaces, including the non-breaking spaces some ANCT names end with.
+#[must_use]
+pub fn trim_name(s: &str) -> &str {
+    s.trim_matches(|c: char| c.is_whitespace() || c == '\u{a0}' || c == '\u{feff}')
+}
+
+/// What a unit is.
+#[derive(Debug, Clone, Copy, PartialEq, Eq, Hash, PartialOrd, Ord, Serialize)]
+#[serde(rename_all = "UPPERCASE")]
+pub enum UnitKind {
+    /// Intercommunality (CC, CA, CU, metropolis), identified by SIREN.
+    Epci,
+    /// Établissement public territorial of the Métropole du Grand Paris, identified by SIREN.
+    Ept,
+    /// A single commune, identified by INSEE code (and SIREN).
+    #[serde(rename = "COM")]
+    Commune,
+}
+
+impl UnitKind {
+    /// The short label used in files and answers: `EPCI`, `EPT`, `COM`.
+    #[must_use]
+    pub fn label(self) -> &'static str {
+        match self {
+            Self::Epci => "EPCI",
+            Self::Ept => "EPT",
+            Self::Commune => "COM",
+        }
+    }
+
+    /// Parses `EPCI`, `EPT`, `COM` (case-insensitive; `COMMUNE` too).
+    #[must_use]
+    pub fn parse(s: &str) -> Option<Self> {
+        match s.trim().to_ascii_uppercase().as_str() {
+            "EPCI" => Some(Self::Epci),
+            "EPT" => Some(Self::Ept),
+            "COM" | "COMMUNE" => Some(Self::Commune),
+            _ => None,
+        }
+    }
+}
+
+impl fmt::Display for UnitKind {
+    fn fmt(&self, f: &mut fmt::Formatter<'_>) -> fmt::Result {
+        f.write_str(self.label())
+    }
+}
+
+/// An administrative unit with its boundary in WGS84 (lon, lat).
+#[derive(Debug, Clone)]
+pub struct Unit {
+    /// EPCI, EPT or commune.
+    pub kind: UnitKind,
+    /// SIREN (always for EPCI/EPT; for communes when the source has it).
+    pub siren: Option<Siren>,
+    /// INSEE code (communes only).
+    pub insee: Option<InseeCode>,
+    /// Official name.
+    pub name: String,
+    /// Legal form as the source gives it (`CC`, `CA`, `CU`, `METRO`, `MET69`, `EPT`, `COM`).
+    pub legal_form: String,
+    /// For a commune: the SIREN of its EPCI, and of its EPT when in the Grand Paris.
+    pub parents: Vec<Siren>,
+    /// Number of communes (EPCI/EPT) as the source gives it.
+    pub commune_count: Option<u32>,
+    /// Population as the source gives it.
+    pub population: Option<u64>,
+    /// Boundary in WGS84 lon/lat.
+    pub geometry: MultiPolygon<f64>,
+}
+
+impl Unit {
+    /// The code that names this unit in answers: SIREN for EPCI/EPT, INSEE code for communes.
+    #[must_use]
+    pub fn code(&self) -> &str {
+        match (self.kind, &self.insee, &self.siren) {
+            (UnitKind::Commune, Some(insee), _) => insee.as_str(),
+            (_, _, Some(siren)) => siren.as_str(),
+            (_, Some(insee), None) => insee.as_str(),
+            (_, None, None) => "",
+        }
+    }
+}
+
+/// How a territory list names one member.
+#[derive(Debug, Clone, PartialEq, Eq, Hash)]
+pub enum MemberCode {
+    /// By SIREN (EPCI, EPT or commune).
+    Siren(Siren),
+    /// By INSEE commune code.
+    Insee(InseeCode),
+}
+
+impl fmt::Display for MemberCode {
+    fn fmt(&self, f: &mut fmt::Formatter<'_>) -> fmt::Result {
+        match self {
+            Self::Siren(s) => s.fmt(f),
+            Self::Insee(c) => c.fmt(f),
+        }
+    }
+}
+
+/// Where a record came from, for error messages: file and line (CSV) or feature index (GeoJSON).
+#[derive(Debug, Clone, PartialEq, Eq)]
+pub struct SourcePos {
+    /// The file as given.
+    pub file: String,
+    /// 1-based line for CSV, or `feature N` (0-based) for GeoJSON.
+    pub place: Place,
+}
+
+/// A line in a text file or a feature in a collection.
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+pub enum Place {
+    /// 1-based line number.
+    Line(u64),
+    /// 0-based feature index.
+    Feature(usize),
+}
+
+impl fmt::Display for SourcePos {
+    fn fmt(&self, f: &mut fmt::Formatter<'_>) -> fmt::Result {
+        match self.place {
+            Place::Line(n) => write!(f, "{}:{n}", self.file),
+            Place::Feature(i) => write!(f, "{} (feature {i})", self.file),
+        }
+    }
+}
+
+/// One member of a territory as a list gives it, before it is matched to a unit.
+#[derive(Debug, Clone)]
+pub struct ListedMember {
+    /// The code given.
+    pub code: MemberCode,
+    /// The name given (trimmed), possibly empty.
+    pub name: String,
+    /// The kind or legal form given, if any (`EPCI`, `CA`, `COM`...).
+    pub kind_hint: Option<String>,
+    /// Where it was read.
+    pub pos: SourcePos,
+}
+
+/// A territory as a list gives it, before members are matched to units.
+#[derive(Debug, Clone)]
+pub struct ListedTerritory {
+    /// The territory code.
+    pub id: TerritoryId,
+    /// The name (trimmed).
+    pub name: String,
+    /// Its members, in list order.
+    pub members: Vec<ListedMember>,
+    /// Where the territory was first seen.
+    pub pos: SourcePos,
+}
+
+/// A member of a territory, matched to a loaded unit.
+#[derive(Debug, Clone)]
+pub struct Member {
+    /// Index into `Atlas::units`.
+    pub unit: usize,
+    /// The name as the list gives it (the unit's own name is in the unit).
+    pub listed_name: String,
+}
+
+/// A labelled territory of one edition.
+#[derive(Debug, Clone)]
+pub struct Territory {
+    /// Its code in this edition.
+    pub id: TerritoryId,
+    /// Its name.
+    pub name: String,
+    /// INSEE region code, from the id or the members.
+    pub region: Option<String>,
+    /// Its members.
+    pub members: Vec<Member>,
+}
+
+/// One territory list (a programme phase, or a sample), with its territories in list order.
+#[derive(Debug, Clone)]
+pub struct Edition {
+    /// Edition id (`2023`, `2019`, `sample`).
+    pub id: EditionId,
+    /// Where it was loaded from.
+    pub source: String,
+    /// Territories in list order.
+    pub territories: Vec<Territory>,
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    #[test]
+    fn codes_parse_strictly() {
+        assert_eq!(Siren::parse(" 240200477 ").map(|s| s.to_string()), Some("240200477".into()));
+        assert!(Siren::parse("24020047a").is_none());
+        assert!(Siren::parse("2402004777").is_none());
+        assert_eq!(InseeCode::parse("2b033").map(|c| c.to_string()), Some("2B033".into()));
+        assert!(InseeCode::parse("3A001").is_none());
+        assert!(InseeCode::parse("0272").is_none());
+        assert!(EditionId::parse("2023").is_some());
+        assert!(EditionId::parse("../etc").is_none());
+        assert_eq!(
+            TerritoryId::parse("ti-3214").and_then(|t| t.region_code().map(str::to_owned)),
+            Some("32".into())
+        );
+        assert!(TerritoryId::parse("  \u{a0}").is_none());
+    }
+
+    #[test]
+    fn trims_non_breaking_spaces() {
+        assert_eq!(trim_name("Soissonnais et Valois\u{a0}"), "Soissonnais et Valois");
+        assert_eq!(trim_name("\u{feff}id_ti"), "id_ti");
+    }
+
+    #[test]
+    fn commune_sirens_are_recognised() {
+        assert!(Siren::parse("215801948").is_some_and(|s| s.looks_like_commune()));
+        assert!(!Siren::parse("240200477").is_some_and(|s| s.looks_like_commune()));
+    }
+}
