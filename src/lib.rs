@@ -1,6 +1,13 @@
 //! territoires: France's *Territoires d'industrie* as a library — load boundaries and territory lists,
 //! build an immutable [`atlas::Atlas`], answer "which labelled territory contains this site?".
 
+pub mod api;
+pub mod atlas;
+pub mod batch;
+pub mod build_geodata;
+pub mod cli;
+pub mod dissolve;
 pub mod index;
 pub mod model;
+pub mod server;
 pub mod source;

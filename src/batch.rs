@@ -1,0 +1,245 @@
+//! Batch lookups over CSV: streams rows in, appends each edition's territory columns, streams rows out.
+//!
+//! Every input row gives exactly one output row, in order; a row whose coordinates cannot be read keeps
+//! its fields and gets a message in the `error` column. Memory is bounded by the chunk size, whatever the
+//! input length.
+
+use std::io::{BufRead, Write};
+
+use rayon::prelude::*;
+
+use crate::atlas::{Atlas, checked_point};
+
+/// Rows looked up together (in parallel) before being written.
+const CHUNK_ROWS: usize = 16_384;
+
+/// Header names accepted for longitude and latitude, by priority.
+const LON_NAMES: [&str; 5] = ["lon", "longitude", "lng", "long", "x"];
+const LAT_NAMES: [&str; 3] = ["lat", "latitude", "y"];
+
+/// What a batch did.
+#[derive(Debug, Clone, Default, PartialEq, Eq, serde::Serialize)]
+pub struct BatchStats {
+    /// Data rows read (and written).
+    pub rows: u64,
+    /// Rows inside at least one territory of some edition.
+    pub inside: u64,
+    /// Rows answered with an error.
+    pub errors: u64,
+}
+
+/// A batch that cannot be processed at all (bad header, unreadable stream).
+#[derive(Debug, thiserror::Error)]
+pub enum BatchError {
+    /// No header line.
+    #[error("{0}: empty input, expected a header line with lon/lat columns")]
+    Empty(String),
+    /// No longitude or latitude column.
+    #[error("{source_name}: no {missing} column; accepted names: {accepted}; found: {found}")]
+    MissingColumn {
+        /// The input's name.
+        source_name: String,
+        /// `longitude` or `latitude`.
+        missing: &'static str,
+        /// Accepted header names.
+        accepted: String,
+        /// Header names found.
+        found: String,
+    },
+    /// The CSV could not be read or written.
+    #[error("{source_name}:{line}: {error}")]
+    Csv {
+        /// The input's name.
+        source_name: String,
+        /// 1-based line.
+        line: u64,
+        /// What the CSV reader said.
+        error: csv::Error,
+    },
+    /// Writing failed.
+    #[error("writing output: {0}")]
+    Write(#[from] std::io::Error),
+}
+
+/// Guesses the field separator from the header line: `;`, tab or `,`.
+fn sniff_delimiter(header: &[u8]) -> u8 {
+    let count = |b: u8| header.iter().filter(|&&c| c == b).count();
+    [b';', b'\t', b','].into_iter().max_by_key(|&b| (count(b), b == b',')).unwrap_or(b',')
+}
+
+fn find_column(headers: &csv::ByteRecord, names: &[&str]) -> Option<usize> {
+    let normalised: Vec<String> = headers
+        .iter()
+        .map(|h| String::from_utf8_lossy(h).trim_start_matches('\u{feff}').trim().to_ascii_lowercase())
+        .collect();
+    names.iter().find_map(|n| normalised.iter().position(|h| h == n))
+}
+
+/// Reads a coordinate, accepting a decimal comma when the separator is not a comma.
+fn parse_coordinate(field: &[u8], decimal_comma: bool) -> Option<f64> {
+    let s = std::str::from_utf8(field).ok()?.trim();
+    if decimal_comma && s.contains(',') { s.replace(',', ".").parse().ok() } else { s.parse().ok() }
+}
+
+/// Looks up every row of `input` (CSV with a header) and writes it to `output` with, for each edition
+/// `E`, the columns `territory_E` (ids, `;`-joined) and `territory_E_name`, then `error`.
+///
+/// # Errors
+/// A missing header or coordinate column, an unreadable stream, a failed write. Bad rows are not errors:
+/// they are answered in the `error` column.
+pub fn annotate_csv<R: BufRead, W: Write>(
+    atlas: &Atlas,
+    mut input: R,
+    output: W,
+    source_name: &str,
+) -> Result<BatchStats, BatchError> {
+    let header_peek = input.fill_buf()?;
+    if header_peek.is_empty() {
+        return Err(BatchError::Empty(source_name.to_owned()));
+    }
+    let first_line_end = header_peek.iter().position(|&b| b == b'\n').unwrap_or(header_peek.len());
+    let delimiter = sniff_delimiter(&header_peek[..first_line_end]);
+    let decimal_comma = delimiter != b',';
+    let mut reader = csv::ReaderBuilder::new().delimiter(delimiter).flexible(true).from_reader(input);
+    let csv_error = |error: csv::Error| BatchError::Csv {
+        source_name: source_name.to_owned(),
+        line: error.position().map_or(0, csv::Position::line),
+        error,
+    };
+    let headers = reader.byte_headers().map_err(csv_error)?.clone();
+    let found =
+        || headers.iter().map(|h| String::from_utf8_lossy(h).into_owned()).collect::<Vec<_>>().join(", ");
+    let lon_col = find_column(&headers, &LON_NAMES).ok_or_else(|| BatchError::MissingColumn {
+        source_name: source_name.to_owned(),
+        missing: "longitude",
+        accepted: LON_NAMES.join(", "),
+        found: found(),
+    })?;
+    let lat_col = find_column(&headers, &LAT_NAMES).ok_or_else(|| BatchError::MissingColumn {
+        source_name: source_name.to_owned(),
+        missing: "latitude",
+        accepted: LAT_NAMES.join(", "),
+        found: found(),
+    })?;
+
+    let mut writer = csv::WriterBuilder::new().delimiter(delimiter).flexible(true).from_writer(output);
+    let mut out_header = headers.clone();
+    for entry in atlas.editions() {
+        let id = entry.edition.id.as_str();
+        out_header.push_field(format!("territory_{id}").as_bytes());
+        out_header.push_field(format!("territory_{id}_name").as_bytes());
+    }
+    out_header.push_field(b"error");
+    writer.write_byte_record(&out_header).map_err(csv_error)?;
+
+    let width = headers.len();
+    let mut stats = BatchStats::default();
+    let mut chunk: Vec<csv::ByteRecord> = Vec::with_capacity(CHUNK_ROWS);
+    let mut records = reader.byte_records();
+    loop {
+        chunk.clear();
+        for record in records.by_ref().take(CHUNK_ROWS) {
+            chunk.push(record.map_err(csv_error)?);
+        }
+        if chunk.is_empty() {
+            break;
+        }
+        let answers: Vec<RowAnswer> = chunk
+            .par_iter()
+            .map(|record| answer_row(atlas, record, lon_col, lat_col, width, decimal_comma))
+            .collect();
+        for (record, answer) in chunk.iter_mut().zip(answers) {
+            stats.rows += 1;
+            stats.inside += u64::from(answer.columns.iter().any(|c| !c.is_empty()));
+            stats.errors += u64::from(!answer.error.is_empty());
+            while record.len() < width {
+                record.push_field(b"");
+            }
+            for column in &answer.columns {
+                record.push_field(column.as_bytes());
+            }
+            record.push_field(answer.error.as_bytes());
+            writer.write_byte_record(record).map_err(csv_error)?;
+        }
+    }
+    writer.flush()?;
+    Ok(stats)
+}
+
+struct RowAnswer {
+    /// Two columns per edition: ids, names.
+    columns: Vec<String>,
+    error: String,
+}
+
+fn answer_row(
+    atlas: &Atlas,
+    record: &csv::ByteRecord,
+    lon_col: usize,
+    lat_col: usize,
+    width: usize,
+    decimal_comma: bool,
+) -> RowAnswer {
+    let editions = atlas.editions();
+    let mut columns = vec![String::new(); editions.len() * 2];
+    let field = |i: usize| record.get(i).unwrap_or_default();
+    let parsed = match (
+        parse_coordinate(field(lon_col), decimal_comma),
+        parse_coordinate(field(lat_col), decimal_comma),
+    ) {
+        (Some(lon), Some(lat)) => checked_point(lon, lat).map_err(|e| e.to_string()),
+        (None, _) => Err(format!("longitude {:?} is not a number", String::from_utf8_lossy(field(lon_col)))),
+        (_, None) => Err(format!("latitude {:?} is not a number", String::from_utf8_lossy(field(lat_col)))),
+    };
+    let mut error = match parsed {
+        Ok(point) => {
+            for (e, t, _) in atlas.territories_containing(point) {
+                let territory = &editions[e].edition.territories[t];
+                for (column, value) in [(2 * e, territory.id.as_str()), (2 * e + 1, territory.name.as_str())]
+                {
+                    if !columns[column].is_empty() {
+                        columns[column].push(';');
+                    }
+                    columns[column].push_str(value);
+                }
+            }
+            String::new()
+        }
+        Err(message) => message,
+    };
+    if record.len() != width && error.is_empty() {
+        error = format!("row has {} fields, header has {width}", record.len());
+    }
+    RowAnswer { columns, error }
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    #[test]
+    fn delimiter_is_sniffed_from_the_header() {
+        assert_eq!(sniff_delimiter(b"name;lon;lat"), b';');
+        assert_eq!(sniff_delimiter(b"name,lon,lat"), b',');
+        assert_eq!(sniff_delimiter(b"name\tlon\tlat"), b'\t');
+        assert_eq!(sniff_delimiter(b"lon"), b',');
+    }
+
+    #[test]
+    fn coordinates_accept_decimal_commas_only_when_unambiguous() {
+        assert_eq!(parse_coordinate(b" 3.5 ", false), Some(3.5));
+        assert_eq!(parse_coordinate(b"3,5", true), Some(3.5));
+        assert_eq!(parse_coordinate(b"3,5", false), None);
+        assert_eq!(parse_coordinate(b"\xff", false), None);
+        assert_eq!(parse_coordinate(b"", false), None);
+    }
+
+    #[test]
+    fn columns_are_found_case_insensitively_with_bom() {
+        let headers = csv::ByteRecord::from(vec!["\u{feff}Name", "Longitude", "LATITUDE"]);
+        assert_eq!(find_column(&headers, &LON_NAMES), Some(1));
+        assert_eq!(find_column(&headers, &LAT_NAMES), Some(2));
+        let xy = csv::ByteRecord::from(vec!["id", "x", "y"]);
+        assert_eq!(find_column(&xy, &LON_NAMES), Some(1));
+    }
+}

