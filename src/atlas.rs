@@ -11,11 +11,13 @@ use std::fmt;
 use std::path::{Path, PathBuf};
 use std::time::{Duration, Instant};
 
-use geo::{MultiPolygon, Point};
+use geo::{BoundingRect, GeodesicArea, MultiPolygon, Point};
+use rayon::prelude::*;
 use serde::Serialize;
 
 use crate::dissolve::dissolve;
 use crate::index::{EdgeIndex, PolygonIndex};
+use crate::layers::{Layer, LayerFeature};
 use crate::model::{
     Edition, EditionId, InseeCode, ListedTerritory, Member, MemberCode, Siren, SourcePos, Territory, Unit,
     UnitKind,
@@ -196,6 +198,12 @@ pub struct EditionEntry {
     territories_of_unit: HashMap<usize, Vec<usize>>,
     /// Outline edges, for nearest-territory distances.
     edges: EdgeIndex,
+    /// Geodesic area of each outline, km².
+    pub areas_km2: Vec<f64>,
+    /// Bounding box of each outline: `[west, south, east, north]`.
+    pub bboxes: Vec<[f64; 4]>,
+    /// The outlines as a map layer.
+    pub layer: Layer,
 }
 
 impl EditionEntry {
@@ -229,6 +237,8 @@ pub struct Atlas {
     leaves: Vec<usize>,
     index: PolygonIndex,
     editions: Vec<EditionEntry>,
+    /// EPCI and EPT boundaries as map layers.
+    unit_layers: Vec<(UnitKind, Layer)>,
     timings: BuildTimings,
 }
 
@@ -404,13 +414,21 @@ impl Atlas {
         }
         let leaves: Vec<usize> = (0..units.len()).filter(|&u| !is_parent[u]).collect();
         let index = PolygonIndex::build(&leaves.iter().map(|&u| &units[u].geometry).collect::<Vec<_>>());
-        let editions = editions.into_iter().map(|e| edition_entry(e, &units)).collect();
+        let (editions, unit_layers) = rayon::join(
+            || editions.into_par_iter().map(|e| edition_entry(e, &units)).collect(),
+            || {
+                [UnitKind::Epci, UnitKind::Ept]
+                    .into_par_iter()
+                    .map(|kind| (kind, unit_layer(&units, kind)))
+                    .collect()
+            },
+        );
         let timings = BuildTimings {
             units_ms: ms(units_done - started),
             editions_ms: ms(editions_done - units_done),
             index_ms: ms(editions_done.elapsed()),
         };
-        Ok(Self { units, by_siren, by_insee, parents, leaves, index, editions, timings })
+        Ok(Self { units, by_siren, by_insee, parents, leaves, index, editions, unit_layers, timings })
     }
 
     /// Every loaded unit.
@@ -434,10 +452,28 @@ impl Atlas {
     /// The unit with this SIREN or INSEE code.
     #[must_use]
     pub fn unit_by_code(&self, code: &str) -> Option<&Unit> {
-        let idx = Siren::parse(code)
+        self.unit_index(code).map(|i| &self.units[i])
+    }
+
+    /// The index of the unit with this SIREN or INSEE code.
+    #[must_use]
+    pub fn unit_index(&self, code: &str) -> Option<usize> {
+        Siren::parse(code)
             .and_then(|s| self.by_siren.get(&s))
-            .or_else(|| InseeCode::parse(code).and_then(|c| self.by_insee.get(&c)))?;
-        Some(&self.units[*idx])
+            .or_else(|| InseeCode::parse(code).and_then(|c| self.by_insee.get(&c)))
+            .copied()
+    }
+
+    /// The parent units (EPCI, EPT) of a unit.
+    #[must_use]
+    pub fn parents_of(&self, unit: usize) -> &[usize] {
+        &self.parents[unit]
+    }
+
+    /// The boundary layer of a kind of unit (EPCI, EPT).
+    #[must_use]
+    pub fn unit_layer(&self, kind: UnitKind) -> Option<&Layer> {
+        self.unit_layers.iter().find(|(k, _)| *k == kind).map(|(_, l)| l)
     }
 
     /// Build timings.
@@ -651,6 +687,23 @@ fn resolve_edition(
     }
 }
 
+/// The units of one kind as a map layer.
+fn unit_layer(units: &[Unit], kind: UnitKind) -> Layer {
+    let features: Vec<LayerFeature> = units
+        .iter()
+        .filter(|u| u.kind == kind)
+        .map(|u| {
+            let mut properties = serde_json::Map::new();
+            properties.insert("kind".into(), u.kind.label().into());
+            properties.insert("code".into(), u.code().into());
+            properties.insert("name".into(), u.name.as_str().into());
+            properties.insert("type".into(), u.legal_form.as_str().into());
+            LayerFeature { id: u.code().to_owned(), properties, geometry: u.geometry.clone() }
+        })
+        .collect();
+    Layer::build(&features)
+}
+
 /// Dissolves each territory's members into an outline and indexes the outlines' edges.
 fn edition_entry(edition: Edition, units: &[Unit]) -> EditionEntry {
     let mut territories_of_unit: HashMap<usize, Vec<usize>> = HashMap::new();
@@ -668,5 +721,28 @@ fn edition_entry(edition: Edition, units: &[Unit]) -> EditionEntry {
         })
         .collect();
     let edges = EdgeIndex::build(&outlines.iter().collect::<Vec<_>>());
-    EditionEntry { edition, outlines, territories_of_unit, edges }
+    let areas_km2: Vec<f64> =
+        outlines.iter().map(|o| (o.geodesic_area_unsigned() / 1e4).round() / 100.0).collect();
+    let bboxes: Vec<[f64; 4]> = outlines
+        .iter()
+        .map(|o| o.bounding_rect().map_or([0.0; 4], |r| [r.min().x, r.min().y, r.max().x, r.max().y]))
+        .collect();
+    let features: Vec<LayerFeature> = edition
+        .territories
+        .iter()
+        .zip(&outlines)
+        .zip(&areas_km2)
+        .map(|((t, outline), area)| {
+            let mut properties = serde_json::Map::new();
+            properties.insert("edition".into(), edition.id.as_str().into());
+            properties.insert("id".into(), t.id.as_str().into());
+            properties.insert("name".into(), t.name.as_str().into());
+            properties.insert("region".into(), t.region.clone().map_or(serde_json::Value::Null, Into::into));
+            properties.insert("members".into(), t.members.len().into());
+            properties.insert("area_km2".into(), (*area).into());
+            LayerFeature { id: t.id.to_string(), properties, geometry: outline.clone() }
+        })
+        .collect();
+    let layer = Layer::build(&features);
+    EditionEntry { edition, outlines, territories_of_unit, edges, areas_km2, bboxes, layer }
 }

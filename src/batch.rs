@@ -56,6 +56,14 @@ pub enum BatchError {
         /// What the CSV reader said.
         error: csv::Error,
     },
+    /// More data rows than the caller allows.
+    #[error("{source_name}: more than {max} rows; split the file")]
+    TooManyRows {
+        /// The input's name.
+        source_name: String,
+        /// The limit.
+        max: u64,
+    },
     /// Writing failed.
     #[error("writing output: {0}")]
     Write(#[from] std::io::Error),
@@ -89,9 +97,23 @@ fn parse_coordinate(field: &[u8], decimal_comma: bool) -> Option<f64> {
 /// they are answered in the `error` column.
 pub fn annotate_csv<R: BufRead, W: Write>(
     atlas: &Atlas,
+    input: R,
+    output: W,
+    source_name: &str,
+) -> Result<BatchStats, BatchError> {
+    annotate_csv_limited(atlas, input, output, source_name, u64::MAX)
+}
+
+/// [`annotate_csv`], refusing inputs of more than `max_rows` data rows.
+///
+/// # Errors
+/// As [`annotate_csv`], and [`BatchError::TooManyRows`].
+pub fn annotate_csv_limited<R: BufRead, W: Write>(
+    atlas: &Atlas,
     mut input: R,
     output: W,
     source_name: &str,
+    max_rows: u64,
 ) -> Result<BatchStats, BatchError> {
     let header_peek = input.fill_buf()?;
     if header_peek.is_empty() {
@@ -143,6 +165,9 @@ pub fn annotate_csv<R: BufRead, W: Write>(
         }
         if chunk.is_empty() {
             break;
+        }
+        if stats.rows + chunk.len() as u64 > max_rows {
+            return Err(BatchError::TooManyRows { source_name: source_name.to_owned(), max: max_rows });
         }
         let answers: Vec<RowAnswer> = chunk
             .par_iter()

@@ -1,40 +1,327 @@
-//! The real router, driven without a socket (`tower::ServiceExt::oneshot`).
+//! The real router on the real data, driven without a socket (`tower::ServiceExt::oneshot`).
 
 use axum::body::Body;
-use axum::http::{Request, StatusCode};
+use axum::http::{HeaderMap, Request, StatusCode, header};
 use http_body_util::BodyExt;
+use std::io::Read;
 use tower::ServiceExt;
 
 use territoires::api::{AppState, build_app};
-use territoires::atlas::{Atlas, AtlasSources};
 
-use crate::support::geodata;
+use crate::support::{known_sites, shared_atlas_2023};
 
-fn app() -> axum::Router {
-    let sources = AtlasSources::from_geodata_dir(&geodata(), vec![]).expect("geodata");
-    build_app(AppState::new(Atlas::build(&sources).unwrap_or_else(|e| panic!("{e}"))))
+fn app() -> Option<axum::Router> {
+    shared_atlas_2023().map(|a| build_app(AppState::from_shared(a.clone())))
 }
 
-async fn get(app: axum::Router, uri: &str) -> (StatusCode, serde_json::Value) {
-    let response =
-        app.oneshot(Request::get(uri).body(Body::empty()).expect("request")).await.expect("answer");
-    let status = response.status();
-    let body = response.into_body().collect().await.expect("body").to_bytes();
-    (status, serde_json::from_slice(&body).expect("JSON body"))
+async fn send(app: &axum::Router, request: Request<Body>) -> (StatusCode, HeaderMap, Vec<u8>) {
+    let response = app.clone().oneshot(request).await.expect("answer");
+    let (status, headers) = (response.status(), response.headers().clone());
+    let body = response.into_body().collect().await.expect("body").to_bytes().to_vec();
+    (status, headers, body)
+}
+
+async fn get_json(app: &axum::Router, uri: &str) -> (StatusCode, serde_json::Value) {
+    let (status, _, body) = send(app, Request::get(uri).body(Body::empty()).expect("request")).await;
+    (
+        status,
+        serde_json::from_slice(&body)
+            .unwrap_or_else(|e| panic!("{uri}: not JSON ({e}): {:?}", String::from_utf8_lossy(&body))),
+    )
+}
+
+fn post(uri: &str, content_type: &str, body: impl Into<Body>) -> Request<Body> {
+    Request::post(uri).header(header::CONTENT_TYPE, content_type).body(body.into()).expect("request")
 }
 
 #[tokio::test]
 async fn health_reports_the_loaded_data() {
-    let (status, json) = get(app(), "/healthz").await;
+    let Some(app) = app() else { return };
+    let (status, json) = get_json(&app, "/healthz").await;
     assert_eq!(status, StatusCode::OK);
     assert_eq!(json["status"], "ok");
     assert_eq!(json["units"]["EPCI"], 1255);
-    assert_eq!(json["editions"][0]["id"], "sample");
+    assert_eq!(json["units"]["EPT"], 11);
 }
 
 #[tokio::test]
-async fn unknown_routes_get_a_json_404() {
-    let (status, json) = get(app(), "/nope").await;
+async fn known_sites_answer_right_one_by_one() {
+    let (Some(app), Some(sites)) = (app(), known_sites()) else { return };
+    for site in &sites {
+        let (status, json) =
+            get_json(&app, &format!("/api/lookup?lon={}&lat={}&edition=2023", site.lon, site.lat)).await;
+        assert_eq!(status, StatusCode::OK, "{}", site.name);
+        let ids: Vec<&str> =
+            json["territories"].as_array().expect("array").iter().filter_map(|t| t["id"].as_str()).collect();
+        let expected: Vec<&str> = site.territory_2023.split(';').filter(|s| !s.is_empty()).collect();
+        assert_eq!(ids, expected, "{}", site.name);
+        assert!(json["territories"].as_array().expect("array").iter().all(|t| t["edition"] == "2023"));
+        if expected.is_empty() {
+            assert_eq!(json["nearest"][0]["edition"], "2023", "{}: nearest given", site.name);
+        }
+    }
+}
+
+#[tokio::test]
+async fn known_sites_answer_right_in_one_geojson_batch_and_one_csv_batch() {
+    let (Some(app), Some(sites)) = (app(), known_sites()) else { return };
+    let features: Vec<serde_json::Value> = sites
+        .iter()
+        .map(|s| serde_json::json!({"type":"Feature","properties":{"name":s.name},"geometry":{"type":"Point","coordinates":[s.lon,s.lat]}}))
+        .chain(std::iter::once(serde_json::json!({"type":"Feature","properties":{"name":"bad"},"geometry":{"type":"Point","coordinates":[500,1]}})))
+        .collect();
+    let body = serde_json::json!({"type":"FeatureCollection","features":features}).to_string();
+    let (status, _, out) = send(&app, post("/api/lookup", "application/geo+json", body)).await;
+    assert_eq!(status, StatusCode::OK);
+    let out: serde_json::Value = serde_json::from_slice(&out).expect("json");
+    let answered = out["features"].as_array().expect("features");
+    assert_eq!(answered.len(), sites.len() + 1, "N in, N out");
+    for (site, f) in sites.iter().zip(answered) {
+        assert_eq!(f["properties"]["name"], site.name.as_str(), "order kept");
+        let ids: Vec<&str> = f["properties"]["territories"]
+            .as_array()
+            .expect("territories")
+            .iter()
+            .filter(|t| t["edition"] == "2023")
+            .filter_map(|t| t["id"].as_str())
+            .collect();
+        assert_eq!(ids.join(";"), site.territory_2023, "{}", site.name);
+    }
+    assert!(answered[sites.len()]["properties"]["error"].as_str().is_some_and(|e| e.contains("500")));
+
+    let mut csv = String::from("name;latitude;longitude\n");
+    for s in &sites {
+        csv.push_str(&format!(
+            "{};{};{}\n",
+            s.name,
+            s.lat.to_string().replace('.', ","),
+            s.lon.to_string().replace('.', ",")
+        ));
+    }
+    let (status, headers, out) = send(&app, post("/api/lookup", "text/csv", csv)).await;
+    assert_eq!(status, StatusCode::OK);
+    assert!(headers[header::CONTENT_TYPE].to_str().expect("ct").starts_with("text/csv"));
+    let mut reader = csv::ReaderBuilder::new().delimiter(b';').from_reader(&out[..]);
+    let rows: Vec<csv::StringRecord> = reader.records().map(|r| r.expect("row")).collect();
+    let col = reader.headers().expect("headers").iter().position(|h| h == "territory_2023").expect("column");
+    assert_eq!(rows.len(), sites.len());
+    for (site, row) in sites.iter().zip(&rows) {
+        assert_eq!((&row[0], &row[col]), (site.name.as_str(), site.territory_2023.as_str()));
+    }
+}
+
+#[tokio::test]
+async fn territories_can_be_listed_searched_and_detailed() {
+    let Some(app) = app() else { return };
+    let (_, editions) = get_json(&app, "/api/editions").await;
+    let ids: Vec<&str> =
+        editions.as_array().expect("array").iter().filter_map(|e| e["id"].as_str()).collect();
+    assert_eq!(ids, ["sample", "2023", "2019"]);
+    assert_eq!(editions[1]["territories"], 183);
+    let (_, all) = get_json(&app, "/api/territories?edition=2023").await;
+    assert_eq!(all.as_array().map(Vec::len), Some(183));
+    // Accent- and case-insensitive, through names, member names and SIRENs.
+    let (_, found) = get_json(&app, "/api/territories?edition=2023&q=SAINT-OMER").await;
+    assert_eq!(found.as_array().map(Vec::len), Some(1), "{found}");
+    assert_eq!(found[0]["id"], "ti-3212");
+    let (_, found) = get_json(&app, "/api/territories?edition=2023&q=grandsoissons").await;
+    assert_eq!(found[0]["id"], "ti-3214");
+    assert_eq!(found[0]["matched_member"]["code"], "240200477");
+    let (_, found) = get_json(&app, "/api/territories?q=240200477").await;
+    assert_eq!(found.as_array().map(Vec::len), Some(3), "sample, 2023 and 2019: {found}");
+    let (_, found) = get_json(&app, "/api/territories?q=c%C5%93ur%20de%20flandre").await;
+    assert!(found.as_array().expect("array").iter().any(|t| t["id"] == "sample-02"), "{found}");
+
+    let (status, detail) = get_json(&app, "/api/territories/2023/ti-3214").await;
+    assert_eq!(status, StatusCode::OK);
+    assert_eq!(detail["region"], "32");
+    let members = detail["member_list"].as_array().expect("members");
+    assert!(members.iter().any(|m| m["code"] == "240200477" && m["kind"] == "EPCI"));
+    let area = detail["area_km2"].as_f64().expect("area");
+    assert!((500.0..20_000.0).contains(&area), "{area}");
+    let (status, _) = get_json(&app, "/api/territories/2023/ti-0000").await;
     assert_eq!(status, StatusCode::NOT_FOUND);
-    assert_eq!(json["error"]["code"], "not_found");
+
+    let (status, unit) = get_json(&app, "/api/units/02722").await;
+    assert_eq!(status, StatusCode::OK);
+    assert_eq!(unit["name"], "Soissons");
+    assert_eq!(unit["parents"][0]["code"], "240200477");
+    assert!(
+        unit["territories"]
+            .as_array()
+            .expect("t")
+            .iter()
+            .any(|t| t["edition"] == "2023" && t["id"] == "ti-3214")
+    );
+    let (status, unit) = get_json(&app, "/api/units/240200477").await;
+    assert_eq!((status, unit["kind"].as_str()), (StatusCode::OK, Some("EPCI")));
+    let (status, _) = get_json(&app, "/api/units/999999999").await;
+    assert_eq!(status, StatusCode::NOT_FOUND);
+}
+
+#[tokio::test]
+async fn layers_are_small_cached_and_compressed() {
+    let Some(app) = app() else { return };
+    let uri = "/api/layers/territories.geojson?edition=2023&zoom=4";
+    let request = |headers: &[(&str, &str)]| {
+        let mut r = Request::get(uri);
+        for (k, v) in headers {
+            r = r.header(*k, *v);
+        }
+        r.body(Body::empty()).expect("request")
+    };
+    let (status, headers, raw) = send(&app, request(&[])).await;
+    assert_eq!(status, StatusCode::OK);
+    assert_eq!(headers[header::CONTENT_TYPE], "application/geo+json");
+    let layer: serde_json::Value = serde_json::from_slice(&raw).expect("geojson");
+    assert_eq!(layer["features"].as_array().map(Vec::len), Some(183));
+    let etag = headers[header::ETAG].to_str().expect("etag").to_owned();
+    assert!(etag.starts_with('"') && !etag.starts_with("W/"), "strong ETag: {etag}");
+
+    let (status, _, body) = send(&app, request(&[("if-none-match", &etag)])).await;
+    assert_eq!((status, body.len()), (StatusCode::NOT_MODIFIED, 0));
+
+    let (_, headers, gz) = send(&app, request(&[("accept-encoding", "gzip")])).await;
+    assert_eq!(headers[header::CONTENT_ENCODING], "gzip");
+    let mut unzipped = Vec::new();
+    flate2::read::GzDecoder::new(&gz[..]).read_to_end(&mut unzipped).expect("gunzip");
+    assert_eq!(unzipped, raw);
+    assert!(gz.len() < 500 * 1024, "France at low zoom under 500 KB gzipped: {}", gz.len());
+
+    let (_, headers, br) = send(&app, request(&[("accept-encoding", "gzip, br")])).await;
+    assert_eq!(headers[header::CONTENT_ENCODING], "br");
+    let mut unbr = Vec::new();
+    brotli::BrotliDecompress(&mut &br[..], &mut unbr).expect("brotli");
+    assert_eq!(unbr, raw);
+
+    let (status, headers, body) = send(&app, Request::head(uri).body(Body::empty()).expect("head")).await;
+    assert_eq!((status, body.len()), (StatusCode::OK, 0));
+    assert_eq!(headers[header::ETAG].to_str().expect("etag"), etag);
+
+    // More detail at higher zoom; a bbox keeps only what it meets.
+    let (_, _, z12) = send(
+        &app,
+        Request::get("/api/layers/territories.geojson?edition=2023&zoom=12").body(Body::empty()).expect("r"),
+    )
+    .await;
+    assert!(z12.len() > raw.len() * 3);
+    let (_, around) =
+        get_json(&app, "/api/layers/territories.geojson?edition=2023&bbox=3.2,49.3,3.4,49.45&zoom=10").await;
+    let ids: Vec<&str> =
+        around["features"].as_array().expect("f").iter().filter_map(|f| f["id"].as_str()).collect();
+    assert!(ids.contains(&"ti-3214") && ids.len() < 10, "{ids:?}");
+    let (_, ept) = get_json(&app, "/api/layers/units.geojson?kind=ept&zoom=8").await;
+    assert_eq!(ept["features"].as_array().map(Vec::len), Some(11));
+}
+
+#[tokio::test]
+async fn a_footprint_gets_its_share_in_each_territory() {
+    let Some(app) = app() else { return };
+    // A box around Soissons, all inside ti-3214 (2023).
+    let inside = r#"{"type":"Polygon","coordinates":[[[3.30,49.37],[3.36,49.37],[3.36,49.40],[3.30,49.40],[3.30,49.37]]]}"#;
+    let (status, _, body) = send(&app, post("/api/intersects", "application/geo+json", inside)).await;
+    assert_eq!(status, StatusCode::OK);
+    let json: serde_json::Value = serde_json::from_slice(&body).expect("json");
+    let t2023: Vec<&serde_json::Value> =
+        json["territories"].as_array().expect("t").iter().filter(|t| t["edition"] == "2023").collect();
+    assert_eq!(t2023.len(), 1);
+    assert_eq!((t2023[0]["id"].as_str(), t2023[0]["share"].as_f64()), (Some("ti-3214"), Some(1.0)));
+    // Half over the sea off Dunkirk: the share inside is well below 1.
+    let coast = r#"{"type":"Feature","properties":{},"geometry":{"type":"Polygon","coordinates":[[[2.30,51.00],[2.40,51.00],[2.40,51.10],[2.30,51.10],[2.30,51.00]]]}}"#;
+    let (status, _, body) = send(&app, post("/api/intersects", "application/json", coast)).await;
+    assert_eq!(status, StatusCode::OK);
+    let json: serde_json::Value = serde_json::from_slice(&body).expect("json");
+    let total: f64 = json["territories"]
+        .as_array()
+        .expect("t")
+        .iter()
+        .filter(|t| t["edition"] == "2023")
+        .filter_map(|t| t["share"].as_f64())
+        .sum();
+    assert!(total > 0.05 && total < 0.95, "{json}");
+}
+
+#[tokio::test]
+async fn bad_requests_get_json_errors() {
+    let Some(app) = app() else { return };
+    let gets = [
+        ("/api/lookup", 400),
+        ("/api/lookup?lon=3.3", 400),
+        ("/api/lookup?lon=abc&lat=49", 400),
+        ("/api/lookup?lon=NaN&lat=49", 400),
+        ("/api/lookup?lon=inf&lat=49", 400),
+        ("/api/lookup?lon=1e400&lat=49", 400),
+        ("/api/lookup?lon=3,3&lat=49", 400),
+        ("/api/lookup?lon=181&lat=49", 400),
+        ("/api/lookup?lon=3&lat=-91", 400),
+        ("/api/lookup?lon=3&lat=49&edition=1999", 400),
+        ("/api/lookup?lon=3&lat=49&foo=1", 400),
+        ("/api/lookup?lon=3&lat=49&lon=4", 400),
+        ("/api/territories?edition=nope", 400),
+        ("/api/territories?x=1", 400),
+        ("/api/territories/nope/ti-3214", 404),
+        ("/api/units/12", 400),
+        ("/api/units/000000000", 404),
+        ("/api/layers/territories.geojson?bbox=1,2,3", 400),
+        ("/api/layers/territories.geojson?bbox=5,5,1,1", 400),
+        ("/api/layers/territories.geojson?zoom=99", 400),
+        ("/api/layers/territories.geojson?edition=1999", 400),
+        ("/api/layers/units.geojson?kind=region", 400),
+        ("/api/layers/nothing.geojson", 404),
+        ("/..%2f..%2fetc/passwd", 404),
+    ];
+    for (uri, expected) in gets {
+        let (status, json) = get_json(&app, uri).await;
+        assert_eq!(status.as_u16(), expected, "{uri}: {json}");
+        assert!(json["error"]["code"].is_string() && json["error"]["message"].is_string(), "{uri}: {json}");
+    }
+    let posts = [
+        post("/api/lookup", "application/geo+json", "{not json"),
+        post("/api/lookup", "application/geo+json", r#"{"type":"Feature"}"#),
+        post("/api/lookup", "application/geo+json", r#"{"type":"FeatureCollection"}"#),
+        post("/api/lookup", "text/csv", "name,x_coord\na,1\n"),
+        post("/api/lookup", "text/csv", ""),
+        post("/api/intersects", "application/geo+json", r#"{"type":"Point","coordinates":[3,49]}"#),
+        post(
+            "/api/intersects",
+            "application/geo+json",
+            r#"{"type":"Polygon","coordinates":[[[3,49],[3,49],[3,49],[3,49]]]}"#,
+        ),
+        post(
+            "/api/intersects",
+            "application/geo+json",
+            r#"{"type":"Polygon","coordinates":[[[300,49],[3,50],[4,49],[300,49]]]}"#,
+        ),
+        post("/api/intersects", "application/geo+json", vec![0xff, 0xfe]),
+    ];
+    for request in posts {
+        let uri = request.uri().to_string();
+        let (status, _, body) = send(&app, request).await;
+        let json: serde_json::Value = serde_json::from_slice(&body).expect("JSON error");
+        assert_eq!(status, StatusCode::BAD_REQUEST, "{uri}: {json}");
+        assert!(json["error"]["message"].is_string());
+    }
+    let (status, _, body) = send(&app, post("/api/lookup", "application/xml", "<a/>")).await;
+    assert_eq!(status, StatusCode::UNSUPPORTED_MEDIA_TYPE, "{}", String::from_utf8_lossy(&body));
+    let (status, _, body) = send(&app, Request::delete("/api/lookup").body(Body::empty()).expect("r")).await;
+    assert_eq!(status, StatusCode::METHOD_NOT_ALLOWED);
+    assert!(String::from_utf8_lossy(&body).contains("method_not_allowed"));
+}
+
+#[tokio::test]
+async fn cors_request_ids_and_metrics() {
+    let Some(app) = app() else { return };
+    let request =
+        Request::get("/api/editions").header("origin", "https://example.org").body(Body::empty()).expect("r");
+    let (_, headers, _) = send(&app, request).await;
+    assert_eq!(headers["access-control-allow-origin"], "*");
+    assert!(headers.contains_key("x-request-id"));
+    let (_, _, body) = send(&app, Request::get("/metrics").body(Body::empty()).expect("r")).await;
+    let text = String::from_utf8(body).expect("utf8");
+    assert!(
+        text.contains(r#"territoires_http_requests_total{route="/api/editions",status="200"} 1"#),
+        "{text}"
+    );
+    assert!(text.contains(r#"territoires_atlas_territories{edition="2023"} 183"#), "{text}");
+    assert!(text.contains("territoires_http_request_duration_seconds_bucket"));
 }

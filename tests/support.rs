@@ -1,7 +1,7 @@
 //! Shared test fixtures: paths to real data and a once-built Atlas with edition 2023.
 
 use std::path::{Path, PathBuf};
-use std::sync::OnceLock;
+use std::sync::{Arc, OnceLock};
 
 use territoires::atlas::{Atlas, AtlasSources, EditionSource};
 
@@ -47,7 +47,12 @@ pub fn edition(id: &str, path: &Path) -> EditionSource {
 
 /// geodata/ with the sample edition, 2023 (ANCT GeoJSON) and 2019 (phase I CSV); built once per test run.
 pub fn atlas_2023() -> Option<&'static Atlas> {
-    static ATLAS: OnceLock<Option<Atlas>> = OnceLock::new();
+    shared_atlas_2023().map(|a| &**a)
+}
+
+/// The same Atlas, shareable with routers.
+pub fn shared_atlas_2023() -> Option<&'static Arc<Atlas>> {
+    static ATLAS: OnceLock<Option<Arc<Atlas>>> = OnceLock::new();
     ATLAS
         .get_or_init(|| {
             let phase2 = shared(PHASE2_GEOJSON)?;
@@ -58,7 +63,7 @@ pub fn atlas_2023() -> Option<&'static Atlas> {
                 edition("2019", &phase1),
             ];
             let sources = AtlasSources::from_geodata_dir(&geodata(), editions).expect("geodata present");
-            Some(Atlas::build(&sources).unwrap_or_else(|e| panic!("atlas builds: {e}")))
+            Some(Arc::new(Atlas::build(&sources).unwrap_or_else(|e| panic!("atlas builds: {e}"))))
         })
         .as_ref()
 }

@@ -1,19 +1,30 @@
-//! The one error type of the HTTP API: a status and a JSON body `{"error":{"code","message"}}`.
+//! The one error type of the HTTP API: a status and a JSON body `{"error":{"code","message"}}`, plus the
+//! middleware that gives the same shape to errors axum and tower-http produce themselves (405, 413, 408).
 
 use axum::Json;
-use axum::http::StatusCode;
+use axum::body::Body;
+use axum::http::{StatusCode, header};
 use axum::response::{IntoResponse, Response};
 use serde_json::json;
 
 /// An error answer.
 #[derive(Debug, thiserror::Error)]
 pub enum ApiError {
-    /// 400: the request is malformed (bad coordinates, unknown parameter...).
+    /// 400: the request is malformed (bad coordinates, unknown parameter, bad body...).
     #[error("{0}")]
     BadRequest(String),
     /// 404: no such route or resource.
     #[error("{0}")]
     NotFound(String),
+    /// 413: the body or batch is larger than the documented limit.
+    #[error("{0}")]
+    TooLarge(String),
+    /// 415: a body in a media type this route does not take.
+    #[error("{0}")]
+    UnsupportedMediaType(String),
+    /// 500: a bug; the detail is logged, not sent.
+    #[error("internal error")]
+    Internal(String),
 }
 
 impl ApiError {
@@ -21,12 +32,18 @@ impl ApiError {
         match self {
             Self::BadRequest(_) => (StatusCode::BAD_REQUEST, "bad_request"),
             Self::NotFound(_) => (StatusCode::NOT_FOUND, "not_found"),
+            Self::TooLarge(_) => (StatusCode::PAYLOAD_TOO_LARGE, "payload_too_large"),
+            Self::UnsupportedMediaType(_) => (StatusCode::UNSUPPORTED_MEDIA_TYPE, "unsupported_media_type"),
+            Self::Internal(_) => (StatusCode::INTERNAL_SERVER_ERROR, "internal"),
         }
     }
 }
 
 impl IntoResponse for ApiError {
     fn into_response(self) -> Response {
+        if let Self::Internal(detail) = &self {
+            tracing::error!(%detail, "internal error");
+        }
         let (status, code) = self.status_and_code();
         (status, Json(json!({ "error": { "code": code, "message": self.to_string() } }))).into_response()
     }
@@ -35,4 +52,31 @@ impl IntoResponse for ApiError {
 /// Fallback for unknown routes.
 pub async fn not_found(uri: axum::http::Uri) -> ApiError {
     ApiError::NotFound(format!("no route for {}", uri.path()))
+}
+
+/// Gives error responses made outside our handlers (axum's 405, tower-http's 413 and 408) our JSON shape.
+pub async fn json_errors(request: axum::extract::Request, next: axum::middleware::Next) -> Response {
+    let response = next.run(request).await;
+    let status = response.status();
+    let is_json = response
+        .headers()
+        .get(header::CONTENT_TYPE)
+        .and_then(|v| v.to_str().ok())
+        .is_some_and(|v| v.contains("json"));
+    if !(status.is_client_error() || status.is_server_error()) || is_json {
+        return response;
+    }
+    let (code, message) = match status {
+        StatusCode::METHOD_NOT_ALLOWED => ("method_not_allowed", "this method is not allowed on this route"),
+        StatusCode::PAYLOAD_TOO_LARGE => ("payload_too_large", "the request body is larger than the limit"),
+        StatusCode::REQUEST_TIMEOUT => ("timeout", "the request took longer than the time limit"),
+        StatusCode::UNSUPPORTED_MEDIA_TYPE => ("unsupported_media_type", "unsupported Content-Type"),
+        s if s.is_server_error() => ("internal", "internal error"),
+        _ => ("bad_request", "the request is malformed"),
+    };
+    let (mut parts, _) = response.into_parts();
+    parts.headers.insert(header::CONTENT_TYPE, header::HeaderValue::from_static("application/json"));
+    parts.headers.remove(header::CONTENT_LENGTH);
+    let body = json!({ "error": { "code": code, "message": message } }).to_string();
+    Response::from_parts(parts, Body::from(body))
 }

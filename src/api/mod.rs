@@ -1,27 +1,55 @@
 //! HTTP API: axum routers over a shared, atomically swappable [`Atlas`]. Handlers stay thin: they parse,
 //! call one Atlas method and wrap the answer; no geometry here.
+//!
+//! Limits: bodies up to [`lookup::MAX_BODY_BYTES`], batches up to [`lookup::MAX_BATCH_SITES`] sites,
+//! [`REQUEST_TIMEOUT`] per request; every error is `{"error":{"code","message"}}`.
 
 pub mod error;
 pub mod health;
+pub mod layers;
+pub mod lookup;
+pub mod metrics;
+pub mod respond;
+pub mod territories;
 
 use std::sync::Arc;
+use std::sync::atomic::{AtomicU64, Ordering};
+use std::time::Duration;
 
 use arc_swap::ArcSwap;
 use axum::Router;
+use axum::http::{HeaderValue, Method, Request, header};
+use tower_http::compression::CompressionLayer;
+use tower_http::cors::{Any, CorsLayer};
+use tower_http::request_id::{MakeRequestId, PropagateRequestIdLayer, RequestId, SetRequestIdLayer};
+use tower_http::timeout::TimeoutLayer;
+use tower_http::trace::{DefaultOnResponse, TraceLayer};
+use tracing::Level;
 
 use crate::atlas::Atlas;
 
-/// The state every handler gets: the current Atlas, swapped whole on reload.
+/// Longest a request may take before it is answered 408.
+pub const REQUEST_TIMEOUT: Duration = Duration::from_secs(60);
+
+/// The state every handler gets: the current Atlas, swapped whole on reload, and the metrics.
 #[derive(Clone)]
 pub struct AppState {
     atlas: Arc<ArcSwap<Atlas>>,
+    /// Request counters for `/metrics`.
+    pub metrics: Arc<metrics::Metrics>,
 }
 
 impl AppState {
     /// Wraps a freshly built Atlas.
     #[must_use]
     pub fn new(atlas: Atlas) -> Self {
-        Self { atlas: Arc::new(ArcSwap::from_pointee(atlas)) }
+        Self { atlas: Arc::new(ArcSwap::from_pointee(atlas)), metrics: Arc::default() }
+    }
+
+    /// Wraps an Atlas already shared (tests build one and serve it from several routers).
+    #[must_use]
+    pub fn from_shared(atlas: Arc<Atlas>) -> Self {
+        Self { atlas: Arc::new(ArcSwap::new(atlas)), metrics: Arc::default() }
     }
 
     /// The Atlas as of now; requests keep the one they started with.
@@ -33,10 +61,48 @@ impl AppState {
     /// Replaces the Atlas for every later request.
     pub fn swap(&self, atlas: Atlas) {
         self.atlas.store(Arc::new(atlas));
+        self.metrics.atlas_built_at.store(metrics::now_secs(), Ordering::Relaxed);
+    }
+}
+
+/// Request ids `t-1`, `t-2`... unless the client sent `x-request-id`.
+#[derive(Clone, Default)]
+struct Counter(Arc<AtomicU64>);
+
+impl MakeRequestId for Counter {
+    fn make_request_id<B>(&mut self, _: &Request<B>) -> Option<RequestId> {
+        let n = self.0.fetch_add(1, Ordering::Relaxed) + 1;
+        HeaderValue::from_str(&format!("t-{n}")).ok().map(RequestId::new)
     }
 }
 
 /// The whole application router, ready for `axum::serve` or `tower::ServiceExt::oneshot`.
 pub fn build_app(state: AppState) -> Router {
-    Router::new().merge(health::router()).fallback(error::not_found).with_state(state)
+    let cors = CorsLayer::new()
+        .allow_origin(Any)
+        .allow_methods([Method::GET, Method::HEAD, Method::POST, Method::OPTIONS])
+        .allow_headers([header::CONTENT_TYPE, header::IF_NONE_MATCH])
+        .expose_headers([header::ETAG, header::HeaderName::from_static("x-request-id")]);
+    let trace = TraceLayer::new_for_http()
+        .make_span_with(|request: &Request<_>| {
+            let id = request.headers().get("x-request-id").and_then(|v| v.to_str().ok()).unwrap_or("-");
+            tracing::info_span!("request", method = %request.method(), path = %request.uri().path(), id = %id)
+        })
+        .on_response(DefaultOnResponse::new().level(Level::INFO));
+    Router::new()
+        .merge(health::router())
+        .merge(lookup::router())
+        .merge(territories::router())
+        .merge(layers::router())
+        .merge(metrics::router())
+        .fallback(error::not_found)
+        .route_layer(axum::middleware::from_fn_with_state(state.clone(), metrics::track))
+        .layer(axum::middleware::from_fn(error::json_errors))
+        .layer(CompressionLayer::new())
+        .layer(TimeoutLayer::with_status_code(axum::http::StatusCode::REQUEST_TIMEOUT, REQUEST_TIMEOUT))
+        .layer(cors)
+        .layer(PropagateRequestIdLayer::x_request_id())
+        .layer(trace)
+        .layer(SetRequestIdLayer::x_request_id(Counter::default()))
+        .with_state(state)
 }

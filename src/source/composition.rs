@@ -1,13 +1,13 @@
-//! Territory composition lists as ANCT publishes them (CSV one row per member, GeoJSON with `liste_geo`
-//! or `siren_groupement`), parsed into listed territories with every syntax problem located.
+//! Territory composition lists (CSV or ANCT GeoJSON) read into [`ListedTerritory`] values, with every problem located.
 //!
-//! It checks syntax only (codes, duplicates, empty territories); whether a code names a loaded unit is
-//! the Atlas's job.
+//! Only syntax is checked here: whether a code names a loaded unit is the atlas's job. Parsing never stops
+//! at the first problem, so one run reports everything wrong with a file and still returns what it could read.
 
+use std::borrow::Cow;
 use std::collections::HashMap;
 use std::path::Path;
 
-use serde_json::Value;
+use serde_json::{Map, Value};
 
 use crate::model::{
     InseeCode, ListedMember, ListedTerritory, MemberCode, Place, Siren, SourcePos, TerritoryId, trim_name,
@@ -16,28 +16,44 @@ use crate::model::{
 /// What a list file gave: the territories read (possibly partial) and every problem found.
 #[derive(Debug, Default)]
 pub struct Composition {
-    /// Territories in file order, members in list order (bad members left out).
+    /// Territories in file order, members in list order.
     pub territories: Vec<ListedTerritory>,
-    /// Every problem, in file order.
+    /// Every problem found, in reading order.
     pub errors: Vec<CompositionError>,
 }
 
-/// A problem in a list, located by file and line (CSV, header = line 1) or feature (GeoJSON, from 0).
+impl Composition {
+    /// Number of members over all territories.
+    #[must_use]
+    pub fn member_count(&self) -> usize {
+        self.territories.iter().map(|t| t.members.len()).sum()
+    }
+}
+
+/// A problem in a composition list, located by file and line or feature.
 #[derive(Debug, Clone, thiserror::Error)]
 pub enum CompositionError {
-    /// The file could not be read.
-    #[error("{file}: cannot read: {message}")]
+    /// The file could not be read at all.
+    #[error("{file}: cannot read file: {message}")]
     Io {
-        /// The file.
+        /// The file as given.
         file: String,
-        /// Why.
+        /// The system's reason.
         message: String,
     },
-    /// The file is not a list we know (not CSV or GeoJSON, required column missing...).
+    /// The file as a whole is not a usable list: not CSV/GeoJSON, bad JSON, not UTF-8, missing columns.
     #[error("{file}: {message}")]
     Format {
-        /// The file.
+        /// The file as given.
         file: String,
+        /// What is wrong, naming what was found and what was expected.
+        message: String,
+    },
+    /// One record cannot be read (a feature that is not an object, a CSV record the reader rejects).
+    #[error("{pos}: {message}")]
+    BadRecord {
+        /// Where.
+        pos: SourcePos,
         /// What is wrong.
         message: String,
     },
@@ -46,82 +62,390 @@ pub enum CompositionError {
     MissingField {
         /// Where.
         pos: SourcePos,
-        /// The column or property.
-        field: &'static str,
+        /// Which value, with the column or property it was looked for in.
+        field: String,
     },
-    /// A member code that is neither a SIREN nor an INSEE code.
-    #[error("{pos}: malformed member code {code:?} (expected a 9-digit SIREN or a 5-character INSEE code)")]
+    /// A territory id that cannot be used (control characters).
+    #[error("{pos}: malformed territory id {value:?}")]
+    BadTerritoryId {
+        /// Where.
+        pos: SourcePos,
+        /// The id as written.
+        value: String,
+    },
+    /// A member code that is neither a SIREN nor an INSEE commune code.
+    #[error("{pos}: malformed member code {value:?} (expected a 9-digit SIREN or 5-character INSEE code)")]
     BadCode {
         /// Where.
         pos: SourcePos,
-        /// The value.
-        code: String,
+        /// The code as written.
+        value: String,
     },
-    /// A `liste_geo` entry without `(code)`.
-    #[error("{pos}: member {entry:?} has no code in parentheses")]
-    BadMemberList {
-        /// Where.
-        pos: SourcePos,
-        /// The entry.
-        entry: String,
-    },
-    /// The same code listed twice in the file.
-    #[error("{pos}: member {code} listed twice (first at {first})")]
+    /// The same member code appears a second time in the file; the repeat is dropped.
+    #[error("{pos}: member {code:?} listed twice (first at {first})")]
     DuplicateMember {
-        /// Where, the second time.
+        /// Where the repeat is.
         pos: SourcePos,
         /// The code.
-        code: MemberCode,
-        /// Where, the first time.
+        code: String,
+        /// Where it was first listed.
         first: SourcePos,
     },
-    /// One territory id with two names.
-    #[error("{pos}: territory {id} is named {name:?} here but {first_name:?} before")]
+    /// The same territory id is given two different names; the first name is kept (a warning).
+    #[error("{pos}: territory {id:?} named {name:?} here but {first_name:?} at {first}")]
     ConflictingName {
-        /// Where.
+        /// Where the second name is.
         pos: SourcePos,
-        /// The id.
-        id: TerritoryId,
-        /// This name.
+        /// The territory id.
+        id: String,
+        /// The name given here.
         name: String,
-        /// The first name.
+        /// The name kept.
         first_name: String,
+        /// Where the kept name was read.
+        first: SourcePos,
     },
-    /// A territory with no member.
-    #[error("{pos}: territory {id} has no member")]
+    /// A territory without any member.
+    #[error("{pos}: territory {id:?} has no members")]
     EmptyTerritory {
         /// Where.
         pos: SourcePos,
-        /// The id.
-        id: TerritoryId,
+        /// The territory id.
+        id: String,
+    },
+    /// A `liste_geo` entry without a parenthesised code.
+    #[error("{pos}: member list entry {entry:?} has no parenthesised code (expected \"Name (SIREN)\")")]
+    BadMemberList {
+        /// Where.
+        pos: SourcePos,
+        /// The entry as written.
+        entry: String,
     },
 }
 
-/// Reads a list: GeoJSON when it starts with `{`, CSV otherwise.
+impl CompositionError {
+    /// Where the problem is, unless it concerns the whole file.
+    #[must_use]
+    pub fn pos(&self) -> Option<&SourcePos> {
+        match self {
+            Self::Io { .. } | Self::Format { .. } => None,
+            Self::BadRecord { pos, .. }
+            | Self::MissingField { pos, .. }
+            | Self::BadTerritoryId { pos, .. }
+            | Self::BadCode { pos, .. }
+            | Self::DuplicateMember { pos, .. }
+            | Self::ConflictingName { pos, .. }
+            | Self::EmptyTerritory { pos, .. }
+            | Self::BadMemberList { pos, .. } => Some(pos),
+        }
+    }
+
+    /// True for problems that leave the list usable as read (a second name for a territory is ignored).
+    #[must_use]
+    pub fn is_warning(&self) -> bool {
+        matches!(self, Self::ConflictingName { .. })
+    }
+}
+
+/// Reads a list file, choosing the parser from its content (a JSON object or array is GeoJSON) or extension.
 #[must_use]
 pub fn read_composition(path: &Path) -> Composition {
     let name = path.display().to_string();
-    match std::fs::read(path) {
-        Ok(bytes) => parse(&name, &bytes),
-        Err(e) => Composition {
-            errors: vec![CompositionError::Io { file: name, message: e.to_string() }],
-            ..Composition::default()
-        },
-    }
-}
-
-/// Parses a list held in memory (GeoJSON when it starts with `{`, CSV otherwise).
-#[must_use]
-pub fn parse(name: &str, bytes: &[u8]) -> Composition {
-    let body = bytes.strip_prefix(b"\xEF\xBB\xBF").unwrap_or(bytes);
-    if body.iter().find(|b| !b.is_ascii_whitespace()) == Some(&b'{') {
-        parse_geojson(name, body)
+    let bytes = match std::fs::read(path) {
+        Ok(b) => b,
+        Err(e) => {
+            return Composition {
+                territories: Vec::new(),
+                errors: vec![CompositionError::Io { file: name, message: e.to_string() }],
+            };
+        }
+    };
+    let first = strip_bom(&bytes).iter().copied().find(|b| !b.is_ascii_whitespace());
+    let json_ext = path
+        .extension()
+        .and_then(|e| e.to_str())
+        .is_some_and(|e| e.eq_ignore_ascii_case("geojson") || e.eq_ignore_ascii_case("json"));
+    // Content first: a CSV header cannot start with `{` or `[`, and files are often misnamed.
+    if matches!(first, Some(b'{' | b'[')) || json_ext {
+        parse_geojson(&name, &bytes)
     } else {
-        parse_csv(name, body)
+        parse_csv(&name, &bytes)
     }
 }
 
-/// Collects members into territories, checking duplicates and names as it goes.
+/// Column names (lower case) accepted for each role, in order of preference.
+const ID_COLUMNS: &[&str] = &["id_ti", "id_territoire"];
+const NAME_COLUMNS: &[&str] = &["lib_ti", "lib_territoire"];
+const SIREN_COLUMNS: &[&str] = &["member_siren", "siren_groupement", "siren", "siren_membre"];
+const INSEE_COLUMNS: &[&str] = &["member_insee_com", "insee_com", "code_insee"];
+const MEMBER_NAME_COLUMNS: &[&str] = &["member_name", "lib_groupement", "lib_membre", "nom_groupement"];
+const KIND_COLUMNS: &[&str] = &["member_kind", "nature_juridique"];
+
+/// Parses a CSV list (one row per member); `name` is the file name used in messages.
+#[must_use]
+pub fn parse_csv(name: &str, bytes: &[u8]) -> Composition {
+    let mut b = Builder::new(name);
+    // The BOM goes before decoding, so a file that is not UTF-8 after all still has a clean first header.
+    let text = b.decode(strip_bom(bytes));
+    if text.trim().is_empty() {
+        b.format_error("empty file (expected a CSV header line or a GeoJSON FeatureCollection)".into());
+        return b.finish();
+    }
+    let header_line = text.lines().next().unwrap_or("");
+    let mut reader = csv::ReaderBuilder::new()
+        .delimiter(sniff_delimiter(header_line))
+        .has_headers(false)
+        .flexible(true)
+        .from_reader(text.as_bytes());
+    let mut records = reader.byte_records();
+    let lines = LineIndex::new(&text);
+
+    let header: Vec<String> = match records.next() {
+        Some(Ok(h)) => h.iter().map(|f| trim_name(&String::from_utf8_lossy(f)).to_lowercase()).collect(),
+        Some(Err(e)) => {
+            b.format_error(format!("cannot read the CSV header: {e}"));
+            return b.finish();
+        }
+        None => {
+            b.format_error("no CSV header line".into());
+            return b.finish();
+        }
+    };
+    let find = |names: &[&str]| names.iter().find_map(|n| header.iter().position(|h| h == n));
+    let (id_col, name_col) = (find(ID_COLUMNS), find(NAME_COLUMNS));
+    let (siren_col, insee_col) = (find(SIREN_COLUMNS), find(INSEE_COLUMNS));
+    let (member_name_col, kind_col) = (find(MEMBER_NAME_COLUMNS), find(KIND_COLUMNS));
+    let (Some(id_col), Some(name_col), true) = (id_col, name_col, siren_col.is_some() || insee_col.is_some())
+    else {
+        let mut missing = Vec::new();
+        if id_col.is_none() {
+            missing.push(ID_COLUMNS.join(" or "));
+        }
+        if name_col.is_none() {
+            missing.push(NAME_COLUMNS.join(" or "));
+        }
+        if siren_col.is_none() && insee_col.is_none() {
+            missing.push([SIREN_COLUMNS, INSEE_COLUMNS].concat().join(" or "));
+        }
+        b.format_error(format!(
+            "not a territory list: missing column {}; found columns: {}",
+            missing.join(", and "),
+            quoted_list(&header)
+        ));
+        return b.finish();
+    };
+    let code_columns =
+        [siren_col, insee_col].iter().flatten().map(|&c| header[c].as_str()).collect::<Vec<_>>();
+    let code_field = format!("member code ({})", code_columns.join(", "));
+
+    for record in records {
+        let record = match record {
+            Ok(r) => r,
+            Err(e) => {
+                // With `flexible` and byte records only I/O can fail, and reading from memory does not.
+                let line = e.position().map_or(0, |p| lines.line_at(p.byte()));
+                b.errors_push(CompositionError::BadRecord {
+                    pos: b.pos(Place::Line(line)),
+                    message: format!("unreadable CSV record: {e}"),
+                });
+                continue;
+            }
+        };
+        let line = record.position().map_or(0, |p| lines.line_at(p.byte()));
+        let pos = b.pos(Place::Line(line));
+        let field = |col: Option<usize>| {
+            col.and_then(|c| record.get(c)).map(|f| trim_name(&String::from_utf8_lossy(f)).to_owned())
+        };
+        // Spreadsheet exports often end with rows of bare delimiters: nothing to report there.
+        if record.iter().all(|f| trim_name(&String::from_utf8_lossy(f)).is_empty()) {
+            continue;
+        }
+        let Some(territory) = b.territory(
+            &field(Some(id_col)).unwrap_or_default(),
+            &header[id_col],
+            field(Some(name_col)),
+            &pos,
+        ) else {
+            continue;
+        };
+        let siren = field(siren_col).unwrap_or_default();
+        let insee = field(insee_col).unwrap_or_default();
+        let code = match (siren.is_empty(), insee.is_empty()) {
+            (true, true) => {
+                b.errors_push(CompositionError::MissingField { pos: pos.clone(), field: code_field.clone() });
+                None
+            }
+            (false, _) => {
+                let code = parse_member_code(&siren);
+                if code.is_none() {
+                    b.errors_push(CompositionError::BadCode { pos: pos.clone(), value: siren.clone() });
+                }
+                // A malformed SIREN next to a good INSEE code still lets the member be matched.
+                code.or_else(|| InseeCode::parse(&insee).map(MemberCode::Insee))
+            }
+            (true, false) => {
+                let code = parse_member_code(&insee);
+                if code.is_none() {
+                    b.errors_push(CompositionError::BadCode { pos: pos.clone(), value: insee.clone() });
+                }
+                code
+            }
+        };
+        if let Some(code) = code {
+            let member = ListedMember {
+                code,
+                name: field(member_name_col).unwrap_or_default(),
+                kind_hint: field(kind_col).filter(|k| !k.is_empty()),
+                pos,
+            };
+            b.member(territory, member);
+        }
+    }
+    b.finish()
+}
+
+/// Property names (lower case) accepted in GeoJSON features.
+const ID_PROPS: &[&str] = &["id_territoire", "id_ti"];
+const NAME_PROPS: &[&str] = &["lib_territoire", "lib_ti"];
+const LIST_PROPS: &[&str] = &["liste_geo"];
+const SIREN_LIST_PROPS: &[&str] = &["siren_groupement", "siren", "member_siren"];
+const NAME_LIST_PROPS: &[&str] = &["lib_groupement", "member_name"];
+const KIND_LIST_PROPS: &[&str] = &["nature_juridique", "member_kind"];
+
+/// Parses an ANCT GeoJSON list (one feature per territory; members in `liste_geo` or in comma-separated
+/// `siren_groupement`/`lib_groupement`); geometry is ignored. `name` is the file name used in messages.
+#[must_use]
+pub fn parse_geojson(name: &str, bytes: &[u8]) -> Composition {
+    let mut b = Builder::new(name);
+    // serde_json rejects a BOM, and some exports start with one.
+    let text = b.decode(strip_bom(bytes));
+    let root: Value = match serde_json::from_str(&text) {
+        Ok(v) => v,
+        Err(e) => {
+            b.format_error(format!("not GeoJSON: invalid JSON: {e}"));
+            return b.finish();
+        }
+    };
+    let features: Vec<&Value> = match &root {
+        Value::Object(o) if o.get("type").and_then(Value::as_str) == Some("Feature") => vec![&root],
+        Value::Object(o) => match o.get("features") {
+            Some(Value::Array(a)) => a.iter().collect(),
+            _ => {
+                b.format_error(format!(
+                    "not GeoJSON: expected a FeatureCollection with a \"features\" array; found keys: {}",
+                    quoted_list(&o.keys().cloned().collect::<Vec<_>>())
+                ));
+                return b.finish();
+            }
+        },
+        Value::Array(a) => a.iter().collect(),
+        _ => {
+            b.format_error("not GeoJSON: expected a FeatureCollection object".into());
+            return b.finish();
+        }
+    };
+
+    // The schema is judged once, on the first feature with properties, so a wrong kind of file gives one
+    // error naming its properties rather than one per feature.
+    if let Some(props) = features.iter().find_map(|f| f.get("properties").and_then(Value::as_object)) {
+        let has = |names: &[&'static str]| prop(props, names).is_some();
+        let has_members = has(LIST_PROPS) || has(SIREN_LIST_PROPS);
+        if !has(ID_PROPS) || !has_members {
+            let mut missing = Vec::new();
+            if !has(ID_PROPS) {
+                missing.push(ID_PROPS.join(" or "));
+            }
+            if !has_members {
+                missing.push([LIST_PROPS, SIREN_LIST_PROPS].concat().join(" or "));
+            }
+            b.format_error(format!(
+                "not a territory list: missing property {}; found properties: {}",
+                missing.join(", and "),
+                quoted_list(&props.keys().cloned().collect::<Vec<_>>())
+            ));
+            return b.finish();
+        }
+    }
+
+    for (i, feature) in features.into_iter().enumerate() {
+        let pos = b.pos(Place::Feature(i));
+        let Some(props) = feature.get("properties").and_then(Value::as_object) else {
+            b.errors_push(CompositionError::BadRecord {
+                pos,
+                message: "feature without a \"properties\" object".into(),
+            });
+            continue;
+        };
+        let id_key = prop(props, ID_PROPS).map_or(ID_PROPS[0], |(k, _)| k);
+        let id = prop_string(props, ID_PROPS);
+        let Some(territory) = b.territory(&id, id_key, Some(prop_string(props, NAME_PROPS)), &pos) else {
+            continue;
+        };
+        // Entries listed by this feature, good or bad: only a feature listing nothing is an empty territory.
+        let mut entries = 0;
+        if let Some((_, list)) = prop(props, LIST_PROPS) {
+            let list = value_string(list);
+            for entry in list.split(';') {
+                let entry = trim_name(entry);
+                if entry.is_empty() {
+                    continue; // "A (1); B (2);" ends with an empty entry
+                }
+                entries += 1;
+                let Some((member_name, code)) = split_entry(entry) else {
+                    b.errors_push(CompositionError::BadMemberList { pos: pos.clone(), entry: entry.into() });
+                    continue;
+                };
+                match parse_member_code(code) {
+                    Some(code) => {
+                        let m = ListedMember {
+                            code,
+                            name: member_name.into(),
+                            kind_hint: None,
+                            pos: pos.clone(),
+                        };
+                        b.member(territory, m);
+                    }
+                    None => b.errors_push(CompositionError::BadCode { pos: pos.clone(), value: code.into() }),
+                }
+            }
+        } else {
+            let codes = prop_list(props, SIREN_LIST_PROPS);
+            // Names may contain commas, so they are only trusted when they split into as many parts as the codes.
+            let names = paired(prop_list(props, NAME_LIST_PROPS), codes.len()).or_else(|| {
+                paired(split_before_legal_forms(&prop_string(props, NAME_LIST_PROPS)), codes.len())
+            });
+            let kinds = paired(prop_list(props, KIND_LIST_PROPS), codes.len());
+            entries += codes.len();
+            for (j, code) in codes.iter().enumerate() {
+                match parse_member_code(code) {
+                    Some(c) => {
+                        let m = ListedMember {
+                            code: c,
+                            name: names.as_ref().and_then(|n| n.get(j)).cloned().unwrap_or_default(),
+                            kind_hint: kinds
+                                .as_ref()
+                                .and_then(|k| k.get(j))
+                                .filter(|k| !k.is_empty())
+                                .cloned(),
+                            pos: pos.clone(),
+                        };
+                        b.member(territory, m);
+                    }
+                    None => {
+                        b.errors_push(CompositionError::BadCode { pos: pos.clone(), value: code.clone() })
+                    }
+                }
+            }
+        }
+        if entries == 0 {
+            let id = b.out.territories[territory].id.to_string();
+            b.errors_push(CompositionError::EmptyTerritory { pos, id });
+        }
+    }
+    b.finish()
+}
+
+/// Accumulates territories and errors, grouping rows by territory id and catching repeated members.
 struct Builder {
     file: String,
     out: Composition,
@@ -143,371 +467,630 @@ impl Builder {
         SourcePos { file: self.file.clone(), place }
     }
 
-    fn error(&mut self, e: CompositionError) {
+    fn errors_push(&mut self, e: CompositionError) {
         self.out.errors.push(e);
     }
 
-    /// The territory `id` (created on first sight), checking its name.
-    fn territory(&mut self, id: &str, name: &str, pos: &SourcePos) -> Option<usize> {
-        let Some(id) = TerritoryId::parse(id) else {
-            self.error(CompositionError::MissingField { pos: pos.clone(), field: "territory id" });
-            return None;
-        };
-        let name = trim_name(name).to_owned();
-        if name.is_empty() {
-            self.error(CompositionError::MissingField { pos: pos.clone(), field: "territory name" });
-        }
-        if let Some(&t) = self.by_id.get(&id) {
-            let first_name = &self.out.territories[t].name;
-            if *first_name != name && !name.is_empty() {
-                let first_name = first_name.clone();
-                self.error(CompositionError::ConflictingName { pos: pos.clone(), id, name, first_name });
-            }
-            return Some(t);
-        }
-        self.by_id.insert(id.clone(), self.out.territories.len());
-        self.out.territories.push(ListedTerritory { id, name, members: Vec::new(), pos: pos.clone() });
-        Some(self.out.territories.len() - 1)
+    fn format_error(&mut self, message: String) {
+        self.out.errors.push(CompositionError::Format { file: self.file.clone(), message });
     }
 
-    /// Adds a member given by SIREN or INSEE code.
-    fn member(&mut self, t: usize, code: &str, name: &str, kind: Option<&str>, pos: SourcePos) {
-        let code = trim_name(code);
-        let parsed = Siren::parse(code)
-            .map(MemberCode::Siren)
-            .or_else(|| InseeCode::parse(code).map(MemberCode::Insee));
-        let Some(code) = parsed else {
-            self.error(CompositionError::BadCode { pos, code: code.to_owned() });
-            return;
-        };
-        if let Some(first) = self.seen.get(&code) {
-            let first = first.clone();
-            self.error(CompositionError::DuplicateMember { pos, code, first });
-            return;
-        }
-        self.seen.insert(code.clone(), pos.clone());
-        let kind_hint = kind.map(trim_name).filter(|k| !k.is_empty()).map(str::to_owned);
-        let member = ListedMember { code, name: trim_name(name).to_owned(), kind_hint, pos };
-        self.out.territories[t].members.push(member);
-    }
-
+    /// The result; a file that gave nothing and no reason why is reported, as it cannot be a useful list.
     fn finish(mut self) -> Composition {
-        let empty: Vec<_> = self
-            .out
-            .territories
-            .iter()
-            .filter(|t| t.members.is_empty())
-            .map(|t| (t.pos.clone(), t.id.clone()))
-            .collect();
-        for (pos, id) in empty {
-            // A territory whose members were all refused is reported by them already.
-            if !self.out.errors.iter().any(|e| error_pos(e).is_some_and(|p| p == &pos)) {
-                self.out.errors.push(CompositionError::EmptyTerritory { pos, id });
-            }
+        if self.out.territories.is_empty() && self.out.errors.is_empty() {
+            self.format_error("no territory in the file".into());
         }
         self.out
     }
-}
 
-fn error_pos(e: &CompositionError) -> Option<&SourcePos> {
-    match e {
-        CompositionError::MissingField { pos, .. }
-        | CompositionError::BadCode { pos, .. }
-        | CompositionError::BadMemberList { pos, .. }
-        | CompositionError::DuplicateMember { pos, .. }
-        | CompositionError::ConflictingName { pos, .. }
-        | CompositionError::EmptyTerritory { pos, .. } => Some(pos),
-        CompositionError::Io { .. } | CompositionError::Format { .. } => None,
-    }
-}
-
-/// Column aliases, lower case, in order of preference.
-const ID: &[&str] = &["id_ti", "id_territoire", "code_ti"];
-const NAME: &[&str] = &["lib_ti", "lib_territoire", "nom_ti"];
-const SIREN: &[&str] = &["member_siren", "siren", "siren_groupement", "siren_membre"];
-const MEMBER_NAME: &[&str] = &["member_name", "lib_groupement", "nom_membre", "lib_membre"];
-const KIND: &[&str] = &["member_kind", "nature_juridique", "nature"];
-const INSEE: &[&str] = &["member_insee_com", "insee_com", "code_insee"];
-
-/// Parses a CSV list (`,` or `;`, BOM or not): the normalised shape or ANCT's one-row-per-member shape.
-#[must_use]
-pub fn parse_csv(name: &str, bytes: &[u8]) -> Composition {
-    let mut b = Builder::new(name);
-    let bytes = bytes.strip_prefix(b"\xEF\xBB\xBF").unwrap_or(bytes);
-    let first_line = bytes.split(|&c| c == b'\n').next().unwrap_or_default();
-    let delimiter = if first_line.iter().filter(|&&c| c == b';').count()
-        > first_line.iter().filter(|&&c| c == b',').count()
-    {
-        b';'
-    } else {
-        b','
-    };
-    let mut reader = csv::ReaderBuilder::new().delimiter(delimiter).flexible(true).from_reader(bytes);
-    let headers: Vec<String> = match reader.headers() {
-        Ok(h) => h.iter().map(|h| trim_name(h).to_lowercase()).collect(),
-        Err(e) => {
-            b.error(CompositionError::Format {
-                file: name.to_owned(),
-                message: format!("not a CSV list: {e}"),
-            });
-            return b.out;
-        }
-    };
-    let col = |aliases: &[&str]| aliases.iter().find_map(|a| headers.iter().position(|h| h == a));
-    let (Some(c_id), Some(c_name)) = (col(ID), col(NAME)) else {
-        b.error(CompositionError::Format {
-            file: name.to_owned(),
-            message: format!(
-                "expected columns id_ti and lib_ti (or id_territoire, lib_territoire), found {}",
-                headers.join(", ")
-            ),
-        });
-        return b.out;
-    };
-    let (c_siren, c_insee) = (col(SIREN), col(INSEE));
-    if c_siren.is_none() && c_insee.is_none() {
-        b.error(CompositionError::Format {
-            file: name.to_owned(),
-            message: format!(
-                "expected a member code column (member_siren, siren or siren_groupement; or member_insee_com), found {}",
-                headers.join(", ")
-            ),
-        });
-        return b.out;
-    }
-    let (c_member, c_kind) = (col(MEMBER_NAME), col(KIND));
-    let mut record = csv::ByteRecord::new();
-    loop {
-        match reader.read_byte_record(&mut record) {
-            Ok(false) => break,
-            Ok(true) => {}
+    /// Text of the file; invalid UTF-8 is reported and read as Latin-1 so the codes can still be checked.
+    fn decode<'a>(&mut self, bytes: &'a [u8]) -> Cow<'a, str> {
+        match std::str::from_utf8(bytes) {
+            Ok(s) => Cow::Borrowed(s),
             Err(e) => {
-                let line = e.position().map_or(0, csv::Position::line);
-                b.error(CompositionError::Format { file: format!("{name}:{line}"), message: e.to_string() });
-                break;
+                let at = e.valid_up_to();
+                let line = 1 + bytes[..at].iter().filter(|&&b| b == b'\n').count();
+                self.format_error(format!(
+                    "not valid UTF-8 (byte 0x{:02x} on line {line}); read as Latin-1",
+                    bytes.get(at).copied().unwrap_or(0)
+                ));
+                Cow::Owned(bytes.iter().map(|&b| char::from(b)).collect())
             }
         }
-        let line = record.position().map_or(0, csv::Position::line);
-        let pos = b.pos(Place::Line(line));
-        let Ok(row) = csv::StringRecord::from_byte_record(record.clone()) else {
-            b.error(CompositionError::Format { file: format!("{name}:{line}"), message: "not UTF-8".into() });
-            continue;
-        };
-        let get = |c: Option<usize>| c.and_then(|c| row.get(c)).map(trim_name).unwrap_or_default();
-        if row.iter().all(|f| trim_name(f).is_empty()) {
-            continue;
-        }
-        let Some(t) = b.territory(get(Some(c_id)), get(Some(c_name)), &pos) else { continue };
-        // Communes may be given by SIREN or, in the normalised shape, by INSEE code only.
-        let code = if get(c_siren).is_empty() { get(c_insee) } else { get(c_siren) };
-        if code.is_empty() {
-            b.error(CompositionError::MissingField { pos, field: "member code" });
-            continue;
-        }
-        b.member(t, code, get(c_member), Some(get(c_kind)), pos);
     }
-    b.finish()
+
+    /// The index of the territory `id`, created at `pos` if new; `None` (after reporting) if the id is unusable.
+    fn territory(
+        &mut self,
+        id: &str,
+        id_field: &str,
+        name: Option<String>,
+        pos: &SourcePos,
+    ) -> Option<usize> {
+        let id = trim_name(id);
+        let Some(tid) = TerritoryId::parse(id) else {
+            let err = if id.is_empty() {
+                CompositionError::MissingField {
+                    pos: pos.clone(),
+                    field: format!("territory id ({id_field})"),
+                }
+            } else {
+                CompositionError::BadTerritoryId { pos: pos.clone(), value: id.to_owned() }
+            };
+            self.errors_push(err);
+            return None;
+        };
+        let name = name.map(|n| trim_name(&n).to_owned()).unwrap_or_default();
+        if name.is_empty() {
+            self.errors_push(CompositionError::MissingField {
+                pos: pos.clone(),
+                field: format!("name of territory {:?}", tid.as_str()),
+            });
+        }
+        if let Some(&i) = self.by_id.get(&tid) {
+            let t = &mut self.out.territories[i];
+            if t.name.is_empty() {
+                t.name = name;
+            } else if !name.is_empty() && name != t.name {
+                let err = CompositionError::ConflictingName {
+                    pos: pos.clone(),
+                    id: tid.to_string(),
+                    name,
+                    first_name: t.name.clone(),
+                    first: t.pos.clone(),
+                };
+                self.errors_push(err);
+            }
+            return Some(i);
+        }
+        let i = self.out.territories.len();
+        self.by_id.insert(tid.clone(), i);
+        self.out.territories.push(ListedTerritory { id: tid, name, members: Vec::new(), pos: pos.clone() });
+        Some(i)
+    }
+
+    /// Adds a member unless its code was already listed, in which case the repeat is reported and dropped.
+    fn member(&mut self, territory: usize, m: ListedMember) {
+        if let Some(first) = self.seen.get(&m.code) {
+            let err = CompositionError::DuplicateMember {
+                pos: m.pos,
+                code: m.code.to_string(),
+                first: first.clone(),
+            };
+            self.errors_push(err);
+            return;
+        }
+        self.seen.insert(m.code.clone(), m.pos.clone());
+        self.out.territories[territory].members.push(m);
+    }
 }
 
-/// Parses an ANCT GeoJSON list: `liste_geo` = `Name (SIREN); ...` (phase II) or `siren_groupement` /
-/// `lib_groupement` comma lists (phase I). Geometry is ignored: outlines are rebuilt from members.
-#[must_use]
-pub fn parse_geojson(name: &str, bytes: &[u8]) -> Composition {
-    let mut b = Builder::new(name);
-    let format = |message: String| CompositionError::Format { file: name.to_owned(), message };
-    let json: Value = match serde_json::from_slice(bytes) {
-        Ok(v) => v,
-        Err(e) => {
-            b.error(format(format!("not JSON: {e}")));
-            return b.out;
-        }
-    };
-    let Some(features) = json.get("features").and_then(Value::as_array) else {
-        b.error(format("expected a GeoJSON FeatureCollection with \"features\"".into()));
-        return b.out;
-    };
-    for (i, feature) in features.iter().enumerate() {
-        let pos = b.pos(Place::Feature(i));
-        let props = feature.get("properties").and_then(Value::as_object);
-        let text = |keys: &[&str]| {
-            keys.iter()
-                .find_map(|k| props.and_then(|p| p.get(*k)))
-                .map(|v| match v {
-                    Value::String(s) => s.clone(),
-                    Value::Null => String::new(),
-                    other => other.to_string(),
-                })
-                .unwrap_or_default()
-        };
-        let Some(t) = b.territory(&text(ID), &text(NAME), &pos) else { continue };
-        let liste = text(&["liste_geo"]);
-        if !liste.trim().is_empty() {
-            for entry in liste.split(';').map(trim_name).filter(|e| !e.is_empty()) {
-                // Names may hold parentheses themselves: the code is the last parenthesised group.
-                let code = entry.rfind('(').and_then(|open| {
-                    let close = entry[open..].find(')')? + open;
-                    Some((entry[open + 1..close].trim(), entry[..open].trim()))
-                });
-                match code {
-                    Some((code, member)) => b.member(t, code, member, None, pos.clone()),
-                    None => {
-                        b.error(CompositionError::BadMemberList { pos: pos.clone(), entry: entry.to_owned() })
-                    }
-                }
-            }
-            continue;
-        }
-        let sirens = text(&["siren_groupement", "siren"]);
-        let codes: Vec<&str> = sirens.split(',').map(trim_name).filter(|c| !c.is_empty()).collect();
-        let names_text = text(&["lib_groupement"]);
-        let names: Vec<&str> = names_text.split(',').map(trim_name).collect();
-        // Names contain commas too, so they are paired with codes only when the counts agree.
-        let paired = names.len() == codes.len();
-        for (k, code) in codes.iter().enumerate() {
-            b.member(t, code, if paired { names[k] } else { "" }, None, pos.clone());
+/// Physical line numbers from byte offsets.
+///
+/// The csv crate's own line counter is off after CRLF endings and quoted newlines, so lines are counted
+/// here from the record's start offset instead.
+struct LineIndex<'a> {
+    text: &'a [u8],
+    newlines: Vec<usize>,
+}
+
+impl<'a> LineIndex<'a> {
+    fn new(text: &'a str) -> Self {
+        let text = text.as_bytes();
+        Self {
+            text,
+            newlines: text.iter().enumerate().filter(|(_, b)| **b == b'\n').map(|(i, _)| i).collect(),
         }
     }
-    b.finish()
+
+    /// 1-based line of the record starting at `byte`; the offset may still point at the previous record's
+    /// terminator or at skipped blank lines, which are stepped over.
+    fn line_at(&self, byte: u64) -> u64 {
+        let mut at = usize::try_from(byte).unwrap_or(usize::MAX).min(self.text.len());
+        while self.text.get(at).is_some_and(|b| matches!(b, b'\r' | b'\n')) {
+            at += 1;
+        }
+        1 + self.newlines.partition_point(|&n| n < at) as u64
+    }
+}
+
+/// A SIREN (9 digits) or, failing that, an INSEE commune code (5 characters).
+fn parse_member_code(s: &str) -> Option<MemberCode> {
+    let s = trim_name(s);
+    Siren::parse(s).map(MemberCode::Siren).or_else(|| InseeCode::parse(s).map(MemberCode::Insee))
+}
+
+/// Splits `Name (code)` on its last parenthesised group (names may contain parentheses themselves).
+fn split_entry(entry: &str) -> Option<(&str, &str)> {
+    let close = entry.rfind(')')?;
+    let open = entry[..close].rfind('(')?;
+    // Text after the code is not expected; keeping the code and dropping it is the useful reading.
+    Some((trim_name(&entry[..open]), trim_name(&entry[open + 1..close])))
+}
+
+/// The delimiter used by a header line: the most frequent of `;`, `,` and tab outside quotes (`,` on ties).
+fn sniff_delimiter(header: &str) -> u8 {
+    let (mut in_quotes, mut counts) = (false, [0usize; 3]);
+    for c in header.chars() {
+        match c {
+            '"' => in_quotes = !in_quotes,
+            ',' if !in_quotes => counts[0] += 1,
+            ';' if !in_quotes => counts[1] += 1,
+            '\t' if !in_quotes => counts[2] += 1,
+            _ => {}
+        }
+    }
+    let best = (0..3).max_by_key(|&i| (counts[i], std::cmp::Reverse(i))).unwrap_or(0);
+    [b',', b';', b'\t'][best]
+}
+
+fn strip_bom(bytes: &[u8]) -> &[u8] {
+    bytes.strip_prefix(b"\xef\xbb\xbf").unwrap_or(bytes)
+}
+
+/// The first property among `names`, matched case-insensitively after trimming; returns the name matched.
+fn prop<'a>(props: &'a Map<String, Value>, names: &[&'static str]) -> Option<(&'static str, &'a Value)> {
+    names
+        .iter()
+        .find_map(|&n| props.iter().find(|(k, _)| trim_name(k).eq_ignore_ascii_case(n)).map(|(_, v)| (n, v)))
+}
+
+/// A property as text (numbers as written, null or absent as empty).
+fn prop_string(props: &Map<String, Value>, names: &[&'static str]) -> String {
+    prop(props, names).map(|(_, v)| value_string(v)).unwrap_or_default()
+}
+
+fn value_string(v: &Value) -> String {
+    match v {
+        Value::Null => String::new(),
+        Value::String(s) => s.clone(),
+        other => other.to_string(),
+    }
+}
+
+/// A list property: a JSON array, or a comma-separated string; parts trimmed, empty parts dropped.
+fn prop_list(props: &Map<String, Value>, names: &[&'static str]) -> Vec<String> {
+    let parts: Vec<String> = match prop(props, names).map(|(_, v)| v) {
+        None | Some(Value::Null) => Vec::new(),
+        Some(Value::Array(a)) => a.iter().map(value_string).collect(),
+        Some(v) => value_string(v).split(',').map(str::to_owned).collect(),
+    };
+    parts.iter().map(|p| trim_name(p).to_owned()).filter(|p| !p.is_empty()).collect()
+}
+
+/// Legal forms that start ANCT group names, used to split name lists whose names contain commas.
+const LEGAL_FORMS: &[&str] = &["CC", "CA", "CU", "EPT", "Métropole", "Eurométropole"];
+
+/// Splits `"CC Entre Arroux, Loire et Somme, CA de Nevers"` only at commas followed by a legal form
+/// (`["CC Entre Arroux, Loire et Somme", "CA de Nevers"]`); the result is used only if the count matches.
+fn split_before_legal_forms(list: &str) -> Vec<String> {
+    let mut parts = Vec::new();
+    let mut start = 0;
+    for (i, _) in list.match_indices(',') {
+        let rest = list[i + 1..].trim_start();
+        let starts_form =
+            LEGAL_FORMS.iter().any(|f| rest.strip_prefix(f).is_some_and(|r| r.starts_with(' ')));
+        if starts_form {
+            parts.push(trim_name(&list[start..i]).to_owned());
+            start = i + 1;
+        }
+    }
+    parts.push(trim_name(&list[start..]).to_owned());
+    parts.retain(|p| !p.is_empty());
+    parts
+}
+
+/// `parts` if there is one per member, else nothing.
+fn paired(parts: Vec<String>, n: usize) -> Option<Vec<String>> {
+    (parts.len() == n).then_some(parts)
+}
+
+/// Names for a message, quoted; shortened, since a binary file read as CSV can have a huge "header".
+fn quoted_list(items: &[String]) -> String {
+    const MAX_ITEMS: usize = 20;
+    const MAX_CHARS: usize = 40;
+    if items.is_empty() {
+        return "none".into();
+    }
+    let mut out = items
+        .iter()
+        .take(MAX_ITEMS)
+        .map(|s| {
+            let short: String = s.chars().take(MAX_CHARS).collect();
+            if short.len() < s.len() { format!("{short:?}...") } else { format!("{s:?}") }
+        })
+        .collect::<Vec<_>>()
+        .join(", ");
+    if items.len() > MAX_ITEMS {
+        out.push_str(&format!(" and {} more", items.len() - MAX_ITEMS));
+    }
+    out
 }
 
 #[cfg(test)]
 mod tests {
     use super::*;
+    use crate::model::Siren;
     use proptest::prelude::*;
     use std::collections::BTreeSet;
 
-    fn shared(rel: &str) -> Option<std::path::PathBuf> {
-        let p = Path::new(env!("CARGO_MANIFEST_DIR")).join("../shared/data").join(rel);
-        if p.exists() {
-            Some(p)
-        } else {
-            eprintln!("SKIPPED: {} absent", p.display());
-            None
-        }
+    fn messages(c: &Composition) -> Vec<String> {
+        c.errors.iter().map(ToString::to_string).collect()
     }
 
-    fn messages(c: &Composition) -> String {
-        c.errors.iter().map(ToString::to_string).collect::<Vec<_>>().join("\n")
+    fn codes(t: &ListedTerritory) -> Vec<String> {
+        t.members.iter().map(|m| m.code.to_string()).collect()
+    }
+
+    #[test]
+    fn normalised_csv_with_quoted_names_and_kinds() {
+        let csv = "id_ti,lib_ti,insee_reg,member_siren,member_name,member_kind,member_insee_com\n\
+                   ti-2707,Nevers Val de Loire,27,215800467,Cercy-la-Tour,COM,58046\n\
+                   ti-1101,\"Boucle Nord, de Seine\",11,200057990,\"EPT Boucle Nord, de Seine\",EPT,\n\
+                   ti-2707,Nevers Val de Loire,27,,Decize,COM,58095\n\
+                   ti-2707,Nevers Val de Loire,27,245804406,CA de Nevers,EPCI,\n";
+        let c = parse_csv("m.csv", csv.as_bytes());
+        assert!(c.errors.is_empty(), "{:?}", messages(&c));
+        assert_eq!(c.territories.len(), 2);
+        let nevers = &c.territories[0];
+        assert_eq!((nevers.id.as_str(), nevers.name.as_str()), ("ti-2707", "Nevers Val de Loire"));
+        assert_eq!(nevers.pos.to_string(), "m.csv:2");
+        assert_eq!(codes(nevers), ["215800467", "58095", "245804406"]);
+        assert!(matches!(&nevers.members[0].code, MemberCode::Siren(s) if s.looks_like_commune()));
+        assert!(matches!(&nevers.members[1].code, MemberCode::Insee(_)));
+        assert_eq!(nevers.members[1].pos.to_string(), "m.csv:4");
+        assert_eq!(nevers.members[2].kind_hint.as_deref(), Some("EPCI"));
+        let boucle = &c.territories[1];
+        assert_eq!(boucle.name, "Boucle Nord, de Seine");
+        assert_eq!(boucle.members[0].name, "EPT Boucle Nord, de Seine");
+        assert_eq!(boucle.members[0].kind_hint.as_deref(), Some("EPT"));
     }
 
     #[test]
     fn anct_csv_with_semicolons_bom_and_nbsp() {
-        let csv = "\u{feff}id_ti;lib_ti;siren;lib_groupement;nature_juridique\n\
-                   ti-3214;Soissonnais et Valois\u{a0};240200477;CA GrandSoissons Agglomération;CA\n\
-                   ti-3214;Soissonnais et Valois;200071991;\"CC Retz; en Valois\";CC\n";
-        let c = parse("l.csv", csv.as_bytes());
-        assert!(c.errors.is_empty(), "{}", messages(&c));
+        let csv = "\u{feff}ID_Territoire ; Lib_Territoire;siren_groupement;lib_groupement;nature_juridique;autre\r\n\
+                   ti-3214;Soissonnais et Valois\u{a0};240200477;CA du Soissonnais\u{a0};CA;x\r\n\
+                   ti-3214;Soissonnais et Valois;200067981;\"CC Retz; en Valois\";CC;y\r\n";
+        let c = parse_csv("anct.csv", csv.as_bytes());
+        assert!(c.errors.is_empty(), "{:?}", messages(&c));
         assert_eq!(c.territories.len(), 1);
         let t = &c.territories[0];
-        assert_eq!(
-            (t.id.as_str(), t.name.as_str(), t.members.len()),
-            ("ti-3214", "Soissonnais et Valois", 2)
-        );
+        assert_eq!(t.name, "Soissonnais et Valois");
+        assert_eq!(codes(t), ["240200477", "200067981"]);
+        assert_eq!(t.members[0].name, "CA du Soissonnais");
         assert_eq!(t.members[1].name, "CC Retz; en Valois");
-        assert_eq!(t.members[0].kind_hint.as_deref(), Some("CA"));
+        assert_eq!(t.members[1].kind_hint.as_deref(), Some("CC"));
+        assert_eq!(t.members[1].pos.to_string(), "anct.csv:3");
     }
 
     #[test]
-    fn csv_errors_have_lines() {
+    fn anct_csv_with_siren_and_insee_columns() {
+        let csv = "id_ti,lib_ti,SIREN,code_insee\nti-1,A,,2A004\nti-1,A,240200477,\n";
+        let c = parse_csv("x.csv", csv.as_bytes());
+        assert!(c.errors.is_empty(), "{:?}", messages(&c));
+        assert_eq!(codes(&c.territories[0]), ["2A004", "240200477"]);
+    }
+
+    #[test]
+    fn csv_errors_carry_their_lines() {
         let csv = "id_ti,lib_ti,member_siren\n\
-                   ti-1,A,240200477\n\
-                   ti-1,A,999999999\n\
-                   ti-2,B,24020047X\n\
-                   ti-2,B,240200477\n\
-                   ti-3,C,\n";
-        let c = parse_csv("l.csv", csv.as_bytes());
-        let m = messages(&c);
-        assert!(m.contains("l.csv:4: malformed member code \"24020047X\""), "{m}");
-        assert!(m.contains("l.csv:5: member 240200477 listed twice (first at l.csv:2)"), "{m}");
-        assert!(m.contains("l.csv:6: empty member code"), "{m}");
-        assert!(!m.contains("l.csv:3"), "syntax is fine on line 3: {m}");
-        assert_eq!(c.territories[0].members.len(), 2);
+                   ti-1,Un,240200477\n\
+                   ti-1,Un,299999999\n\
+                   ti-2,Deux,24020047X\n\
+                   ti-2,Deux,240200477\n";
+        let c = parse_csv("list.csv", csv.as_bytes());
+        let msgs = messages(&c);
+        assert_eq!(msgs.len(), 2, "{msgs:?}");
+        assert_eq!(
+            msgs[0],
+            "list.csv:4: malformed member code \"24020047X\" (expected a 9-digit SIREN or 5-character INSEE code)"
+        );
+        assert!(msgs[1].starts_with("list.csv:5: "), "{}", msgs[1]);
+        assert!(msgs[1].contains("\"240200477\"") && msgs[1].contains("first at list.csv:2"), "{}", msgs[1]);
+        assert!(matches!(c.errors[1], CompositionError::DuplicateMember { .. }));
+        // Everything parseable is kept: the unknown-but-well-formed code too, the repeat is not.
+        assert_eq!(codes(&c.territories[0]), ["240200477", "299999999"]);
+        assert!(c.territories[1].members.is_empty());
     }
 
     #[test]
-    fn missing_columns_are_named() {
-        let c = parse_csv("l.csv", b"a,b\n1,2\n");
-        assert!(messages(&c).contains("expected columns id_ti and lib_ti"), "{}", messages(&c));
-        let c = parse_csv("l.csv", b"id_ti,lib_ti\nti-1,A\n");
-        assert!(messages(&c).contains("member code column"), "{}", messages(&c));
+    fn csv_missing_fields_and_conflicting_names() {
+        let csv = "id_ti,lib_ti,member_siren,member_insee_com\n\
+                   ,Sans id,240200477,\n\
+                   ti-1,,200067981,\n\
+                   ti-1,Un,,\n\
+                   ti-1,Autre,200041788,\n\
+                   ,,,\n";
+        let c = parse_csv("f.csv", csv.as_bytes());
+        let msgs = messages(&c);
+        assert_eq!(msgs.len(), 4, "{msgs:?}");
+        assert_eq!(msgs[0], "f.csv:2: empty territory id (id_ti)");
+        assert!(msgs[1].starts_with("f.csv:3: empty name"), "{}", msgs[1]);
+        assert_eq!(msgs[2], "f.csv:4: empty member code (member_siren, member_insee_com)");
+        assert!(msgs[3].starts_with("f.csv:5: territory \"ti-1\" named \"Autre\""), "{}", msgs[3]);
+        assert!(c.errors[3].is_warning());
+        // The first name given is kept, filled in from a later row when the first one had none.
+        assert_eq!(c.territories[0].name, "Un");
+        assert_eq!(codes(&c.territories[0]), ["200067981", "200041788"]);
     }
 
     #[test]
-    fn liste_geo_takes_the_last_parenthesised_code() {
-        let json = r#"{"type":"FeatureCollection","features":[
-          {"type":"Feature","properties":{"id_territoire":"ti-1","lib_territoire":"A\u00a0","liste_geo":"CC du Pays (Nord) (245900758); CA X (200069037)"},"geometry":null},
-          {"type":"Feature","properties":{"id_territoire":"ti-2","lib_territoire":"B","liste_geo":""},"geometry":null},
-          {"type":"Feature","properties":{"id_territoire":"ti-3","lib_territoire":"C","liste_geo":"Sans code"},"geometry":null}]}"#;
-        let c = parse_geojson("t.geojson", json.as_bytes());
+    fn csv_line_numbers_count_quoted_newlines_and_blank_lines() {
+        let csv =
+            "id_ti,lib_ti,member_siren\n\"ti-1\",\"Deux\nlignes\",240200477\n\nti-1,\"Deux\nlignes\",bad\n";
+        let c = parse_csv("n.csv", csv.as_bytes());
+        let msgs = messages(&c);
+        assert_eq!(msgs.len(), 1, "{msgs:?}");
+        assert!(msgs[0].starts_with("n.csv:5: malformed member code \"bad\""), "{}", msgs[0]);
+    }
+
+    #[test]
+    fn csv_without_required_columns_names_them() {
+        let c = parse_csv("w.csv", b"code,nom\n1,a\n");
+        assert!(c.territories.is_empty());
+        let msgs = messages(&c);
+        assert_eq!(msgs.len(), 1);
+        assert!(matches!(c.errors[0], CompositionError::Format { .. }));
+        assert!(msgs[0].starts_with("w.csv: not a territory list: missing column id_ti"), "{}", msgs[0]);
+        assert!(msgs[0].contains("found columns: \"code\", \"nom\""), "{}", msgs[0]);
+        assert!(parse_csv("e.csv", b"").errors.iter().all(|e| matches!(e, CompositionError::Format { .. })));
+    }
+
+    #[test]
+    fn invalid_utf8_is_a_format_error_but_reading_goes_on() {
+        let c = parse_csv("l1.csv", b"\xef\xbb\xbfid_ti;lib_ti;siren\nti-1;Ch\xe2teauroux;243600327\n");
+        assert!(
+            matches!(&c.errors[..], [CompositionError::Format { message, .. }] if message.contains("line 2"))
+        );
+        assert_eq!(c.territories[0].name, "Châteauroux");
+        assert_eq!(codes(&c.territories[0]), ["243600327"]);
+        let g = parse_geojson("l1.geojson", b"{\"features\": [\xff]}");
+        assert!(g.territories.is_empty());
+        assert!(
+            g.errors.iter().all(|e| matches!(e, CompositionError::Format { .. })) && !g.errors.is_empty()
+        );
+    }
+
+    fn feature(props: &str) -> String {
+        format!(r#"{{"type":"Feature","properties":{props},"geometry":null}}"#)
+    }
+
+    fn collection(features: &[String]) -> String {
+        format!(r#"{{"type":"FeatureCollection","features":[{}]}}"#, features.join(","))
+    }
+
+    #[test]
+    fn geojson_phase2_liste_geo_with_parentheses_in_names() {
+        let json = collection(&[
+            feature(
+                r#"{"id_territoire":"ti-1109","lib_territoire":"Versailles\u00a0","liste_geo":"CA Versailles Grand Parc (CAVGP) (247800584); CC du Pays (de) Limours (249100074);"}"#,
+            ),
+            feature(
+                r#"{"id_territoire":"ti-2707","lib_territoire":"Nevers","liste_geo":"Decize (215800954)"}"#,
+            ),
+        ]);
+        let c = parse_geojson("g.geojson", json.as_bytes());
+        assert!(c.errors.is_empty(), "{:?}", messages(&c));
+        assert_eq!(c.territories.len(), 2);
         let t = &c.territories[0];
-        assert_eq!((t.name.as_str(), t.members[0].name.as_str()), ("A", "CC du Pays (Nord)"));
-        assert_eq!(t.members[0].code.to_string(), "245900758");
-        let m = messages(&c);
-        assert!(m.contains("t.geojson (feature 1): territory ti-2 has no member"), "{m}");
-        assert!(m.contains("t.geojson (feature 2): member \"Sans code\" has no code"), "{m}");
+        assert_eq!(t.name, "Versailles");
+        assert_eq!(codes(t), ["247800584", "249100074"]);
+        assert_eq!(t.members[0].name, "CA Versailles Grand Parc (CAVGP)");
+        assert_eq!(t.members[1].name, "CC du Pays (de) Limours");
+        assert_eq!(c.territories[1].pos.to_string(), "g.geojson (feature 1)");
     }
 
     #[test]
-    fn not_json_and_not_utf8_are_format_errors() {
-        assert!(!parse("x", b"{ nope").errors.is_empty());
-        assert!(!parse("x", b"id_ti,lib_ti,siren\n\xff\xfe,\xff,240200477\n").errors.is_empty());
+    fn geojson_errors_carry_their_feature() {
+        let json = collection(&[
+            feature(
+                r#"{"id_territoire":"ti-1","lib_territoire":"Un","liste_geo":"A (240200477); B sans code; C (2402)"}"#,
+            ),
+            feature(r#"{"id_territoire":"ti-2","lib_territoire":"Deux","liste_geo":""}"#),
+            feature(r#"{"id_territoire":"ti-3","lib_territoire":"Trois","liste_geo":"A bis (240200477)"}"#),
+            r#"{"type":"Feature","geometry":null}"#.to_owned(),
+            feature(r#"{"id_territoire":"","lib_territoire":"Vide","liste_geo":"D (200067981)"}"#),
+        ]);
+        let c = parse_geojson("e.geojson", json.as_bytes());
+        let msgs = messages(&c);
+        assert_eq!(msgs.len(), 6, "{msgs:?}");
+        assert!(matches!(c.errors[0], CompositionError::BadMemberList { .. }));
+        assert_eq!(
+            msgs[0],
+            "e.geojson (feature 0): member list entry \"B sans code\" has no parenthesised code (expected \"Name (SIREN)\")"
+        );
+        assert!(msgs[1].starts_with("e.geojson (feature 0): malformed member code \"2402\""), "{}", msgs[1]);
+        assert_eq!(msgs[2], "e.geojson (feature 1): territory \"ti-2\" has no members");
+        assert!(matches!(c.errors[2], CompositionError::EmptyTerritory { .. }));
+        assert_eq!(
+            msgs[3],
+            "e.geojson (feature 2): member \"240200477\" listed twice (first at e.geojson (feature 0))"
+        );
+        assert!(msgs[4].starts_with("e.geojson (feature 3): "), "{}", msgs[4]);
+        assert!(msgs[5].starts_with("e.geojson (feature 4): empty territory id"), "{}", msgs[5]);
+        // Empty territories are still listed, so the caller sees every id.
+        assert_eq!(c.territories.iter().map(|t| t.id.as_str()).collect::<Vec<_>>(), ["ti-1", "ti-2", "ti-3"]);
     }
 
     #[test]
-    fn phase2_both_files_agree() {
-        let (Some(csv), Some(geojson)) =
-            (shared("anct-ti-phase2-2024-07/members.csv"), shared("anct-ti-phase2-2024-07/ti_geom.geojson"))
-        else {
+    fn geojson_phase1_comma_lists() {
+        let json = collection(&[
+            feature(
+                r#"{"id_ti":"ti-1106","lib_ti":"Montereau","lib_groupement":"CC Pays de Nemours, CC Pays de Montereau","siren_groupement":"200023240, 247700107"}"#,
+            ),
+            feature(
+                r#"{"id_ti":"ti-3204","lib_ti":"Béthune","lib_groupement":"CA de Béthune-Bruay, Artois-Lys Romane, CA d'Hénin-Carvin","siren_groupement":"200072460, 246200299"}"#,
+            ),
+            feature(r#"{"id_ti":"ti-1","lib_ti":"Nombre","siren_groupement":200041788}"#),
+            feature(
+                r#"{"id_ti":"ti-4","lib_ti":"Quatre","lib_groupement":"A, B, C","siren_groupement":"200066280, 200071850"}"#,
+            ),
+        ]);
+        let c = parse_geojson("p1.geojson", json.as_bytes());
+        assert!(c.errors.is_empty(), "{:?}", messages(&c));
+        let names = |t: &ListedTerritory| t.members.iter().map(|m| m.name.clone()).collect::<Vec<_>>();
+        assert_eq!(codes(&c.territories[0]), ["200023240", "247700107"]);
+        assert_eq!(names(&c.territories[0]), ["CC Pays de Nemours", "CC Pays de Montereau"]);
+        assert_eq!(codes(&c.territories[1]), ["200072460", "246200299"]);
+        assert_eq!(names(&c.territories[1]), ["CA de Béthune-Bruay, Artois-Lys Romane", "CA d'Hénin-Carvin"]);
+        assert_eq!(codes(&c.territories[2]), ["200041788"]);
+        // Names that cannot be paired with codes are left empty rather than guessed.
+        assert_eq!(names(&c.territories[3]), ["", ""]);
+    }
+
+    #[test]
+    fn geojson_of_the_wrong_kind_is_a_format_error() {
+        let c = parse_geojson("z.geojson", collection(&[feature(r#"{"nom":"x"}"#)]).as_bytes());
+        let msgs = messages(&c);
+        assert_eq!(msgs.len(), 1);
+        assert!(
+            msgs[0].starts_with("z.geojson: not a territory list: missing property id_territoire"),
+            "{}",
+            msgs[0]
+        );
+        assert!(msgs[0].contains("found properties: \"nom\""), "{}", msgs[0]);
+        for bad in ["", "[1, 2", "42", "{\"type\":\"Topology\"}"] {
+            let c = parse_geojson("z.geojson", bad.as_bytes());
+            assert!(matches!(c.errors.first(), Some(CompositionError::Format { .. })), "{bad:?}: {c:?}");
+        }
+    }
+
+    #[test]
+    fn lists_without_territories_are_reported() {
+        let header_only = parse_csv("h.csv", b"id_ti,lib_ti,member_siren\n");
+        assert_eq!(messages(&header_only), ["h.csv: no territory in the file"]);
+        let no_features = parse_geojson("n.geojson", br#"{"type":"FeatureCollection","features":[]}"#);
+        assert_eq!(messages(&no_features), ["n.geojson: no territory in the file"]);
+        let json = collection(&[feature(r#"{"id_ti":"ti-9","lib_ti":"Neuf","siren_groupement":" , "}"#)]);
+        let empty = parse_geojson("p1.geojson", json.as_bytes());
+        assert_eq!(messages(&empty), ["p1.geojson (feature 0): territory \"ti-9\" has no members"]);
+        assert_eq!(empty.territories.len(), 1);
+    }
+
+    #[test]
+    fn huge_headers_are_shortened_in_messages() {
+        let header = (0..100).map(|i| format!("{}{i}", "x".repeat(100))).collect::<Vec<_>>().join(",");
+        let c = parse_csv("big.csv", header.as_bytes());
+        let msg = messages(&c).join("");
+        assert!(msg.len() < 2000 && msg.ends_with("and 80 more"), "{msg}");
+    }
+
+    #[test]
+    fn read_composition_dispatches_on_content_and_reports_io() {
+        let dir = tempfile::tempdir().expect("temp dir");
+        let json = dir.path().join("list.txt");
+        std::fs::write(
+            &json,
+            collection(&[feature(r#"{"id_ti":"ti-1","lib_ti":"A","siren_groupement":"240200477"}"#)]),
+        )
+        .expect("write");
+        assert_eq!(read_composition(&json).member_count(), 1);
+        let csv = dir.path().join("list.csv");
+        std::fs::write(&csv, "id_ti,lib_ti,siren\nti-1,A,240200477\n").expect("write");
+        assert_eq!(read_composition(&csv).member_count(), 1);
+        let missing = read_composition(&dir.path().join("absent.csv"));
+        assert!(matches!(&missing.errors[..], [CompositionError::Io { .. }]));
+        assert!(missing.errors[0].to_string().contains("absent.csv: cannot read file"));
+    }
+
+    #[test]
+    fn delimiter_sniffing_ignores_quoted_separators() {
+        assert_eq!(sniff_delimiter("id_ti;lib_ti;siren"), b';');
+        assert_eq!(sniff_delimiter("\"a;b;c\",x,y"), b',');
+        assert_eq!(sniff_delimiter("id\tlib\tsiren"), b'\t');
+        assert_eq!(sniff_delimiter("seul"), b',');
+    }
+
+    proptest! {
+        #[test]
+        fn arbitrary_bytes_never_panic(bytes in proptest::collection::vec(any::<u8>(), 0..400)) {
+            let _ = parse_csv("p.csv", &bytes);
+            let _ = parse_geojson("p.geojson", &bytes);
+        }
+
+        #[test]
+        fn csv_like_text_never_panics(text in "(id_ti|lib_ti|siren|[;,\"\n\r \u{a0}a-z0-9()]){0,60}") {
+            let c = parse_csv("p.csv", text.as_bytes());
+            let _ = c.errors.iter().map(ToString::to_string).count();
+        }
+
+        #[test]
+        fn liste_geo_like_text_never_panics(list in "[A-Za-zé (); 0-9]{0,80}") {
+            let json = collection(&[feature(&serde_json::json!({"id_territoire": "ti-1", "lib_territoire": "A", "liste_geo": list}).to_string())]);
+            let c = parse_geojson("p.geojson", json.as_bytes());
+            let _ = c.errors.iter().map(ToString::to_string).count();
+        }
+    }
+
+    /// A file of the shared data set, or `None` (after saying so) when the data set is not there.
+    fn shared(rel: &str) -> Option<std::path::PathBuf> {
+        let path = Path::new(env!("CARGO_MANIFEST_DIR")).join("../shared/data").join(rel);
+        if path.exists() {
+            Some(path)
+        } else {
+            println!("SKIPPED: {} absent", path.display());
+            None
+        }
+    }
+
+    fn pairs(c: &Composition) -> BTreeSet<(String, String)> {
+        c.territories
+            .iter()
+            .flat_map(|t| t.members.iter().map(|m| (t.id.to_string(), m.code.to_string())))
+            .collect()
+    }
+
+    fn read_clean(rel: &str) -> Option<Composition> {
+        let c = read_composition(&shared(rel)?);
+        assert!(c.errors.is_empty(), "{rel}: {:?}", messages(&c));
+        Some(c)
+    }
+
+    #[test]
+    fn real_phase2_csv_and_geojson_agree() {
+        let (Some(csv), Some(geo)) = (
+            read_clean("anct-ti-phase2-2024-07/members.csv"),
+            read_clean("anct-ti-phase2-2024-07/ti_geom.geojson"),
+        ) else {
             return;
         };
-        let (a, b) = (read_composition(&csv), read_composition(&geojson));
-        assert!(a.errors.is_empty() && b.errors.is_empty(), "{}{}", messages(&a), messages(&b));
-        let set = |c: &Composition| -> BTreeSet<(String, String)> {
-            c.territories
-                .iter()
-                .flat_map(|t| t.members.iter().map(|m| (t.id.to_string(), m.code.to_string())))
-                .collect()
-        };
-        assert_eq!((a.territories.len(), set(&a).len()), (183, 641));
-        assert_eq!(set(&a), set(&b));
+        for c in [&csv, &geo] {
+            assert_eq!(c.territories.len(), 183);
+            assert_eq!(c.member_count(), 641);
+        }
         let kinds = |k: &str| {
-            a.territories
+            csv.territories
                 .iter()
                 .flat_map(|t| &t.members)
                 .filter(|m| m.kind_hint.as_deref() == Some(k))
                 .count()
         };
         assert_eq!((kinds("EPCI"), kinds("EPT"), kinds("COM")), (626, 3, 12));
+        assert_eq!(pairs(&csv), pairs(&geo));
+        let names = |c: &Composition| {
+            c.territories.iter().map(|t| (t.id.clone(), t.name.clone())).collect::<Vec<_>>()
+        };
+        assert_eq!(names(&csv), names(&geo));
+        assert!(geo.territories.iter().all(|t| t.members.iter().all(|m| !m.name.is_empty())));
+        let commune = Siren::parse("215800467").map(MemberCode::Siren).expect("valid SIREN");
+        assert!(csv.territories.iter().flat_map(|t| &t.members).any(|m| m.code == commune));
     }
 
     #[test]
-    fn phase1_both_files_agree() {
-        let (Some(csv), Some(geojson)) = (
-            shared("anct-ti-phase1-2022/members.csv"),
-            shared("anct-ti-phase1-2022/polygone-4326_ti.geojson"),
+    fn real_phase1_csv_and_geojson_agree() {
+        let (Some(csv), Some(geo)) = (
+            read_clean("anct-ti-phase1-2022/members.csv"),
+            read_clean("anct-ti-phase1-2022/polygone-4326_ti.geojson"),
         ) else {
             return;
         };
-        let (a, b) = (read_composition(&csv), read_composition(&geojson));
-        assert!(a.errors.is_empty(), "{}", messages(&a));
-        assert_eq!(a.territories.len(), 149);
-        assert_eq!(a.territories.iter().map(|t| t.members.len()).sum::<usize>(), 588);
-        assert_eq!(b.territories.len(), 149, "{}", messages(&b));
-    }
-
-    proptest! {
-        #[test]
-        fn arbitrary_bytes_never_panic(bytes in proptest::collection::vec(any::<u8>(), 0..300)) {
-            let _ = parse_csv("x.csv", &bytes);
-            let _ = parse_geojson("x.geojson", &bytes);
-            let _ = parse("x", &bytes);
+        for c in [&csv, &geo] {
+            assert_eq!(c.territories.len(), 149);
+            assert_eq!(c.member_count(), 588);
         }
-
-        #[test]
-        fn arbitrary_csv_rows_never_panic(rows in proptest::collection::vec("[a-z0-9;,\"() \u{a0}-]{0,40}", 0..20)) {
-            let text = format!("id_ti;lib_ti;siren\n{}", rows.join("\n"));
-            let c = parse_csv("x.csv", text.as_bytes());
-            prop_assert!(c.territories.iter().all(|t| !t.id.as_str().is_empty()));
-        }
+        assert_eq!(pairs(&csv), pairs(&geo));
+        // Every phase I name list can be paired with its codes, by commas or by legal forms.
+        let unnamed = geo.territories.iter().flat_map(|t| &t.members).filter(|m| m.name.is_empty()).count();
+        assert_eq!(unnamed, 0);
     }
 }

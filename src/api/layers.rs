@@ -1,0 +1,111 @@
+//! Map layers as GeoJSON: `GET /api/layers/territories.geojson?edition=[&bbox=][&zoom=]` and
+//! `GET /api/layers/units.geojson?kind=epci|ept[&bbox=][&zoom=]`. Whole layers are pre-serialised;
+//! a `bbox` picks pre-serialised features.
+
+use axum::Router;
+use axum::extract::rejection::QueryRejection;
+use axum::extract::{Query, State};
+use axum::http::HeaderMap;
+use axum::response::Response;
+use axum::routing::get;
+use geo::Rect;
+use serde::Deserialize;
+
+use super::error::ApiError;
+use super::lookup::check_edition;
+use super::{AppState, respond};
+use crate::encoded::Encoded;
+use crate::layers::{GEOJSON, Layer};
+use crate::model::UnitKind;
+
+/// Routes of this module.
+pub fn router() -> Router<AppState> {
+    Router::new()
+        .route("/api/layers/territories.geojson", get(get_territories_layer))
+        .route("/api/layers/units.geojson", get(get_units_layer))
+}
+
+/// Query of the layer routes.
+#[derive(Debug, Deserialize)]
+#[serde(deny_unknown_fields)]
+pub struct LayerParams {
+    /// Edition (territories layer; default: the first loaded).
+    pub edition: Option<String>,
+    /// `epci` or `ept` (units layer).
+    pub kind: Option<String>,
+    /// `west,south,east,north` in WGS84 degrees.
+    pub bbox: Option<String>,
+    /// Map zoom level 0-22; geometry is simplified for it.
+    pub zoom: Option<f64>,
+}
+
+/// Parses `west,south,east,north`.
+///
+/// # Errors
+/// Not four finite numbers in range with west ≤ east and south ≤ north.
+pub fn parse_bbox(s: &str) -> Result<Rect<f64>, ApiError> {
+    let bad = || ApiError::BadRequest(format!("bbox {s:?}: expected west,south,east,north in degrees"));
+    let v: Vec<f64> =
+        s.split(',').map(|p| p.trim().parse::<f64>()).collect::<Result<_, _>>().map_err(|_| bad())?;
+    let [w, so, e, n] = v[..] else { return Err(bad()) };
+    let ok = v.iter().all(|x| x.is_finite())
+        && (-180.0..=180.0).contains(&w)
+        && (-180.0..=180.0).contains(&e)
+        && (-90.0..=90.0).contains(&so)
+        && (-90.0..=90.0).contains(&n)
+        && w <= e
+        && so <= n;
+    if ok { Ok(Rect::new((w, so), (e, n))) } else { Err(bad()) }
+}
+
+fn serve_layer(layer: &Layer, params: &LayerParams, headers: &HeaderMap) -> Result<Response, ApiError> {
+    if let Some(z) = params.zoom.filter(|z| !(0.0..=24.0).contains(z)) {
+        return Err(ApiError::BadRequest(format!("zoom {z} is outside 0-24")));
+    }
+    match params.bbox.as_deref() {
+        None => Ok(respond::encoded(layer.full(params.zoom), headers)),
+        Some(b) => {
+            let bbox = parse_bbox(b)?;
+            Ok(respond::encoded(&Encoded::new(layer.collection(params.zoom, Some(bbox)), GEOJSON), headers))
+        }
+    }
+}
+
+async fn get_territories_layer(
+    State(state): State<AppState>,
+    headers: HeaderMap,
+    params: Result<Query<LayerParams>, QueryRejection>,
+) -> Result<Response, ApiError> {
+    let Query(params) = params.map_err(|e| ApiError::BadRequest(e.body_text()))?;
+    if params.kind.is_some() {
+        return Err(ApiError::BadRequest("kind applies to units.geojson, not territories.geojson".into()));
+    }
+    let atlas = state.atlas();
+    check_edition(&atlas, params.edition.as_deref())?;
+    let entry = match params.edition.as_deref() {
+        Some(id) => atlas.edition(id),
+        None => atlas.editions().first(),
+    }
+    .ok_or_else(|| ApiError::NotFound("no edition loaded".into()))?;
+    serve_layer(&entry.layer, &params, &headers)
+}
+
+async fn get_units_layer(
+    State(state): State<AppState>,
+    headers: HeaderMap,
+    params: Result<Query<LayerParams>, QueryRejection>,
+) -> Result<Response, ApiError> {
+    let Query(params) = params.map_err(|e| ApiError::BadRequest(e.body_text()))?;
+    if params.edition.is_some() {
+        return Err(ApiError::BadRequest("edition applies to territories.geojson, not units.geojson".into()));
+    }
+    let kind = match params.kind.as_deref().map(str::to_ascii_lowercase).as_deref() {
+        Some("epci") | None => UnitKind::Epci,
+        Some("ept") => UnitKind::Ept,
+        Some(other) => return Err(ApiError::BadRequest(format!("kind {other:?}: expected epci or ept"))),
+    };
+    let atlas = state.atlas();
+    let layer =
+        atlas.unit_layer(kind).ok_or_else(|| ApiError::NotFound(format!("no {kind} layer loaded")))?;
+    serve_layer(layer, &params, &headers)
+}

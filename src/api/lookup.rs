@@ -1,0 +1,205 @@
+//! Lookups: `GET /api/lookup` (one site), `POST /api/lookup` (a batch as GeoJSON or CSV) and
+//! `POST /api/intersects` (a parcel or footprint polygon).
+
+use axum::Router;
+use axum::body::Bytes;
+use axum::extract::rejection::QueryRejection;
+use axum::extract::{DefaultBodyLimit, Query, State};
+use axum::http::{HeaderMap, header};
+use axum::response::{IntoResponse, Response};
+use axum::routing::{get, post};
+use rayon::prelude::*;
+use serde::Deserialize;
+use serde_json::{Map, Value, json};
+
+use super::error::ApiError;
+use super::{AppState, respond};
+use crate::atlas::{Atlas, Lookup};
+use crate::batch::{BatchError, annotate_csv_limited};
+
+/// Largest request body accepted by the POST routes (bytes).
+pub const MAX_BODY_BYTES: usize = 256 * 1024 * 1024;
+/// Largest batch, in sites (CSV rows or GeoJSON features).
+pub const MAX_BATCH_SITES: usize = 1_000_000;
+
+/// Routes of this module.
+pub fn router() -> Router<AppState> {
+    Router::new()
+        .route("/api/lookup", get(get_lookup).post(post_lookup))
+        .route("/api/intersects", post(post_intersects))
+        .layer(DefaultBodyLimit::max(MAX_BODY_BYTES))
+}
+
+/// Query of `GET /api/lookup`.
+#[derive(Debug, Deserialize)]
+#[serde(deny_unknown_fields)]
+pub struct LookupParams {
+    /// Longitude, WGS84 degrees.
+    pub lon: f64,
+    /// Latitude, WGS84 degrees.
+    pub lat: f64,
+    /// Only this edition.
+    pub edition: Option<String>,
+}
+
+/// Checks an optional edition parameter against the loaded editions.
+pub fn check_edition(atlas: &Atlas, edition: Option<&str>) -> Result<(), ApiError> {
+    match edition {
+        Some(id) if atlas.edition(id).is_none() => {
+            let known: Vec<String> = atlas.editions().iter().map(|e| e.edition.id.to_string()).collect();
+            Err(ApiError::BadRequest(format!("unknown edition {id:?}; loaded: {}", known.join(", "))))
+        }
+        _ => Ok(()),
+    }
+}
+
+fn keep_edition(mut lookup: Lookup, edition: Option<&str>) -> Lookup {
+    if let Some(id) = edition {
+        lookup.territories.retain(|t| t.edition == id);
+        lookup.nearest.retain(|t| t.edition == id);
+    }
+    lookup
+}
+
+async fn get_lookup(
+    State(state): State<AppState>,
+    params: Result<Query<LookupParams>, QueryRejection>,
+) -> Result<Response, ApiError> {
+    let Query(params) = params.map_err(|e| ApiError::BadRequest(e.body_text()))?;
+    let atlas = state.atlas();
+    check_edition(&atlas, params.edition.as_deref())?;
+    let lookup = atlas.lookup(params.lon, params.lat).map_err(|e| ApiError::BadRequest(e.to_string()))?;
+    Ok(axum::Json(keep_edition(lookup, params.edition.as_deref())).into_response())
+}
+
+async fn post_lookup(
+    State(state): State<AppState>,
+    headers: HeaderMap,
+    body: Bytes,
+) -> Result<Response, ApiError> {
+    let media =
+        headers.get(header::CONTENT_TYPE).and_then(|v| v.to_str().ok()).unwrap_or("").to_ascii_lowercase();
+    let atlas = state.atlas();
+    if media.starts_with("text/csv") || media.starts_with("application/csv") {
+        let csv = tokio::task::spawn_blocking(move || {
+            let mut out = Vec::with_capacity(body.len() + body.len() / 2);
+            annotate_csv_limited(&atlas, &body[..], &mut out, "body", MAX_BATCH_SITES as u64).map(|_| out)
+        })
+        .await
+        .map_err(|e| ApiError::Internal(e.to_string()))?
+        .map_err(|e| match e {
+            BatchError::TooManyRows { .. } => ApiError::TooLarge(e.to_string()),
+            other => ApiError::BadRequest(other.to_string()),
+        })?;
+        return Ok(([(header::CONTENT_TYPE, "text/csv; charset=utf-8")], csv).into_response());
+    }
+    if media.starts_with("application/json") || media.starts_with("application/geo+json") {
+        let out = tokio::task::spawn_blocking(move || lookup_feature_collection(&atlas, &body))
+            .await
+            .map_err(|e| ApiError::Internal(e.to_string()))??;
+        return Ok(([(header::CONTENT_TYPE, "application/geo+json")], out).into_response());
+    }
+    Err(ApiError::UnsupportedMediaType(format!(
+        "Content-Type {media:?}: send application/geo+json (a FeatureCollection of Points) or text/csv"
+    )))
+}
+
+/// Answers a FeatureCollection of Points: same features, same order, with `territories` and `nearest`
+/// (or `error`) added to the properties.
+fn lookup_feature_collection(atlas: &Atlas, body: &[u8]) -> Result<Vec<u8>, ApiError> {
+    let value: Value =
+        serde_json::from_slice(body).map_err(|e| ApiError::BadRequest(format!("body is not JSON: {e}")))?;
+    if value.get("type").and_then(Value::as_str) != Some("FeatureCollection") {
+        return Err(ApiError::BadRequest("expected a GeoJSON FeatureCollection".into()));
+    }
+    let Some(features) = value.get("features").and_then(Value::as_array) else {
+        return Err(ApiError::BadRequest("FeatureCollection without a \"features\" array".into()));
+    };
+    if features.len() > MAX_BATCH_SITES {
+        return Err(ApiError::TooLarge(format!(
+            "{} features; the limit is {MAX_BATCH_SITES} per request",
+            features.len()
+        )));
+    }
+    let answered: Vec<Value> = features.par_iter().map(|f| answer_feature(atlas, f)).collect();
+    let out = json!({ "type": "FeatureCollection", "features": answered });
+    serde_json::to_vec(&out).map_err(|e| ApiError::Internal(e.to_string()))
+}
+
+fn answer_feature(atlas: &Atlas, feature: &Value) -> Value {
+    let mut properties: Map<String, Value> =
+        feature.get("properties").and_then(Value::as_object).cloned().unwrap_or_default();
+    let geometry = feature.get("geometry").cloned().unwrap_or(Value::Null);
+    let point = match geometry.get("type").and_then(Value::as_str) {
+        Some("Point") => match geometry.get("coordinates").and_then(Value::as_array).map(Vec::as_slice) {
+            Some([lon, lat, ..]) => match (lon.as_f64(), lat.as_f64()) {
+                (Some(lon), Some(lat)) => Ok((lon, lat)),
+                _ => Err("coordinates must be numbers".to_owned()),
+            },
+            _ => Err("a Point needs [lon, lat] coordinates".to_owned()),
+        },
+        Some(other) => Err(format!("geometry is a {other}, expected a Point")),
+        None => Err("feature without a Point geometry".to_owned()),
+    };
+    match point.and_then(|(lon, lat)| atlas.lookup(lon, lat).map_err(|e| e.to_string())) {
+        Ok(lookup) => {
+            properties.insert("territories".into(), json!(lookup.territories));
+            properties.insert("nearest".into(), json!(lookup.nearest));
+        }
+        Err(message) => {
+            properties.insert("territories".into(), json!([]));
+            properties.insert("nearest".into(), json!([]));
+            properties.insert("error".into(), Value::String(message));
+        }
+    }
+    let mut out = Map::new();
+    out.insert("type".into(), "Feature".into());
+    if let Some(id) = feature.get("id") {
+        out.insert("id".into(), id.clone());
+    }
+    out.insert("geometry".into(), geometry);
+    out.insert("properties".into(), Value::Object(properties));
+    Value::Object(out)
+}
+
+/// Body of `POST /api/intersects`: a GeoJSON Polygon/MultiPolygon geometry, or a Feature holding one.
+async fn post_intersects(
+    State(state): State<AppState>,
+    headers: HeaderMap,
+    body: Bytes,
+) -> Result<Response, ApiError> {
+    let media =
+        headers.get(header::CONTENT_TYPE).and_then(|v| v.to_str().ok()).unwrap_or("").to_ascii_lowercase();
+    if !(media.starts_with("application/json") || media.starts_with("application/geo+json")) {
+        return Err(ApiError::UnsupportedMediaType(format!(
+            "Content-Type {media:?}: send application/geo+json"
+        )));
+    }
+    let geojson: geojson::GeoJson = std::str::from_utf8(&body)
+        .map_err(|_| ApiError::BadRequest("body is not UTF-8".into()))?
+        .parse()
+        .map_err(|e| ApiError::BadRequest(format!("body is not GeoJSON: {e}")))?;
+    let geometry = match geojson {
+        geojson::GeoJson::Geometry(g) => g,
+        geojson::GeoJson::Feature(f) => {
+            f.geometry.ok_or_else(|| ApiError::BadRequest("feature has no geometry".into()))?
+        }
+        geojson::GeoJson::FeatureCollection(_) => {
+            return Err(ApiError::BadRequest(
+                "send one Polygon or MultiPolygon (or a Feature), not a collection".into(),
+            ));
+        }
+    };
+    let site = match geo::Geometry::<f64>::try_from(geometry) {
+        Ok(geo::Geometry::Polygon(p)) => geo::MultiPolygon(vec![p]),
+        Ok(geo::Geometry::MultiPolygon(mp)) => mp,
+        Ok(_) => return Err(ApiError::BadRequest("geometry must be a Polygon or MultiPolygon".into())),
+        Err(e) => return Err(ApiError::BadRequest(format!("bad geometry: {e}"))),
+    };
+    let atlas = state.atlas();
+    let answer = tokio::task::spawn_blocking(move || atlas.territories_intersecting(&site))
+        .await
+        .map_err(|e| ApiError::Internal(e.to_string()))?
+        .map_err(ApiError::BadRequest)?;
+    Ok(respond::json(&answer, &HeaderMap::new()))
+}

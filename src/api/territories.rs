@@ -1,0 +1,97 @@
+//! What the Atlas holds: `GET /api/editions`, `GET /api/territories[?edition=&q=]`,
+//! `GET /api/territories/{edition}/{id}`, `GET /api/units/{code}`.
+
+use axum::Router;
+use axum::extract::rejection::QueryRejection;
+use axum::extract::{Path, Query, State};
+use axum::http::HeaderMap;
+use axum::response::Response;
+use axum::routing::get;
+use serde::Deserialize;
+
+use super::error::ApiError;
+use super::lookup::check_edition;
+use super::{AppState, respond};
+
+/// Routes of this module.
+pub fn router() -> Router<AppState> {
+    Router::new()
+        .route("/api/editions", get(list_editions))
+        .route("/api/territories", get(find_territories))
+        .route("/api/territories/{edition}/{id}", get(get_territory))
+        .route("/api/units/{code}", get(get_unit))
+}
+
+/// Query of `GET /api/territories`.
+#[derive(Debug, Deserialize)]
+#[serde(deny_unknown_fields)]
+pub struct TerritoriesParams {
+    /// Only this edition.
+    pub edition: Option<String>,
+    /// Search words (names of territories and members, SIRENs), accent- and case-insensitive.
+    pub q: Option<String>,
+}
+
+/// Query of routes that take none.
+#[derive(Debug, Deserialize)]
+#[serde(deny_unknown_fields)]
+pub struct NoParams {}
+
+async fn list_editions(
+    State(state): State<AppState>,
+    headers: HeaderMap,
+    params: Result<Query<NoParams>, QueryRejection>,
+) -> Result<Response, ApiError> {
+    params.map_err(|e| ApiError::BadRequest(e.body_text()))?;
+    Ok(respond::json(&state.atlas().edition_infos(), &headers))
+}
+
+async fn find_territories(
+    State(state): State<AppState>,
+    headers: HeaderMap,
+    params: Result<Query<TerritoriesParams>, QueryRejection>,
+) -> Result<Response, ApiError> {
+    let Query(params) = params.map_err(|e| ApiError::BadRequest(e.body_text()))?;
+    let atlas = state.atlas();
+    check_edition(&atlas, params.edition.as_deref())?;
+    if params.q.as_ref().is_some_and(|q| q.len() > 200) {
+        return Err(ApiError::BadRequest("q is longer than 200 bytes".into()));
+    }
+    Ok(respond::json(&atlas.find_territories(params.edition.as_deref(), params.q.as_deref()), &headers))
+}
+
+async fn get_territory(
+    State(state): State<AppState>,
+    headers: HeaderMap,
+    Path((edition, id)): Path<(String, String)>,
+    params: Result<Query<NoParams>, QueryRejection>,
+) -> Result<Response, ApiError> {
+    params.map_err(|e| ApiError::BadRequest(e.body_text()))?;
+    let atlas = state.atlas();
+    check_edition(&atlas, Some(&edition)).map_err(|e| ApiError::NotFound(e.to_string()))?;
+    let detail = atlas
+        .territory_detail(&edition, &id)
+        .ok_or_else(|| ApiError::NotFound(format!("no territory {id:?} in edition {edition}")))?;
+    Ok(respond::json(&detail, &headers))
+}
+
+async fn get_unit(
+    State(state): State<AppState>,
+    headers: HeaderMap,
+    Path(code): Path<String>,
+    params: Result<Query<NoParams>, QueryRejection>,
+) -> Result<Response, ApiError> {
+    params.map_err(|e| ApiError::BadRequest(e.body_text()))?;
+    let valid =
+        crate::model::Siren::parse(&code).is_some() || crate::model::InseeCode::parse(&code).is_some();
+    if !valid {
+        return Err(ApiError::BadRequest(format!(
+            "{code:?} is neither a 9-digit SIREN nor a 5-character INSEE code"
+        )));
+    }
+    let detail = state
+        .atlas()
+        .unit_detail(&code)
+        .ok_or_else(|| ApiError::NotFound(format!("no EPCI, EPT or commune with code {code}")))?;
+    Ok(respond::json(&detail, &headers))
+}

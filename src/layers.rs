@@ -1,0 +1,386 @@
+//! Map layers: GeoJSON of territory outlines and unit boundaries, simplified per zoom level with the
+//! topology kept (a border shared by two features is simplified once, so neighbours never gain gaps or
+//! overlaps), coordinates rounded to what the zoom needs, serialised once at build.
+//!
+//! Handlers only pick pre-serialised features (optionally by bounding box) and concatenate them.
+
+use std::collections::HashMap;
+use std::fmt::Write as _;
+
+use crate::encoded::Encoded;
+
+/// Media type of GeoJSON answers.
+pub const GEOJSON: &str = "application/geo+json";
+
+use geo::{BoundingRect, Coord, LineString, MultiPolygon, Polygon, Rect, Simplify};
+
+/// Zoom levels a layer is prepared for; a request uses the first one at or above its zoom.
+pub const ZOOMS: [u8; 5] = [4, 6, 8, 10, 12];
+
+/// One feature to draw: an id, its properties (a JSON object) and its geometry.
+#[derive(Debug, Clone)]
+pub struct LayerFeature {
+    /// Feature id (territory id, SIREN).
+    pub id: String,
+    /// Properties, as a JSON object.
+    pub properties: serde_json::Map<String, serde_json::Value>,
+    /// Full-detail geometry in WGS84.
+    pub geometry: MultiPolygon<f64>,
+}
+
+/// One feature serialised: its bounding box and its JSON text.
+type Serialised = (Rect<f64>, String);
+
+/// Arcs making one ring: (arc index, walked backwards?).
+type RingArcs = Vec<(usize, bool)>;
+
+/// A layer ready to serve: per zoom level, every feature serialised, with its bounding box.
+#[derive(Debug)]
+pub struct Layer {
+    /// `(zoom, features)` in [`ZOOMS`] order; each feature is `(bbox, JSON text)`.
+    levels: Vec<(u8, Vec<Serialised>)>,
+    /// The whole collection per level, ready to serve.
+    full: Vec<Encoded>,
+}
+
+impl Layer {
+    /// Simplifies and serialises `features` for every zoom in [`ZOOMS`].
+    #[must_use]
+    pub fn build(features: &[LayerFeature]) -> Self {
+        let geometries: Vec<&MultiPolygon<f64>> = features.iter().map(|f| &f.geometry).collect();
+        let topology = Topology::new(&geometries);
+        let levels = ZOOMS
+            .iter()
+            .map(|&zoom| {
+                let simplified = topology.simplify(tolerance(zoom));
+                let decimals = decimals(zoom);
+                let serialised = features
+                    .iter()
+                    .zip(simplified)
+                    .filter(|(_, g)| !g.0.is_empty())
+                    .map(|(f, g)| {
+                        let bbox =
+                            f.geometry.bounding_rect().unwrap_or_else(|| Rect::new((0.0, 0.0), (0.0, 0.0)));
+                        (bbox, feature_json(f, &g, decimals))
+                    })
+                    .collect();
+                (zoom, serialised)
+            })
+            .collect::<Vec<_>>();
+        let mut layer = Self { levels, full: Vec::new() };
+        layer.full = ZOOMS
+            .iter()
+            .map(|&z| Encoded::new(layer.collection(Some(f64::from(z)), None), GEOJSON))
+            .collect();
+        layer
+    }
+
+    /// The whole layer at `zoom`, pre-serialised, with its ETag and compressed forms.
+    #[must_use]
+    pub fn full(&self, zoom: Option<f64>) -> &Encoded {
+        let z = Self::level_zoom(zoom);
+        let i = ZOOMS.iter().position(|&l| l == z).unwrap_or(ZOOMS.len() - 1);
+        &self.full[i]
+    }
+
+    /// A FeatureCollection for `zoom` (the prepared level at or above it), limited to features whose
+    /// bounding box meets `bbox` when given.
+    #[must_use]
+    pub fn collection(&self, zoom: Option<f64>, bbox: Option<Rect<f64>>) -> String {
+        let level = self.level(zoom);
+        let mut out = String::with_capacity(level.iter().map(|(_, s)| s.len() + 1).sum::<usize>() + 64);
+        out.push_str(r#"{"type":"FeatureCollection","features":["#);
+        let mut first = true;
+        for (rect, json) in level {
+            if bbox.is_some_and(|b| !intersects(b, *rect)) {
+                continue;
+            }
+            if !first {
+                out.push(',');
+            }
+            first = false;
+            out.push_str(json);
+        }
+        out.push_str("]}");
+        out
+    }
+
+    /// The prepared zoom level used for a requested zoom.
+    #[must_use]
+    pub fn level_zoom(zoom: Option<f64>) -> u8 {
+        let z = zoom.unwrap_or(f64::from(ZOOMS[ZOOMS.len() - 1]));
+        ZOOMS.iter().copied().find(|&l| f64::from(l) >= z).unwrap_or(ZOOMS[ZOOMS.len() - 1])
+    }
+
+    fn level(&self, zoom: Option<f64>) -> &[Serialised] {
+        let z = Self::level_zoom(zoom);
+        self.levels.iter().find(|(l, _)| *l == z).map_or(&[], |(_, f)| f.as_slice())
+    }
+}
+
+fn intersects(a: Rect<f64>, b: Rect<f64>) -> bool {
+    a.min().x <= b.max().x && b.min().x <= a.max().x && a.min().y <= b.max().y && b.min().y <= a.max().y
+}
+
+/// Half a screen pixel at `zoom`, in degrees (256-pixel tiles).
+fn tolerance(zoom: u8) -> f64 {
+    0.5 * 360.0 / (256.0 * f64::from(1u32 << zoom))
+}
+
+/// Decimals that keep coordinates within a tenth of a pixel at `zoom`.
+fn decimals(zoom: u8) -> usize {
+    let per_degree = 256.0 * f64::from(1u32 << zoom) / 360.0 * 10.0;
+    // Bounded: at most 7 decimals (1 cm), at least 2.
+    #[allow(clippy::cast_possible_truncation, clippy::cast_sign_loss)]
+    let d = per_degree.log10().ceil().clamp(2.0, 7.0) as usize;
+    d
+}
+
+fn feature_json(f: &LayerFeature, g: &MultiPolygon<f64>, decimals: usize) -> String {
+    let mut out = String::new();
+    let id = serde_json::to_string(&f.id).unwrap_or_default();
+    let props = serde_json::to_string(&f.properties).unwrap_or_else(|_| "{}".into());
+    let _ = write!(
+        out,
+        r#"{{"type":"Feature","id":{id},"properties":{props},"geometry":{{"type":"MultiPolygon","coordinates":["#
+    );
+    for (i, p) in g.0.iter().enumerate() {
+        if i > 0 {
+            out.push(',');
+        }
+        out.push('[');
+        for (j, ring) in std::iter::once(p.exterior()).chain(p.interiors()).enumerate() {
+            if j > 0 {
+                out.push(',');
+            }
+            out.push('[');
+            for (k, c) in ring.0.iter().enumerate() {
+                if k > 0 {
+                    out.push(',');
+                }
+                let _ = write!(out, "[{},{}]", round(c.x, decimals), round(c.y, decimals));
+            }
+            out.push(']');
+        }
+        out.push(']');
+    }
+    out.push_str("]}}");
+    out
+}
+
+/// `x` rounded to `decimals`, printed without trailing zeros.
+fn round(x: f64, decimals: usize) -> String {
+    let s = format!("{x:.decimals$}");
+    let s = if s.contains('.') { s.trim_end_matches('0').trim_end_matches('.') } else { &s };
+    if s == "-0" { "0".to_owned() } else { s.to_owned() }
+}
+
+type Key = (u64, u64);
+
+fn key(c: Coord<f64>) -> Key {
+    (c.x.to_bits(), c.y.to_bits())
+}
+
+/// Rings split into arcs at the vertices where borders meet, so shared arcs are simplified once.
+#[derive(Debug)]
+struct Topology {
+    /// Every arc once, in a canonical direction.
+    arcs: Vec<Vec<Coord<f64>>>,
+    /// Per feature, per polygon, per ring: the arcs (index, reversed?) that make it.
+    rings: Vec<Vec<Vec<RingArcs>>>,
+}
+
+impl Topology {
+    fn new(geometries: &[&MultiPolygon<f64>]) -> Self {
+        // A vertex is a node where the border it sits on changes: it has neighbours other than the
+        // two of one ring, i.e. three or more distinct neighbours over all rings.
+        let mut neighbours: HashMap<Key, Vec<Key>> = HashMap::new();
+        for ring in geometries.iter().flat_map(|g| g.0.iter()).flat_map(rings_of) {
+            for w in ring.0.windows(2) {
+                let (a, b) = (key(w[0]), key(w[1]));
+                if a == b {
+                    continue;
+                }
+                for (x, y) in [(a, b), (b, a)] {
+                    let list = neighbours.entry(x).or_default();
+                    if !list.contains(&y) {
+                        list.push(y);
+                    }
+                }
+            }
+        }
+        let is_node = |c: Coord<f64>| neighbours.get(&key(c)).is_some_and(|n| n.len() > 2);
+        let mut arc_index: HashMap<Vec<Key>, usize> = HashMap::new();
+        let mut arcs: Vec<Vec<Coord<f64>>> = Vec::new();
+        let mut add_arc = |points: Vec<Coord<f64>>| -> (usize, bool) {
+            let forward: Vec<Key> = points.iter().map(|c| key(*c)).collect();
+            let mut backward = forward.clone();
+            backward.reverse();
+            let reversed = backward < forward;
+            let canonical = if reversed { backward } else { forward };
+            if let Some(&i) = arc_index.get(&canonical) {
+                return (i, reversed);
+            }
+            let mut points = points;
+            if reversed {
+                points.reverse();
+            }
+            arcs.push(points);
+            arc_index.insert(canonical, arcs.len() - 1);
+            (arcs.len() - 1, reversed)
+        };
+        let rings = geometries
+            .iter()
+            .map(|g| {
+                g.0.iter()
+                    .map(|p| {
+                        rings_of(p)
+                            .map(|ring| {
+                                let mut pts: Vec<Coord<f64>> = ring.0.clone();
+                                pts.dedup();
+                                if pts.len() > 1 && pts.first() == pts.last() {
+                                    pts.pop();
+                                }
+                                // Start the ring at a node (if any) so arcs end at nodes.
+                                if let Some(start) = pts.iter().position(|c| is_node(*c)) {
+                                    pts.rotate_left(start);
+                                }
+                                let mut out = Vec::new();
+                                let mut current = vec![];
+                                for (i, c) in pts.iter().enumerate() {
+                                    current.push(*c);
+                                    if i > 0 && is_node(*c) {
+                                        out.push(add_arc(std::mem::replace(&mut current, vec![*c])));
+                                    }
+                                }
+                                if let Some(first) = pts.first() {
+                                    current.push(*first);
+                                }
+                                if current.len() > 1 {
+                                    out.push(add_arc(current));
+                                }
+                                out
+                            })
+                            .collect()
+                    })
+                    .collect()
+            })
+            .collect();
+        Self { arcs, rings }
+    }
+
+    /// Every geometry with each arc simplified by Douglas-Peucker at `epsilon` degrees; rings that
+    /// collapse are dropped, polygons whose exterior collapses too.
+    fn simplify(&self, epsilon: f64) -> Vec<MultiPolygon<f64>> {
+        let arcs: Vec<Vec<Coord<f64>>> =
+            self.arcs.iter().map(|a| LineString(a.clone()).simplify(epsilon).0).collect();
+        self.rings
+            .iter()
+            .map(|polygons| {
+                MultiPolygon(
+                    polygons
+                        .iter()
+                        .filter_map(|rings| {
+                            let mut built = rings.iter().map(|ring| {
+                                let mut pts: Vec<Coord<f64>> = Vec::new();
+                                for &(arc, reversed) in ring {
+                                    let a = &arcs[arc];
+                                    let seq: Box<dyn Iterator<Item = &Coord<f64>>> =
+                                        if reversed { Box::new(a.iter().rev()) } else { Box::new(a.iter()) };
+                                    for c in seq {
+                                        if pts.last() != Some(c) {
+                                            pts.push(*c);
+                                        }
+                                    }
+                                }
+                                if let Some(&f) = pts.first().filter(|f| Some(*f) != pts.last()) {
+                                    pts.push(f);
+                                }
+                                LineString(pts)
+                            });
+                            let exterior = built.next()?;
+                            if exterior.0.len() < 4 {
+                                return None;
+                            }
+                            let holes = built.filter(|r| r.0.len() >= 4).collect();
+                            Some(Polygon::new(exterior, holes))
+                        })
+                        .collect(),
+                )
+            })
+            .collect()
+    }
+}
+
+fn rings_of(p: &Polygon<f64>) -> impl Iterator<Item = &LineString<f64>> {
+    std::iter::once(p.exterior()).chain(p.interiors())
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+    use geo::polygon;
+
+    fn feature(id: &str, geometry: Polygon<f64>) -> LayerFeature {
+        LayerFeature {
+            id: id.into(),
+            properties: serde_json::Map::new(),
+            geometry: MultiPolygon(vec![geometry]),
+        }
+    }
+
+    #[test]
+    fn a_shared_border_is_simplified_the_same_on_both_sides() {
+        // Two squares sharing a wiggly border: x = 1 + tiny noise.
+        let border: Vec<(f64, f64)> =
+            (0..=20).map(|i| (1.0 + if i % 2 == 0 { 0.0 } else { 1e-4 }, f64::from(i) / 20.0)).collect();
+        let mut left: Vec<(f64, f64)> = vec![(0.0, 1.0), (0.0, 0.0)];
+        left.extend(border.iter().copied());
+        let mut right: Vec<(f64, f64)> = border.iter().rev().copied().collect();
+        right.extend([(2.0, 0.0), (2.0, 1.0)]);
+        let geoms = [
+            MultiPolygon(vec![Polygon::new(LineString::from(left), vec![])]),
+            MultiPolygon(vec![Polygon::new(LineString::from(right), vec![])]),
+        ];
+        let topology = Topology::new(&geoms.iter().collect::<Vec<_>>());
+        let simplified = topology.simplify(0.01);
+        let border_points = |mp: &MultiPolygon<f64>| -> Vec<Key> {
+            let mut v: Vec<Key> =
+                mp.0[0].exterior().0.iter().filter(|c| c.x > 0.5 && c.x < 1.5).map(|c| key(*c)).collect();
+            v.sort_unstable();
+            v.dedup();
+            v
+        };
+        assert_eq!(border_points(&simplified[0]), border_points(&simplified[1]));
+        assert!(simplified[0].0[0].exterior().0.len() < 10, "the wiggles are gone");
+    }
+
+    #[test]
+    fn collections_filter_by_bbox_and_round_by_zoom() {
+        let layer = Layer::build(&[
+            feature(
+                "a",
+                polygon![(x: 0.123_456_789, y: 0.0), (x: 1.0, y: 0.0), (x: 1.0, y: 1.0), (x: 0.0, y: 1.0)],
+            ),
+            feature(
+                "b",
+                polygon![(x: 10.0, y: 10.0), (x: 11.0, y: 10.0), (x: 11.0, y: 11.0), (x: 10.0, y: 11.0)],
+            ),
+        ]);
+        let all: serde_json::Value = serde_json::from_str(&layer.collection(None, None)).expect("json");
+        assert_eq!(all["features"].as_array().map(Vec::len), Some(2));
+        let some = layer.collection(Some(4.0), Some(Rect::new((9.0, 9.0), (12.0, 12.0))));
+        let some: serde_json::Value = serde_json::from_str(&some).expect("json");
+        assert_eq!(some["features"][0]["id"], "b");
+        assert!(layer.collection(Some(12.0), None).contains("[0.12346,0]"), "5 decimals at zoom 12");
+        assert_eq!(Layer::level_zoom(Some(5.0)), 6);
+        assert_eq!(Layer::level_zoom(Some(19.0)), 12);
+    }
+
+    #[test]
+    fn rounding_prints_short_numbers() {
+        assert_eq!(round(2.500_000_1, 3), "2.5");
+        assert_eq!(round(-0.000_01, 3), "0");
+        assert_eq!(round(3.0, 3), "3");
+    }
+}
