@@ -14,3 +14,4 @@ pub mod layers;
 pub mod model;
 pub mod server;
 pub mod source;
+pub mod web;

@@ -95,6 +95,7 @@ pub fn build_app(state: AppState) -> Router {
         .merge(territories::router())
         .merge(layers::router())
         .merge(metrics::router())
+        .merge(crate::web::router())
         .fallback(error::not_found)
         .route_layer(axum::middleware::from_fn_with_state(state.clone(), metrics::track))
         .layer(axum::middleware::from_fn(error::json_errors))

@@ -1,6 +1,4 @@
-//! Readers: unit boundaries (Shapefile, GeoJSON, with CRS handling) and territory composition lists.
-//!
-//! Everything read is converted to WGS84 lon/lat here, once; nothing downstream knows about CRSs.
+//! Readers for unit boundary files (Shapefile, GeoJSON) into WGS84 [`Unit`]s.
 
 pub mod composition;
 pub mod crs;
@@ -8,183 +6,627 @@ pub mod error;
 pub mod geojson;
 pub mod shapefile;
 
+use std::collections::HashMap;
 use std::path::Path;
 
-use geo::MultiPolygon;
 use geo::orient::{Direction, Orient};
+use geo::{BooleanOps, BoundingRect, MultiPolygon, Polygon};
+use rayon::prelude::*;
 
 pub use error::LoadError;
+use error::Loc;
 
 use crate::model::{InseeCode, Siren, Unit, UnitKind, trim_name};
-use crs::Crs;
 
 /// How to read a unit file.
 #[derive(Debug, Clone, Default)]
 pub struct ReadOptions {
-    /// Force the kind of every unit (otherwise a `KIND` field, the file name, or an INSEE field decides).
+    /// Force the kind of every unit (otherwise from a `KIND` field, the file name, or an INSEE field).
     pub kind: Option<UnitKind>,
-    /// The CRS to use when the file declares none (a Shapefile without `.prj`).
-    pub assume_crs: Option<Crs>,
+    /// CRS to assume when the file declares none: a Shapefile without `.prj` is otherwise an error, a
+    /// GeoJSON without `crs` member otherwise WGS84 as RFC 7946 says.
+    pub assume_crs: Option<crs::Crs>,
 }
 
-/// Reads the units of a Shapefile (`.shp`) or GeoJSON (`.geojson`, `.json`) file, in WGS84.
+/// Reads the units of a `.shp`, `.geojson` or `.json` file, in WGS84.
 ///
 /// # Errors
-/// Unreadable or malformed files, unknown CRS, records without a valid code; the error names the file
-/// and the record.
+/// See [`LoadError`]: unreadable or malformed file, unknown CRS, missing or malformed codes.
 pub fn read_units(path: &Path, opts: &ReadOptions) -> Result<Vec<Unit>, LoadError> {
-    let ext = path.extension().map(|e| e.to_string_lossy().to_ascii_lowercase()).unwrap_or_default();
-    match ext.as_str() {
-        "shp" => shapefile::read_units(path, opts),
-        "geojson" | "json" => geojson::read_units(path, opts),
-        _ => Err(LoadError::UnsupportedFormat { file: path.display().to_string() }),
+    read_units_with_report(path, opts).map(|(units, _)| units)
+}
+
+/// Like [`read_units`], also returning warnings (each naming file and record) about repaired geometries,
+/// ignored malformed optional fields and the like.
+///
+/// # Errors
+/// See [`LoadError`].
+pub fn read_units_with_report(
+    path: &Path,
+    opts: &ReadOptions,
+) -> Result<(Vec<Unit>, Vec<String>), LoadError> {
+    let ext = path.extension().and_then(|e| e.to_str()).map(str::to_ascii_lowercase);
+    match ext.as_deref() {
+        Some("shp") => shapefile::read(path, opts),
+        Some("geojson" | "json") => geojson::read(path, opts),
+        _ => Err(LoadError::UnsupportedFormat { path: path.display().to_string() }),
     }
 }
 
-/// A record's attributes with upper-cased names, for case-insensitive lookups by alias.
-#[derive(Debug, Default)]
-pub(crate) struct Attributes(Vec<(String, String)>);
+/// An attribute value, whatever the file format stored it as.
+#[derive(Debug, Clone, PartialEq)]
+pub(crate) enum Attr {
+    /// Text (trimmed later).
+    Text(String),
+    /// A number (dBase numeric fields, JSON numbers).
+    Number(f64),
+    /// Empty or null.
+    Null,
+}
 
-impl Attributes {
-    pub(crate) fn push(&mut self, name: &str, value: String) {
-        self.0.push((name.to_ascii_uppercase(), value));
+impl Attr {
+    /// The value as text; integral numbers are left-padded with zeros to `width` so that a code
+    /// stored as a number (`2722` for INSEE `02722`) reads back right.
+    fn text(&self, width: usize) -> Option<String> {
+        match self {
+            Self::Text(s) => {
+                let t = trim_name(s);
+                (!t.is_empty()).then(|| t.to_owned())
+            }
+            Self::Number(n) if n.is_finite() && n.fract() == 0.0 && *n >= 0.0 && *n < 1e15 => {
+                Some(format!("{:0width$}", *n as u64))
+            }
+            Self::Number(n) if n.is_finite() => Some(n.to_string()),
+            Self::Number(_) | Self::Null => None,
+        }
     }
 
-    /// The first non-empty value among `names` (upper case).
-    fn get(&self, names: &[&str]) -> Option<&str> {
-        names.iter().find_map(|n| {
-            self.0.iter().find(|(k, _)| k == n).map(|(_, v)| trim_name(v)).filter(|v| !v.is_empty())
+    /// The value as a non-negative integer (`12 345` and `12345.0` accepted).
+    fn count(&self) -> Option<u64> {
+        match self {
+            Self::Number(n) if n.is_finite() && *n >= 0.0 && n.fract() == 0.0 && *n < 1e18 => Some(*n as u64),
+            Self::Text(s) => {
+                let digits: String = s.chars().filter(|c| !c.is_whitespace() && *c != '\u{a0}').collect();
+                digits.parse::<u64>().ok().or_else(|| {
+                    digits
+                        .parse::<f64>()
+                        .ok()
+                        .filter(|n| *n >= 0.0 && n.fract() == 0.0 && *n < 1e18)
+                        .map(|n| n as u64)
+                })
+            }
+            _ => None,
+        }
+    }
+}
+
+/// A record's attributes, by upper-cased field name so lookups are case-insensitive.
+#[derive(Debug, Default)]
+pub(crate) struct Attrs(HashMap<String, Attr>);
+
+impl Attrs {
+    /// Builds from (name, value) pairs in any case.
+    pub(crate) fn new(pairs: impl IntoIterator<Item = (String, Attr)>) -> Self {
+        Self(pairs.into_iter().map(|(k, v)| (k.trim().to_ascii_uppercase(), v)).collect())
+    }
+
+    /// The first present, non-empty field among `names`, with the name it was found under.
+    fn first(&self, names: &[&'static str], width: usize) -> Option<(&'static str, String)> {
+        names.iter().find_map(|n| self.0.get(*n).and_then(|v| v.text(width)).map(|v| (*n, v)))
+    }
+
+    /// Whether any of `names` is a field, even empty.
+    fn has_any(&self, names: &[&str]) -> bool {
+        names.iter().any(|n| self.0.contains_key(*n))
+    }
+
+    fn count(&self, names: &[&str]) -> Option<u64> {
+        names.iter().find_map(|n| self.0.get(*n).and_then(Attr::count))
+    }
+}
+
+const KIND_FIELDS: [&str; 1] = ["KIND"];
+const INSEE_FIELDS: [&str; 4] = ["INSEE", "INSEE_COM", "CODE_INSEE", "CODE"];
+const GROUP_SIREN_FIELDS: [&str; 3] = ["SIREN", "CODE_SIREN", "SIREN_EPCI"];
+const NAME_FIELDS: [&str; 4] = ["NOM", "NOM_COM", "NAME", "NOM_M"];
+const FORM_FIELDS: [&str; 3] = ["TYPE", "NATURE", "NATURE_JUR"];
+const PARENT_FIELDS: [&str; 3] = ["EPCI", "SIREN_EPCI", "EPT"];
+const COUNT_FIELDS: [&str; 1] = ["NB_COM"];
+const POPULATION_FIELDS: [&str; 2] = ["POP", "POPULATION"];
+
+/// What every record of a file shares: its path for messages and the kind derived from options or name.
+pub(crate) struct FileContext<'a> {
+    /// The file as displayed in messages.
+    pub path: String,
+    /// The kind forced by options or implied by the file name.
+    pub file_kind: Option<UnitKind>,
+    /// The options.
+    pub opts: &'a ReadOptions,
+}
+
+impl<'a> FileContext<'a> {
+    /// Derives the file-level kind: options first, then the file stem (`epci*`, `ept*`, `commune*`).
+    pub(crate) fn new(path: &Path, opts: &'a ReadOptions) -> Self {
+        let stem = path.file_stem().and_then(|s| s.to_str()).unwrap_or("").to_ascii_lowercase();
+        let from_name = if stem.starts_with("epci") {
+            Some(UnitKind::Epci)
+        } else if stem.starts_with("ept") {
+            Some(UnitKind::Ept)
+        } else if stem.starts_with("commune") {
+            Some(UnitKind::Commune)
+        } else {
+            None
+        };
+        Self { path: path.display().to_string(), file_kind: from_name, opts }
+    }
+
+    /// Maps one record's attributes and (source-CRS) geometry to a unit: kind, codes, names, then
+    /// the geometry reprojected, oriented and checked.
+    pub(crate) fn unit(
+        &self,
+        loc: Loc,
+        attrs: &Attrs,
+        geometry: MultiPolygon<f64>,
+        reprojection: &crs::Reprojection,
+        warnings: &mut Vec<String>,
+    ) -> Result<Unit, LoadError> {
+        let kind = self.kind(loc, attrs)?;
+        let (siren, insee) = match kind {
+            UnitKind::Epci | UnitKind::Ept => {
+                let fields: &[&'static str] =
+                    if kind == UnitKind::Epci { &GROUP_SIREN_FIELDS } else { &GROUP_SIREN_FIELDS[..2] };
+                let (field, value) = attrs.first(fields, 9).ok_or_else(|| LoadError::MissingField {
+                    path: self.path.clone(),
+                    loc,
+                    field: format!("{} (or {})", fields[0], fields[1..].join(", ")),
+                })?;
+                let siren = Siren::parse(&value).ok_or_else(|| self.bad_code(loc, field, &value, "SIREN"))?;
+                (Some(siren), None)
+            }
+            UnitKind::Commune => {
+                let (field, value) =
+                    attrs.first(&INSEE_FIELDS, 5).ok_or_else(|| LoadError::MissingField {
+                        path: self.path.clone(),
+                        loc,
+                        field: "INSEE (or INSEE_COM, CODE_INSEE, CODE)".into(),
+                    })?;
+                let insee =
+                    InseeCode::parse(&value).ok_or_else(|| self.bad_code(loc, field, &value, "INSEE"))?;
+                // A commune's own SIREN is optional; a malformed one is dropped, not fatal.
+                let siren = attrs.first(&["SIREN"], 9).and_then(|(_, v)| {
+                    let parsed = Siren::parse(&v);
+                    if parsed.is_none() {
+                        warnings.push(format!(
+                            "{}: {loc}field SIREN \"{v}\": not a 9-digit SIREN, ignored",
+                            self.path
+                        ));
+                    }
+                    parsed
+                });
+                (siren, Some(insee))
+            }
+        };
+        let name = attrs.first(&NAME_FIELDS, 0).map(|(_, v)| v).unwrap_or_default();
+        let legal_form = attrs.first(&FORM_FIELDS, 0).map(|(_, v)| v).unwrap_or_else(|| match kind {
+            UnitKind::Commune => "COM".to_owned(),
+            UnitKind::Ept => "EPT".to_owned(),
+            UnitKind::Epci => String::new(),
+        });
+        let parents = if kind == UnitKind::Commune { self.parents(loc, attrs, warnings) } else { Vec::new() };
+        let commune_count = attrs.count(&COUNT_FIELDS).and_then(|n| u32::try_from(n).ok());
+        let population = attrs.count(&POPULATION_FIELDS);
+        let geometry = self.finish_geometry(loc, geometry, reprojection, warnings)?;
+        Ok(Unit { kind, siren, insee, name, legal_form, parents, commune_count, population, geometry })
+    }
+
+    /// Maps records to units in parallel (reprojection dominates load time), keeping file order for
+    /// units, warnings and which error is reported: the first failing record's.
+    pub(crate) fn units<S: Send>(
+        &self,
+        records: Vec<(Loc, Attrs, S)>,
+        reprojection: &crs::Reprojection,
+        to_geometry: impl Fn(Loc, S, &mut Vec<String>) -> Result<MultiPolygon<f64>, LoadError> + Sync,
+    ) -> Result<(Vec<Unit>, Vec<String>), LoadError> {
+        let results: Vec<Result<(Unit, Vec<String>), LoadError>> = records
+            .into_par_iter()
+            .map(|(loc, attrs, shape)| {
+                let mut warnings = Vec::new();
+                let geometry = to_geometry(loc, shape, &mut warnings)?;
+                let unit = self.unit(loc, &attrs, geometry, reprojection, &mut warnings)?;
+                Ok((unit, warnings))
+            })
+            .collect();
+        let mut units = Vec::with_capacity(results.len());
+        let mut warnings = Vec::new();
+        for result in results {
+            let (unit, w) = result?;
+            units.push(unit);
+            warnings.extend(w);
+        }
+        Ok((units, warnings))
+    }
+
+    fn bad_code(&self, loc: Loc, field: &str, value: &str, what: &str) -> LoadError {
+        let expected =
+            if what == "SIREN" { "not a 9-digit SIREN" } else { "not a 5-character INSEE commune code" };
+        LoadError::BadCode {
+            path: self.path.clone(),
+            loc,
+            field: field.to_owned(),
+            value: value.to_owned(),
+            expected: expected.to_owned(),
+        }
+    }
+
+    /// Options, then a `KIND` field, then the file name, then an INSEE field meaning communes.
+    fn kind(&self, loc: Loc, attrs: &Attrs) -> Result<UnitKind, LoadError> {
+        if let Some(kind) = self.opts.kind {
+            return Ok(kind);
+        }
+        if let Some((_, value)) = attrs.first(&KIND_FIELDS, 0) {
+            return UnitKind::parse(&value).ok_or_else(|| LoadError::UnknownKind {
+                path: self.path.clone(),
+                loc,
+                message: format!("field KIND \"{value}\": expected EPCI, EPT or COM"),
+            });
+        }
+        if let Some(kind) = self.file_kind {
+            return Ok(kind);
+        }
+        if attrs.has_any(&INSEE_FIELDS) {
+            return Ok(UnitKind::Commune);
+        }
+        Err(LoadError::UnknownKind {
+            path: self.path.clone(),
+            loc,
+            message: "cannot tell whether units are EPCI, EPT or communes: no KIND field, no INSEE field, \
+                      and the file name does not start with epci, ept or commune (set the kind explicitly)"
+                .into(),
         })
     }
 
-    fn has(&self, names: &[&str]) -> bool {
-        names.iter().any(|n| self.0.iter().any(|(k, _)| k == n))
+    /// SIRENs of the EPCI and EPT; ADMIN EXPRESS writes `ZZZZZZZZZ` or `NR` for none and
+    /// `metropolis/EPT` pairs for Grand Paris communes, hence the splitting.
+    fn parents(&self, loc: Loc, attrs: &Attrs, warnings: &mut Vec<String>) -> Vec<Siren> {
+        let mut parents: Vec<Siren> = Vec::new();
+        for field in PARENT_FIELDS {
+            let Some(value) = attrs.0.get(field).and_then(|v| v.text(9)) else { continue };
+            for part in value.split(['/', ',', ';', '|', ' ']).map(str::trim).filter(|p| !p.is_empty()) {
+                let upper = part.to_ascii_uppercase();
+                if upper.bytes().all(|b| b == b'Z')
+                    || matches!(upper.as_str(), "NR" | "NULL" | "NONE" | "SANS")
+                {
+                    continue;
+                }
+                match Siren::parse(part) {
+                    Some(s) if !parents.contains(&s) => parents.push(s),
+                    Some(_) => {}
+                    None => warnings.push(format!(
+                        "{}: {loc}field {field} \"{part}\": not a 9-digit SIREN, parent ignored",
+                        self.path
+                    )),
+                }
+            }
+        }
+        parents
+    }
+
+    /// Reprojects, checks coordinates are plausible lon/lat, orients rings the geo way, and repairs
+    /// invalid polygons (self-intersections, overlapping parts) with a boolean union, with a warning.
+    fn finish_geometry(
+        &self,
+        loc: Loc,
+        mut mp: MultiPolygon<f64>,
+        reprojection: &crs::Reprojection,
+        warnings: &mut Vec<String>,
+    ) -> Result<MultiPolygon<f64>, LoadError> {
+        let bad = |message: String| LoadError::BadGeometry { path: self.path.clone(), loc, message };
+        // Rings with fewer than 3 distinct points have no area: drop them rather than fail the file.
+        let mut dropped = 0;
+        mp.0 = std::mem::take(&mut mp.0)
+            .into_iter()
+            .filter_map(|p| {
+                let (exterior, interiors) = p.into_inner();
+                if exterior.0.len() < 4 {
+                    dropped += 1 + interiors.len();
+                    return None;
+                }
+                let before = interiors.len();
+                let interiors: Vec<_> = interiors.into_iter().filter(|r| r.0.len() >= 4).collect();
+                dropped += before - interiors.len();
+                Some(Polygon::new(exterior, interiors))
+            })
+            .collect();
+        if dropped > 0 {
+            warnings.push(format!("{}: {loc}{dropped} degenerate ring(s) dropped", self.path));
+        }
+        if mp.0.is_empty() {
+            return Err(bad("empty geometry (no polygon with at least 3 points)".into()));
+        }
+        reprojection.multipolygon(&mut mp).map_err(bad)?;
+        if let Some(rect) = mp.bounding_rect() {
+            let (min, max) = (rect.min(), rect.max());
+            if !(min.x >= -180.0 && max.x <= 180.0 && min.y >= -90.0 && max.y <= 90.0) {
+                return Err(bad(format!(
+                    "coordinates out of lon/lat range after reprojection from {} (bbox {:.1},{:.1} .. {:.1},{:.1}): \
+                     wrong CRS?",
+                    reprojection.from(),
+                    min.x,
+                    min.y,
+                    max.x,
+                    max.y
+                )));
+            }
+        }
+        let mut mp = mp.orient(Direction::Default);
+        // geo's `Validation` tests every pair of segments of a ring: minutes for France's communes.
+        // `validity::problem` sweeps instead, for the problems that matter to point lookups.
+        if let Some(problem) = validity::problem(&mp) {
+            let repaired = mp.union(&MultiPolygon::<f64>::new(Vec::new())).orient(Direction::Default);
+            if !repaired.0.is_empty() && validity::problem(&repaired).is_none() {
+                warnings.push(format!("{}: {loc}invalid geometry ({problem}), repaired", self.path));
+                mp = repaired;
+            } else {
+                warnings.push(format!(
+                    "{}: {loc}invalid geometry ({problem}), could not repair, kept",
+                    self.path
+                ));
+            }
+        }
+        Ok(mp)
     }
 }
 
-const INSEE_FIELDS: &[&str] = &["INSEE", "INSEE_COM", "CODE_INSEE", "INSEE_CODE"];
-const EPCI_SIREN_FIELDS: &[&str] = &["SIREN", "CODE_SIREN", "SIREN_EPCI"];
+/// A fast validity check: rings crossing themselves or each other, holes outside their polygon,
+/// overlapping parts. Touching at a point is allowed, as OGC allows it between rings.
+mod validity {
+    use geo::kernels::{Kernel, Orientation, RobustKernel};
+    use geo::{Coord, LineString, MultiPolygon, Polygon};
 
-/// The kind of the units of a file: forced, from a `KIND` field, from the file name, or from the fields.
-fn kind_of(attrs: &Attributes, opts: &ReadOptions, path: &Path) -> Option<UnitKind> {
-    if let Some(kind) = opts.kind {
-        return Some(kind);
+    struct Segment {
+        a: Coord<f64>,
+        b: Coord<f64>,
+        min_x: f64,
+        max_x: f64,
+        /// Polygon index, then ring index (0 = exterior), for the message.
+        ring: (usize, usize),
     }
-    if let Some(kind) = attrs.get(&["KIND"]).and_then(UnitKind::parse) {
-        return Some(kind);
-    }
-    let stem = path.file_stem().map(|s| s.to_string_lossy().to_ascii_lowercase()).unwrap_or_default();
-    if stem.starts_with("ept") {
-        Some(UnitKind::Ept)
-    } else if stem.starts_with("epci") {
-        Some(UnitKind::Epci)
-    } else if stem.starts_with("commune") || attrs.has(INSEE_FIELDS) {
-        Some(UnitKind::Commune)
-    } else {
+
+    /// The first problem found, as a short description.
+    pub(super) fn problem(mp: &MultiPolygon<f64>) -> Option<String> {
+        if let Some(msg) = crossing(mp) {
+            return Some(msg);
+        }
+        for (pi, poly) in mp.0.iter().enumerate() {
+            for (hi, hole) in poly.interiors().iter().enumerate() {
+                if position(&hole.0, poly.exterior()) == Some(Position::Outside) {
+                    return Some(format!("hole {hi} of polygon {pi} is outside its exterior"));
+                }
+            }
+        }
+        let rects: Vec<_> = mp.0.iter().map(|p| geo::BoundingRect::bounding_rect(p.exterior())).collect();
+        for i in 0..mp.0.len() {
+            for j in i + 1..mp.0.len() {
+                let (Some(a), Some(b)) = (rects[i], rects[j]) else { continue };
+                let disjoint = a.max().x < b.min().x
+                    || b.max().x < a.min().x
+                    || a.max().y < b.min().y
+                    || b.max().y < a.min().y;
+                if !disjoint && (inside_polygon(&mp.0[i], &mp.0[j]) || inside_polygon(&mp.0[j], &mp.0[i])) {
+                    return Some(format!("polygons {i} and {j} overlap"));
+                }
+            }
+        }
         None
     }
+
+    /// Sort-and-sweep along x: only segments whose x ranges overlap are compared.
+    fn crossing(mp: &MultiPolygon<f64>) -> Option<String> {
+        let mut segments = Vec::new();
+        for (pi, poly) in mp.0.iter().enumerate() {
+            for (ri, ring) in std::iter::once(poly.exterior()).chain(poly.interiors()).enumerate() {
+                for line in ring.lines().filter(|l| l.start != l.end) {
+                    let (a, b) = (line.start, line.end);
+                    segments.push(Segment { a, b, min_x: a.x.min(b.x), max_x: a.x.max(b.x), ring: (pi, ri) });
+                }
+            }
+        }
+        segments.sort_by(|s, t| s.min_x.total_cmp(&t.min_x));
+        let mut active: Vec<usize> = Vec::new();
+        for (i, s) in segments.iter().enumerate() {
+            active.retain(|&j| segments[j].max_x >= s.min_x);
+            for &j in &active {
+                let t = &segments[j];
+                if s.a.y.max(s.b.y) < t.a.y.min(t.b.y) || t.a.y.max(t.b.y) < s.a.y.min(s.b.y) {
+                    continue;
+                }
+                if let Some(what) = intersect(s, t) {
+                    let name = |(p, r): (usize, usize)| {
+                        if r == 0 {
+                            format!("exterior of polygon {p}")
+                        } else {
+                            format!("hole {} of polygon {p}", r - 1)
+                        }
+                    };
+                    let (x, y) = (s.a.x, s.a.y);
+                    return Some(if s.ring == t.ring {
+                        format!("{} {what} itself near ({x:.6}, {y:.6})", name(s.ring))
+                    } else {
+                        format!("{} and {} {what} near ({x:.6}, {y:.6})", name(s.ring), name(t.ring))
+                    });
+                }
+            }
+            active.push(i);
+        }
+        None
+    }
+
+    /// `crosses` for a proper crossing, `overlaps` for collinear overlap of positive length; touching is fine.
+    fn intersect(s: &Segment, t: &Segment) -> Option<&'static str> {
+        let o1 = RobustKernel::orient2d(s.a, s.b, t.a);
+        let o2 = RobustKernel::orient2d(s.a, s.b, t.b);
+        let o3 = RobustKernel::orient2d(t.a, t.b, s.a);
+        let o4 = RobustKernel::orient2d(t.a, t.b, s.b);
+        use Orientation::{Clockwise as Cw, Collinear, CounterClockwise as Ccw};
+        let opposite = |p, q| matches!((p, q), (Cw, Ccw) | (Ccw, Cw));
+        if opposite(o1, o2) && opposite(o3, o4) {
+            return Some("crosses");
+        }
+        if [o1, o2, o3, o4].iter().all(|o| *o == Collinear) {
+            // Project on the longer axis and compare intervals.
+            let use_x = (s.b.x - s.a.x).abs() >= (s.b.y - s.a.y).abs();
+            let k = |c: Coord<f64>| if use_x { c.x } else { c.y };
+            let (s0, s1) = (k(s.a).min(k(s.b)), k(s.a).max(k(s.b)));
+            let (t0, t1) = (k(t.a).min(k(t.b)), k(t.a).max(k(t.b)));
+            if s1.min(t1) > s0.max(t0) {
+                return Some("overlaps");
+            }
+        }
+        None
+    }
+
+    #[derive(Debug, PartialEq, Eq)]
+    enum Position {
+        Inside,
+        Outside,
+    }
+
+    /// Where a ring lies relative to another, judged on its first vertex not on the other's boundary
+    /// (without crossings, one vertex decides for all); `None` if every vertex is on the boundary.
+    fn position(points: &[Coord<f64>], ring: &LineString<f64>) -> Option<Position> {
+        points.iter().find_map(|p| point_in_ring(*p, ring))
+    }
+
+    /// Crossing-number test; `None` on the boundary.
+    fn point_in_ring(p: Coord<f64>, ring: &LineString<f64>) -> Option<Position> {
+        let mut inside = false;
+        for line in ring.lines() {
+            let (a, b) = (line.start, line.end);
+            if RobustKernel::orient2d(a, b, p) == Orientation::Collinear
+                && p.x >= a.x.min(b.x)
+                && p.x <= a.x.max(b.x)
+                && p.y >= a.y.min(b.y)
+                && p.y <= a.y.max(b.y)
+            {
+                return None;
+            }
+            if (a.y > p.y) != (b.y > p.y) && p.x < a.x + (p.y - a.y) * (b.x - a.x) / (b.y - a.y) {
+                inside = !inside;
+            }
+        }
+        Some(if inside { Position::Inside } else { Position::Outside })
+    }
+
+    /// Whether `a`'s exterior lies in `b`'s area (inside `b`'s exterior and in none of its holes).
+    fn inside_polygon(a: &Polygon<f64>, b: &Polygon<f64>) -> bool {
+        a.exterior().0.iter().find_map(|p| {
+            let outer = point_in_ring(*p, b.exterior())?;
+            if outer == Position::Outside {
+                return Some(false);
+            }
+            for hole in b.interiors() {
+                match point_in_ring(*p, hole) {
+                    None => return None,
+                    Some(Position::Inside) => return Some(false),
+                    Some(Position::Outside) => {}
+                }
+            }
+            Some(true)
+        }) == Some(true)
+    }
+
+    #[cfg(test)]
+    mod tests {
+        use super::*;
+        use geo::polygon;
+
+        #[test]
+        fn finds_crossings_overlaps_and_stray_holes() {
+            let square = polygon![(x: 0., y: 0.), (x: 4., y: 0.), (x: 4., y: 4.), (x: 0., y: 4.)];
+            assert_eq!(problem(&MultiPolygon::new(vec![square.clone()])), None);
+            let bow_tie = polygon![(x: 0., y: 0.), (x: 4., y: 4.), (x: 4., y: 0.), (x: 0., y: 4.)];
+            assert!(problem(&MultiPolygon::new(vec![bow_tie])).is_some_and(|m| m.contains("crosses")));
+            let inner = polygon![(x: 1., y: 1.), (x: 2., y: 1.), (x: 2., y: 2.), (x: 1., y: 2.)];
+            let nested = MultiPolygon::new(vec![square.clone(), inner.clone()]);
+            assert!(problem(&nested).is_some_and(|m| m.contains("overlap")));
+            // The same small square as a hole is fine; as a part inside the hole too (an island).
+            let holed = Polygon::new(square.exterior().clone(), vec![inner.exterior().clone()]);
+            let island = polygon![(x: 1.2, y: 1.2), (x: 1.8, y: 1.2), (x: 1.8, y: 1.8), (x: 1.2, y: 1.8)];
+            assert_eq!(problem(&MultiPolygon::new(vec![holed.clone(), island])), None);
+            let stray = Polygon::new(
+                square.exterior().clone(),
+                vec![LineString::from(vec![(5., 5.), (6., 5.), (6., 6.)])],
+            );
+            assert!(problem(&MultiPolygon::new(vec![stray])).is_some_and(|m| m.contains("outside")));
+            // Two squares sharing an edge are invalid for OGC (parts may only touch at points); union merges them.
+            let next = polygon![(x: 4., y: 0.), (x: 8., y: 0.), (x: 8., y: 4.), (x: 4., y: 4.)];
+            assert!(
+                problem(&MultiPolygon::new(vec![square.clone(), next]))
+                    .is_some_and(|m| m.contains("overlaps"))
+            );
+            // Touching at a corner is fine.
+            let corner = polygon![(x: 4., y: 4.), (x: 8., y: 4.), (x: 8., y: 8.), (x: 4., y: 8.)];
+            assert_eq!(problem(&MultiPolygon::new(vec![square.clone(), corner])), None);
+            let overlapping = polygon![(x: 3., y: 1.), (x: 8., y: 1.), (x: 8., y: 3.), (x: 3., y: 3.)];
+            assert!(problem(&MultiPolygon::new(vec![square, overlapping])).is_some());
+        }
+    }
 }
 
-/// Builds a unit from a record; `place` is `record N` or `feature N` for messages.
-pub(crate) fn unit_from(
-    attrs: &Attributes,
-    geometry: MultiPolygon<f64>,
-    opts: &ReadOptions,
-    path: &Path,
-    place: &str,
-) -> Result<Unit, LoadError> {
-    let error = |message: String| LoadError::Record {
-        file: path.display().to_string(),
-        place: place.to_owned(),
-        message,
-    };
-    let kind = kind_of(attrs, opts, path).ok_or_else(|| {
-        error("cannot tell EPCI, EPT or commune: no KIND field, INSEE field or telling file name".into())
-    })?;
-    let name = attrs.get(&["NOM", "NOM_COM", "NOM_M", "NAME", "LIBELLE"]).unwrap_or_default().to_owned();
-    let parse_siren = |field: &str, value: &str| {
-        Siren::parse(value).ok_or_else(|| error(format!("field {field} {value:?}: not a 9-digit SIREN")))
-    };
-    let (siren, insee, parents) = match kind {
-        UnitKind::Epci | UnitKind::Ept => {
-            let value = attrs.get(EPCI_SIREN_FIELDS).ok_or_else(|| error("no SIREN field".into()))?;
-            (Some(parse_siren("SIREN", value)?), None, Vec::new())
-        }
-        UnitKind::Commune => {
-            let code = attrs.get(INSEE_FIELDS).ok_or_else(|| error("no INSEE code field".into()))?;
-            let insee = InseeCode::parse(code)
-                .ok_or_else(|| error(format!("field INSEE {code:?}: not a 5-character INSEE code")))?;
-            let siren = attrs.get(&["SIREN"]).map(|v| parse_siren("SIREN", v)).transpose()?;
-            // Communes not in an EPCI (a few islands) have none; "ZZZZZZZZZ" is IGN's "none".
-            let parents = ["EPCI", "SIREN_EPCI", "EPT"]
-                .iter()
-                .filter_map(|f| attrs.get(&[f]).map(|v| (f, v)))
-                .filter(|(_, v)| !v.starts_with('Z') && *v != "NR")
-                .map(|(f, v)| parse_siren(f, v))
-                .collect::<Result<Vec<_>, _>>()?;
-            (siren, Some(insee), parents)
-        }
-    };
-    let legal_form = attrs.get(&["TYPE", "NATURE", "NATURE_JUR"]).map_or_else(
-        || if kind == UnitKind::Commune { "COM".to_owned() } else { String::new() },
-        str::to_owned,
-    );
-    let number = |names: &[&str]| attrs.get(names).and_then(|v| v.parse::<f64>().ok()).filter(|n| *n >= 0.0);
-    if geometry.0.is_empty() {
-        return Err(error("empty geometry".into()));
+#[cfg(test)]
+pub(crate) mod test_util {
+    //! Shared helpers for the readers' tests.
+
+    use geo::{Contains, Point};
+
+    use crate::model::Unit;
+
+    /// Whether `unit` contains the lon/lat point.
+    pub(crate) fn contains(unit: &Unit, lon: f64, lat: f64) -> bool {
+        unit.geometry.contains(&Point::new(lon, lat))
     }
-    Ok(Unit {
-        kind,
-        siren,
-        insee,
-        name,
-        legal_form,
-        parents,
-        #[allow(clippy::cast_possible_truncation, clippy::cast_sign_loss)] // non-negative, checked above
-        commune_count: number(&["NB_COM"]).map(|n| n as u32),
-        #[allow(clippy::cast_possible_truncation, clippy::cast_sign_loss)]
-        population: number(&["POP", "POPULATION"]).map(|n| n as u64),
-        geometry: geometry.orient(Direction::Default),
-    })
 }
 
 #[cfg(test)]
 mod tests {
     use super::*;
-    use geo::polygon;
 
-    fn attrs(pairs: &[(&str, &str)]) -> Attributes {
-        let mut a = Attributes::default();
-        for (k, v) in pairs {
-            a.push(k, (*v).to_owned());
-        }
-        a
-    }
-
-    fn square() -> MultiPolygon<f64> {
-        MultiPolygon(vec![polygon![(x: 0., y: 0.), (x: 1., y: 0.), (x: 1., y: 1.)]])
+    #[test]
+    fn unsupported_extension_is_an_error() {
+        let err = read_units(Path::new("units.csv"), &ReadOptions::default()).expect_err("csv");
+        assert!(matches!(err, LoadError::UnsupportedFormat { .. }), "{err}");
+        let opts = ReadOptions { kind: Some(UnitKind::Epci), assume_crs: None };
+        let ctx = FileContext::new(Path::new("x.geojson"), &opts);
+        let wgs84 = crs::Crs::Wgs84.to_wgs84().expect("proj");
+        let square = geo::wkt! { MULTIPOLYGON(((0. 0.,1. 0.,1. 1.,0. 1.,0. 0.))) };
+        let err = ctx
+            .unit(Loc::Feature(3), &Attrs::default(), square, &wgs84, &mut Vec::new())
+            .expect_err("no siren");
+        assert_eq!(err.to_string(), "x.geojson: feature 3: missing field SIREN (or CODE_SIREN, SIREN_EPCI)");
     }
 
     #[test]
-    fn fields_map_by_alias_and_kind_comes_from_the_file_name() {
+    fn numbers_read_back_as_padded_codes() {
+        assert_eq!(Attr::Number(2722.0).text(5).as_deref(), Some("02722"));
+        assert_eq!(Attr::Text(" 240200477\u{a0}".into()).text(9).as_deref(), Some("240200477"));
+        assert_eq!(Attr::Text("  ".into()).text(5), None);
+        assert_eq!(Attr::Text("12 345".into()).count(), Some(12_345));
+        assert_eq!(Attr::Number(-1.0).count(), None);
+    }
+
+    #[test]
+    fn grand_paris_parents_are_split() {
         let opts = ReadOptions::default();
-        let a = attrs(&[("code_siren", "240200477"), ("nom", "CA GrandSoissons"), ("nature", "CA")]);
-        let unit = unit_from(&a, square(), &opts, Path::new("EPCI.shp"), "record 1").expect("unit");
-        assert_eq!((unit.kind, unit.code(), unit.legal_form.as_str()), (UnitKind::Epci, "240200477", "CA"));
-        let a = attrs(&[("INSEE_COM", "02722"), ("NOM", "Soissons"), ("SIREN_EPCI", "240200477")]);
-        let unit = unit_from(&a, square(), &opts, Path::new("x.shp"), "record 1").expect("unit");
-        assert_eq!((unit.kind, unit.code()), (UnitKind::Commune, "02722"));
-        assert_eq!(unit.parents.len(), 1);
-    }
-
-    #[test]
-    fn bad_codes_name_the_record_and_value() {
-        let a = attrs(&[("SIREN", "12ab"), ("KIND", "EPCI")]);
-        let err = unit_from(&a, square(), &ReadOptions::default(), Path::new("u.shp"), "record 12")
-            .expect_err("bad siren")
-            .to_string();
-        assert_eq!(err, "u.shp: record 12: field SIREN \"12ab\": not a 9-digit SIREN");
-        let a = attrs(&[("NOM", "x")]);
-        assert!(unit_from(&a, square(), &ReadOptions::default(), Path::new("u.shp"), "record 1").is_err());
+        let ctx = FileContext::new(Path::new("COMMUNE.shp"), &opts);
+        let attrs = Attrs::new([
+            ("siren_epci".to_owned(), Attr::Text("200054781/200057867".into())),
+            ("EPT".to_owned(), Attr::Text("200057867".into())),
+        ]);
+        let mut warnings = Vec::new();
+        let parents = ctx.parents(Loc::Record(1), &attrs, &mut warnings);
+        assert_eq!(parents.iter().map(Siren::as_str).collect::<Vec<_>>(), ["200054781", "200057867"]);
+        let none = Attrs::new([("SIREN_EPCI".to_owned(), Attr::Text("ZZZZZZZZZ".into()))]);
+        assert!(ctx.parents(Loc::Record(1), &none, &mut warnings).is_empty());
+        assert!(warnings.is_empty());
     }
 }
