@@ -239,6 +239,8 @@ pub struct Atlas {
     editions: Vec<EditionEntry>,
     /// EPCI and EPT boundaries as map layers.
     unit_layers: Vec<(UnitKind, Layer)>,
+    /// Unit indexes by kind, in load order.
+    by_kind: Vec<(UnitKind, Vec<usize>)>,
     timings: BuildTimings,
 }
 
@@ -428,7 +430,22 @@ impl Atlas {
             editions_ms: ms(editions_done - units_done),
             index_ms: ms(editions_done.elapsed()),
         };
-        Ok(Self { units, by_siren, by_insee, parents, leaves, index, editions, unit_layers, timings })
+        let by_kind = [UnitKind::Epci, UnitKind::Ept, UnitKind::Commune]
+            .into_iter()
+            .map(|k| (k, (0..units.len()).filter(|&u| units[u].kind == k).collect()))
+            .collect();
+        Ok(Self {
+            units,
+            by_siren,
+            by_insee,
+            parents,
+            leaves,
+            index,
+            editions,
+            unit_layers,
+            by_kind,
+            timings,
+        })
     }
 
     /// Every loaded unit.
@@ -468,6 +485,12 @@ impl Atlas {
     #[must_use]
     pub fn parents_of(&self, unit: usize) -> &[usize] {
         &self.parents[unit]
+    }
+
+    /// Indexes of the units of one kind, in load order.
+    #[must_use]
+    pub fn units_of_kind(&self, kind: UnitKind) -> &[usize] {
+        self.by_kind.iter().find(|(k, _)| *k == kind).map_or(&[], |(_, v)| v.as_slice())
     }
 
     /// The boundary layer of a kind of unit (EPCI, EPT).

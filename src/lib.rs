@@ -9,6 +9,7 @@ pub mod catalog;
 pub mod cli;
 pub mod dissolve;
 pub mod encoded;
+pub mod features;
 pub mod index;
 pub mod layers;
 pub mod model;

@@ -8,3 +8,4 @@ mod support;
 mod api;
 mod atlas_real;
 mod cli;
+mod ogc;

@@ -9,6 +9,7 @@ pub mod health;
 pub mod layers;
 pub mod lookup;
 pub mod metrics;
+pub mod ogc;
 pub mod respond;
 pub mod territories;
 
@@ -95,6 +96,7 @@ pub fn build_app(state: AppState) -> Router {
         .merge(territories::router())
         .merge(layers::router())
         .merge(metrics::router())
+        .merge(ogc::router())
         .merge(crate::web::router())
         .fallback(error::not_found)
         .route_layer(axum::middleware::from_fn_with_state(state.clone(), metrics::track))

@@ -1,0 +1,145 @@
+//! OGC API – Features Part 1 (Core + GeoJSON) on the real data, rule by rule (requirement ids from
+//! OGC 17-069r4 in the comments).
+
+use axum::body::Body;
+use axum::http::{Request, StatusCode, header};
+use http_body_util::BodyExt;
+use serde_json::Value;
+use tower::ServiceExt;
+
+use territoires::api::{AppState, build_app};
+
+use crate::support::shared_atlas_2023;
+
+async fn get(uri: &str) -> Option<(StatusCode, String, Value)> {
+    let app = build_app(AppState::from_shared(shared_atlas_2023()?.clone()));
+    let request =
+        Request::get(uri).header(header::HOST, "example.test:8080").body(Body::empty()).expect("request");
+    let response = app.oneshot(request).await.expect("answer");
+    let status = response.status();
+    let content_type =
+        response.headers().get(header::CONTENT_TYPE).and_then(|v| v.to_str().ok()).unwrap_or("").to_owned();
+    let body = response.into_body().collect().await.expect("body").to_bytes();
+    Some((status, content_type, serde_json::from_slice(&body).expect("JSON")))
+}
+
+fn link<'a>(doc: &'a Value, rel: &str) -> Option<&'a Value> {
+    doc["links"].as_array()?.iter().find(|l| l["rel"] == rel)
+}
+
+#[tokio::test]
+async fn landing_page_and_conformance() {
+    let Some((status, ct, landing)) = get("/ogc").await else { return };
+    // /req/core/root-success: links to self, service-desc, conformance and data.
+    assert_eq!(status, StatusCode::OK);
+    assert!(ct.starts_with("application/json"));
+    for rel in ["self", "service-desc", "conformance", "data"] {
+        let l = link(&landing, rel).unwrap_or_else(|| panic!("no {rel} link"));
+        assert!(l["href"].as_str().is_some_and(|h| h.starts_with("http://example.test:8080/")), "{l}");
+        assert!(l["type"].is_string());
+    }
+    // /req/core/conformance-success: core and geojson declared.
+    let (_, _, conformance) = get("/ogc/conformance").await.expect("data");
+    let classes: Vec<&str> =
+        conformance["conformsTo"].as_array().expect("array").iter().filter_map(Value::as_str).collect();
+    assert!(classes.contains(&"http://www.opengis.net/spec/ogcapi-features-1/1.0/conf/core"));
+    assert!(classes.contains(&"http://www.opengis.net/spec/ogcapi-features-1/1.0/conf/geojson"));
+}
+
+#[tokio::test]
+async fn collections_describe_every_edition_and_unit_kind() {
+    let Some((status, _, doc)) = get("/ogc/collections").await else { return };
+    assert_eq!(status, StatusCode::OK);
+    assert!(link(&doc, "self").is_some());
+    let ids: Vec<&str> =
+        doc["collections"].as_array().expect("array").iter().filter_map(|c| c["id"].as_str()).collect();
+    assert_eq!(
+        ids,
+        ["territories-sample", "territories-2023", "territories-2019", "epci", "ept", "communes"]
+    );
+    // /req/core/sfc-md-items: id, links to items, extent in CRS84.
+    let (status, _, c) = get("/ogc/collections/territories-2023").await.expect("data");
+    assert_eq!(status, StatusCode::OK);
+    assert_eq!(c["itemType"], "feature");
+    assert_eq!(link(&c, "items").expect("items")["type"], "application/geo+json");
+    let bbox = c["extent"]["spatial"]["bbox"][0].as_array().expect("bbox");
+    assert!(
+        bbox[0].as_f64().expect("w") < -60.0 && bbox[2].as_f64().expect("e") > 50.0,
+        "DROM included: {bbox:?}"
+    );
+    let (status, _, _) = get("/ogc/collections/nope").await.expect("data");
+    assert_eq!(status, StatusCode::NOT_FOUND);
+}
+
+#[tokio::test]
+async fn items_page_filter_and_link() {
+    let Some((status, ct, page)) = get("/ogc/collections/territories-2023/items?limit=50").await else {
+        return;
+    };
+    // /req/core/fc-response, /req/geojson/content: a GeoJSON FeatureCollection with counts and links.
+    assert_eq!(status, StatusCode::OK);
+    assert!(ct.starts_with("application/geo+json"), "{ct}");
+    assert_eq!(page["type"], "FeatureCollection");
+    assert_eq!((page["numberMatched"].as_u64(), page["numberReturned"].as_u64()), (Some(183), Some(50)));
+    assert!(page["timeStamp"].as_str().is_some_and(|t| t.ends_with('Z')));
+    let next = link(&page, "next").expect("next")["href"].as_str().expect("href").to_owned();
+    assert!(next.contains("offset=50") && next.contains("limit=50"), "{next}");
+    // Follow next links to the end: every feature once.
+    let mut seen = page["features"].as_array().expect("features").len();
+    let mut next = Some(next);
+    while let Some(url) = next {
+        let path = url.trim_start_matches("http://example.test:8080");
+        let (_, _, p) = get(path).await.expect("data");
+        seen += p["features"].as_array().expect("features").len();
+        next = link(&p, "next").and_then(|l| l["href"].as_str()).map(str::to_owned);
+    }
+    assert_eq!(seen, 183);
+    // /req/core/fc-bbox-response: only features meeting the bbox (around Soissons).
+    let (_, _, near) =
+        get("/ogc/collections/territories-2023/items?bbox=3.2,49.3,3.4,49.45").await.expect("data");
+    let ids: Vec<&str> =
+        near["features"].as_array().expect("f").iter().filter_map(|f| f["id"].as_str()).collect();
+    assert!(ids.contains(&"ti-3214") && ids.len() < 10, "{ids:?}");
+    // /req/core/fc-time-response: datetime accepted (features carry no time).
+    let (status, _, _) =
+        get("/ogc/collections/epci/items?datetime=2024-01-01T00:00:00Z&limit=1").await.expect("data");
+    assert_eq!(status, StatusCode::OK);
+    // Communes page through 34,935 features.
+    let (_, _, communes) =
+        get("/ogc/collections/communes/items?limit=10000&offset=30000").await.expect("data");
+    assert_eq!(
+        (communes["numberMatched"].as_u64(), communes["numberReturned"].as_u64()),
+        (Some(34935), Some(4935))
+    );
+    assert!(link(&communes, "next").is_none() && link(&communes, "prev").is_some());
+}
+
+#[tokio::test]
+async fn one_item_and_bad_parameters() {
+    let Some((status, ct, f)) = get("/ogc/collections/territories-2023/items/ti-3214").await else { return };
+    // /req/core/f-success: the feature with self and collection links.
+    assert_eq!(status, StatusCode::OK);
+    assert!(ct.starts_with("application/geo+json"));
+    assert_eq!((f["type"].as_str(), f["id"].as_str()), (Some("Feature"), Some("ti-3214")));
+    assert!(f["properties"]["member_codes"].as_str().is_some_and(|c| c.contains("240200477")));
+    assert_eq!(f["geometry"]["type"], "MultiPolygon");
+    assert!(link(&f, "collection").is_some());
+    let (status, _, unit) = get("/ogc/collections/communes/items/02722").await.expect("data");
+    assert_eq!((status, unit["properties"]["name"].as_str()), (StatusCode::OK, Some("Soissons")));
+    for (uri, expected) in [
+        ("/ogc/collections/territories-2023/items/ti-0000", 404),
+        ("/ogc/collections/territories-2023/items?limit=0", 400),
+        ("/ogc/collections/territories-2023/items?limit=10001", 400),
+        ("/ogc/collections/territories-2023/items?limit=ten", 400),
+        ("/ogc/collections/territories-2023/items?offset=-1", 400),
+        ("/ogc/collections/territories-2023/items?bbox=1,2,3", 400),
+        ("/ogc/collections/territories-2023/items?colour=red", 400),
+        ("/ogc/collections/territories-2023/items?datetime=yesterday", 400),
+        ("/ogc/collections?f=xml", 400),
+        ("/ogc/conformance?x=1", 400),
+    ] {
+        let (status, _, body) = get(uri).await.expect("data");
+        assert_eq!(status.as_u16(), expected, "{uri}: {body}");
+        assert!(body["error"]["message"].is_string(), "{uri}");
+    }
+}
