@@ -6,8 +6,14 @@
 
 use std::collections::HashMap;
 use std::fmt::Write as _;
+use std::sync::{Arc, Mutex};
 
 use crate::encoded::Encoded;
+
+/// Vector tile grid size.
+pub const TILE_EXTENT: u32 = 4096;
+/// Grid units drawn beyond each tile edge, so outlines do not show seams.
+const TILE_BUFFER: f64 = 64.0;
 
 /// Media type of GeoJSON answers.
 pub const GEOJSON: &str = "application/geo+json";
@@ -28,8 +34,18 @@ pub struct LayerFeature {
     pub geometry: MultiPolygon<f64>,
 }
 
-/// One feature serialised: its bounding box and its JSON text.
-type Serialised = (Rect<f64>, String);
+/// One feature prepared for one zoom level.
+#[derive(Debug)]
+struct Prepared {
+    /// Position in the layer's feature list.
+    feature: usize,
+    /// Bounding box of the full-detail geometry.
+    bbox: Rect<f64>,
+    /// The GeoJSON Feature text.
+    json: String,
+    /// The simplified geometry, for vector tiles.
+    geometry: MultiPolygon<f64>,
+}
 
 /// Arcs making one ring: (arc index, walked backwards?).
 type RingArcs = Vec<(usize, bool)>;
@@ -37,11 +53,20 @@ type RingArcs = Vec<(usize, bool)>;
 /// A layer ready to serve: per zoom level, every feature serialised, with its bounding box.
 #[derive(Debug)]
 pub struct Layer {
-    /// `(zoom, features)` in [`ZOOMS`] order; each feature is `(bbox, JSON text)`.
-    levels: Vec<(u8, Vec<Serialised>)>,
+    /// Feature ids and properties, in input order.
+    meta: Vec<(String, serde_json::Map<String, serde_json::Value>)>,
+    /// `(zoom, features)` in [`ZOOMS`] order.
+    levels: Vec<(u8, Vec<Prepared>)>,
     /// The whole collection per level, ready to serve.
     full: Vec<Encoded>,
+    /// Tiles made so far, by `(z, x, y)`; emptied when it grows past [`TILE_CACHE`].
+    tiles: Mutex<HashMap<(u8, u32, u32), Arc<Encoded>>>,
 }
+
+/// Tiles kept per layer (a few hundred MB at most in the worst case, far less in practice).
+const TILE_CACHE: usize = 20_000;
+/// Media type of vector tiles.
+pub const MVT: &str = "application/vnd.mapbox-vector-tile";
 
 impl Layer {
     /// Simplifies and serialises `features` for every zoom in [`ZOOMS`].
@@ -54,20 +79,23 @@ impl Layer {
             .map(|&zoom| {
                 let simplified = topology.simplify(tolerance(zoom));
                 let decimals = decimals(zoom);
-                let serialised = features
+                let prepared = features
                     .iter()
                     .zip(simplified)
-                    .filter(|(_, g)| !g.0.is_empty())
-                    .map(|(f, g)| {
+                    .enumerate()
+                    .filter(|(_, (_, g))| !g.0.is_empty())
+                    .map(|(feature, (f, geometry))| {
                         let bbox =
                             f.geometry.bounding_rect().unwrap_or_else(|| Rect::new((0.0, 0.0), (0.0, 0.0)));
-                        (bbox, feature_json(f, &g, decimals))
+                        let json = feature_json(f, &geometry, decimals);
+                        Prepared { feature, bbox, json, geometry }
                     })
                     .collect();
-                (zoom, serialised)
+                (zoom, prepared)
             })
             .collect::<Vec<_>>();
-        let mut layer = Self { levels, full: Vec::new() };
+        let meta = features.iter().map(|f| (f.id.clone(), f.properties.clone())).collect();
+        let mut layer = Self { meta, levels, full: Vec::new(), tiles: Mutex::default() };
         layer.full = ZOOMS
             .iter()
             .map(|&z| Encoded::new(layer.collection(Some(f64::from(z)), None), GEOJSON))
@@ -88,18 +116,18 @@ impl Layer {
     #[must_use]
     pub fn collection(&self, zoom: Option<f64>, bbox: Option<Rect<f64>>) -> String {
         let level = self.level(zoom);
-        let mut out = String::with_capacity(level.iter().map(|(_, s)| s.len() + 1).sum::<usize>() + 64);
+        let mut out = String::with_capacity(level.iter().map(|p| p.json.len() + 1).sum::<usize>() + 64);
         out.push_str(r#"{"type":"FeatureCollection","features":["#);
         let mut first = true;
-        for (rect, json) in level {
-            if bbox.is_some_and(|b| !intersects(b, *rect)) {
+        for p in level {
+            if bbox.is_some_and(|b| !intersects(b, p.bbox)) {
                 continue;
             }
             if !first {
                 out.push(',');
             }
             first = false;
-            out.push_str(json);
+            out.push_str(&p.json);
         }
         out.push_str("]}");
         out
@@ -112,10 +140,123 @@ impl Layer {
         ZOOMS.iter().copied().find(|&l| f64::from(l) >= z).unwrap_or(ZOOMS[ZOOMS.len() - 1])
     }
 
-    fn level(&self, zoom: Option<f64>) -> &[Serialised] {
+    /// Vector tile `z/x/y` (Web Mercator XYZ scheme) with one layer named `name`: the features meeting
+    /// the tile, simplified for its zoom, in a 4096 grid with a 64-unit buffer.
+    ///
+    /// # Errors
+    /// A tile address outside the grid, or an encoding failure.
+    pub fn tile(&self, name: &str, z: u8, x: u32, y: u32) -> Result<Vec<u8>, String> {
+        if z > 24 || x >= 1 << z || y >= 1 << z {
+            return Err(format!("tile {z}/{x}/{y} is outside the grid"));
+        }
+        let n = f64::from(1u32 << z);
+        let lon = |px: f64| px / n * 360.0 - 180.0;
+        let lat = |py: f64| (std::f64::consts::PI * (1.0 - 2.0 * py / n)).sinh().atan().to_degrees();
+        let margin = TILE_BUFFER / f64::from(TILE_EXTENT);
+        let (fx, fy) = (f64::from(x), f64::from(y));
+        let bounds =
+            Rect::new((lon(fx - margin), lat(fy + 1.0 + margin)), (lon(fx + 1.0 + margin), lat(fy - margin)));
+        let extent = f64::from(TILE_EXTENT);
+        let project = |c: &Coord<f64>| -> (f64, f64) {
+            let phi = c.y.clamp(-85.051_128, 85.051_128).to_radians();
+            let mx = (c.x + 180.0) / 360.0 * n;
+            let my = (1.0 - (phi.tan() + 1.0 / phi.cos()).ln() / std::f64::consts::PI) / 2.0 * n;
+            ((mx - fx) * extent, (my - fy) * extent)
+        };
+        let clip =
+            pointy::BBox::new([(-TILE_BUFFER, -TILE_BUFFER), (extent + TILE_BUFFER, extent + TILE_BUFFER)]);
+        let mut tile = mvt::Tile::new(TILE_EXTENT);
+        let mut layer = tile.create_layer(name);
+        for p in self.level(Some(f64::from(z))) {
+            if !intersects(bounds, p.bbox) {
+                continue;
+            }
+            let mut encoder = mvt::GeomEncoder::new(mvt::GeomType::Polygon).bbox(clip);
+            for polygon in &p.geometry.0 {
+                for (r, ring) in rings_of(polygon).enumerate() {
+                    // The closing point is implied by ClosePath.
+                    // geo's counter-clockwise exteriors are counter-clockwise on screen too; MVT wants them
+                    // clockwise, hence the reversal.
+                    let points: Vec<(f64, f64)> =
+                        ring.0[..ring.0.len().saturating_sub(1)].iter().rev().map(project).collect();
+                    // Readers tell exteriors from holes by winding (exteriors positive in the y-down grid), so
+                    // a ring that simplification or rounding flipped or flattened would turn a whole
+                    // polygon inside out: leave it out instead (it is under a pixel).
+                    let area = shoelace(&points);
+                    let keep = if r == 0 { area > 0.5 } else { area < -0.5 };
+                    if !keep {
+                        if r == 0 {
+                            break;
+                        }
+                        continue;
+                    }
+                    for (tx, ty) in points {
+                        encoder.add_point(tx, ty).map_err(|e| e.to_string())?;
+                    }
+                    encoder.complete_geom().map_err(|e| e.to_string())?;
+                }
+            }
+            let data = encoder.encode().map_err(|e| e.to_string())?;
+            if data.is_empty() {
+                continue;
+            }
+            let (id, properties) = &self.meta[p.feature];
+            let mut feature = layer.into_feature(data);
+            feature.add_tag_string("id", id);
+            for (key, value) in properties {
+                match value {
+                    serde_json::Value::String(s) => feature.add_tag_string(key, s),
+                    serde_json::Value::Number(v) => {
+                        if let Some(i) = v.as_i64() {
+                            feature.add_tag_int(key, i);
+                        } else if let Some(f) = v.as_f64() {
+                            feature.add_tag_double(key, f);
+                        }
+                    }
+                    serde_json::Value::Bool(b) => feature.add_tag_bool(key, *b),
+                    _ => {}
+                }
+            }
+            layer = feature.into_layer();
+        }
+        tile.add_layer(layer).map_err(|e| e.to_string())?;
+        tile.to_bytes().map_err(|e| e.to_string())
+    }
+
+    /// [`Layer::tile`], made once and then served from memory with its ETag and gzip form.
+    ///
+    /// # Errors
+    /// As [`Layer::tile`].
+    pub fn tile_encoded(&self, name: &str, z: u8, x: u32, y: u32) -> Result<Arc<Encoded>, String> {
+        if let Some(hit) = self.tiles.lock().ok().and_then(|t| t.get(&(z, x, y)).cloned()) {
+            return Ok(hit);
+        }
+        let encoded = Arc::new(Encoded::new(self.tile(name, z, x, y)?, MVT));
+        if let Ok(mut tiles) = self.tiles.lock() {
+            if tiles.len() >= TILE_CACHE {
+                tiles.clear();
+            }
+            tiles.insert((z, x, y), encoded.clone());
+        }
+        Ok(encoded)
+    }
+
+    fn level(&self, zoom: Option<f64>) -> &[Prepared] {
         let z = Self::level_zoom(zoom);
         self.levels.iter().find(|(l, _)| *l == z).map_or(&[], |(_, f)| f.as_slice())
     }
+}
+
+/// Signed area by the surveyor's formula (positive for clockwise rings in a y-down grid).
+fn shoelace(points: &[(f64, f64)]) -> f64 {
+    let n = points.len();
+    (0..n)
+        .map(|i| {
+            let (a, b) = (points[i], points[(i + 1) % n]);
+            a.0 * b.1 - b.0 * a.1
+        })
+        .sum::<f64>()
+        / 2.0
 }
 
 fn intersects(a: Rect<f64>, b: Rect<f64>) -> bool {
@@ -298,11 +439,13 @@ impl Topology {
                                 }
                                 LineString(pts)
                             });
+                            // A ring that simplification flattened or turned over is dropped (it is
+                            // smaller than the tolerance); holes are clockwise, exteriors not.
                             let exterior = built.next()?;
-                            if exterior.0.len() < 4 {
+                            if exterior.0.len() < 4 || ring_area(&exterior) <= 0.0 {
                                 return None;
                             }
-                            let holes = built.filter(|r| r.0.len() >= 4).collect();
+                            let holes = built.filter(|r| r.0.len() >= 4 && ring_area(r) < 0.0).collect();
                             Some(Polygon::new(exterior, holes))
                         })
                         .collect(),
@@ -310,6 +453,10 @@ impl Topology {
             })
             .collect()
     }
+}
+
+fn ring_area(ring: &LineString<f64>) -> f64 {
+    ring.0.windows(2).map(|w| w[0].x * w[1].y - w[1].x * w[0].y).sum::<f64>() / 2.0
 }
 
 fn rings_of(p: &Polygon<f64>) -> impl Iterator<Item = &LineString<f64>> {

@@ -9,3 +9,4 @@ mod api;
 mod atlas_real;
 mod cli;
 mod ogc;
+mod tiles;

@@ -12,6 +12,7 @@ pub mod metrics;
 pub mod ogc;
 pub mod respond;
 pub mod territories;
+pub mod tiles;
 
 use std::sync::Arc;
 use std::sync::atomic::{AtomicU64, Ordering};
@@ -97,6 +98,7 @@ pub fn build_app(state: AppState) -> Router {
         .merge(layers::router())
         .merge(metrics::router())
         .merge(ogc::router())
+        .merge(tiles::router())
         .merge(crate::web::router())
         .fallback(error::not_found)
         .route_layer(axum::middleware::from_fn_with_state(state.clone(), metrics::track))

@@ -1,0 +1,43 @@
+//! Vector tiles: `GET /tiles/{layer}/{z}/{x}/{y}.mvt` for `territories-{edition}`, `epci` and `ept`,
+//! made on first request from the zoom-simplified layers and then served from memory.
+
+use axum::Router;
+use axum::extract::{Path, State};
+use axum::http::HeaderMap;
+use axum::response::Response;
+use axum::routing::get;
+
+use super::error::ApiError;
+use super::{AppState, respond};
+use crate::model::UnitKind;
+
+/// Routes of this module.
+pub fn router() -> Router<AppState> {
+    Router::new().route("/tiles/{layer}/{z}/{x}/{tile}", get(get_tile))
+}
+
+async fn get_tile(
+    State(state): State<AppState>,
+    headers: HeaderMap,
+    Path((layer, z, x, tile)): Path<(String, String, String, String)>,
+) -> Result<Response, ApiError> {
+    let bad = || {
+        ApiError::BadRequest(format!(
+            "tile address {z}/{x}/{tile}: expected /tiles/LAYER/Z/X/Y.mvt with whole numbers"
+        ))
+    };
+    let y = tile.strip_suffix(".mvt").ok_or_else(bad)?;
+    let (z, x, y): (u8, u32, u32) =
+        (z.parse().map_err(|_| bad())?, x.parse().map_err(|_| bad())?, y.parse().map_err(|_| bad())?);
+    let atlas = state.atlas();
+    let source = match layer.as_str() {
+        "epci" => atlas.unit_layer(UnitKind::Epci),
+        "ept" => atlas.unit_layer(UnitKind::Ept),
+        other => other.strip_prefix("territories-").and_then(|e| atlas.edition(e)).map(|e| &e.layer),
+    }
+    .ok_or_else(|| {
+        ApiError::NotFound(format!("no tile layer {layer:?}; use territories-EDITION, epci or ept"))
+    })?;
+    let encoded = source.tile_encoded(&layer, z, x, y).map_err(ApiError::BadRequest)?;
+    Ok(respond::encoded(&encoded, &headers))
+}

@@ -1,0 +1,83 @@
+//! Vector tiles through the real router, decoded with an independent reader (`mvt-reader`).
+
+use axum::body::Body;
+use axum::http::{Request, StatusCode, header};
+use geo::Contains;
+use http_body_util::BodyExt;
+use mvt_reader::Reader;
+use mvt_reader::feature::Value;
+use tower::ServiceExt;
+
+use territoires::api::{AppState, build_app};
+
+use crate::support::shared_atlas_2023;
+
+/// XYZ tile holding (lon, lat) at zoom z, and the point's position in the 4096 grid.
+fn tile_of(lon: f64, lat: f64, z: u8) -> (u32, u32, f64, f64) {
+    let n = f64::from(1u32 << z);
+    let mx = (lon + 180.0) / 360.0 * n;
+    let phi = lat.to_radians();
+    let my = (1.0 - (phi.tan() + 1.0 / phi.cos()).ln() / std::f64::consts::PI) / 2.0 * n;
+    #[allow(clippy::cast_possible_truncation, clippy::cast_sign_loss)]
+    let (x, y) = (mx.floor() as u32, my.floor() as u32);
+    (x, y, (mx - f64::from(x)) * 4096.0, (my - f64::from(y)) * 4096.0)
+}
+
+async fn fetch(app: &axum::Router, uri: &str) -> (StatusCode, Vec<u8>, Option<String>) {
+    let response =
+        app.clone().oneshot(Request::get(uri).body(Body::empty()).expect("request")).await.expect("answer");
+    let status = response.status();
+    let content_type =
+        response.headers().get(header::CONTENT_TYPE).and_then(|v| v.to_str().ok()).map(str::to_owned);
+    (status, response.into_body().collect().await.expect("body").to_bytes().to_vec(), content_type)
+}
+
+#[tokio::test]
+async fn a_tile_over_soissons_holds_its_territory_around_the_town() {
+    let Some(atlas) = shared_atlas_2023() else { return };
+    let app = build_app(AppState::from_shared(atlas.clone()));
+    for z in [5u8, 8, 12, 14] {
+        let (x, y, px, py) = tile_of(3.328_181, 49.383_574, z);
+        let (status, body, content_type) =
+            fetch(&app, &format!("/tiles/territories-2023/{z}/{x}/{y}.mvt")).await;
+        assert_eq!(status, StatusCode::OK);
+        assert_eq!(content_type.as_deref(), Some("application/vnd.mapbox-vector-tile"));
+        let reader = Reader::new(body).expect("valid MVT");
+        assert_eq!(reader.get_layer_names().expect("names"), ["territories-2023"]);
+        let features = reader.get_features_as::<f64>(0).expect("features");
+        let soissons = features
+            .iter()
+            .find(|f| {
+                f.properties.as_ref().and_then(|p| p.get("id")) == Some(&Value::String("ti-3214".into()))
+            })
+            .unwrap_or_else(|| panic!("z{z}: ti-3214 in the tile"));
+        let point = geo::Point::new(px, py);
+        let inside = match &soissons.geometry {
+            geo::Geometry::Polygon(p) => p.contains(&point),
+            geo::Geometry::MultiPolygon(mp) => mp.contains(&point),
+            other => panic!("z{z}: {other:?}"),
+        };
+        assert!(
+            inside,
+            "z{z}: Soissons ({px:.0},{py:.0}) inside its territory in tile coordinates: {:?}",
+            geo::BoundingRect::bounding_rect(&soissons.geometry)
+        );
+    }
+    // EPCI and EPT layers; an empty tile far at sea is still a valid tile.
+    let (x, y, _, _) = tile_of(2.35, 48.85, 10);
+    let (status, body, _) = fetch(&app, &format!("/tiles/ept/10/{x}/{y}.mvt")).await;
+    assert_eq!(status, StatusCode::OK);
+    assert!(!Reader::new(body).expect("mvt").get_features(0).expect("features").is_empty());
+    let (status, body, _) = fetch(&app, "/tiles/epci/6/20/20.mvt").await;
+    assert_eq!(status, StatusCode::OK);
+    assert!(Reader::new(body).expect("mvt").get_features(0).map(|f| f.is_empty()).unwrap_or(true));
+    for (uri, expected) in [
+        ("/tiles/nope/1/0/0.mvt", 404),
+        ("/tiles/epci/3/8/0.mvt", 400),
+        ("/tiles/epci/a/0/0.mvt", 400),
+        ("/tiles/epci/1/0/0.png", 400),
+    ] {
+        let (status, body, _) = fetch(&app, uri).await;
+        assert_eq!(status.as_u16(), expected, "{uri}: {}", String::from_utf8_lossy(&body));
+    }
+}
