@@ -245,7 +245,7 @@ pub struct Atlas {
 }
 
 /// A unit in an answer.
-#[derive(Debug, Clone, PartialEq, Eq, Serialize)]
+#[derive(Debug, Clone, PartialEq, Eq, Serialize, utoipa::ToSchema)]
 pub struct UnitRef {
     /// EPCI, EPT or COM.
     pub kind: UnitKind,
@@ -256,7 +256,7 @@ pub struct UnitRef {
 }
 
 /// A territory containing the point, and the member through which it does.
-#[derive(Debug, Clone, PartialEq, Serialize)]
+#[derive(Debug, Clone, PartialEq, Serialize, utoipa::ToSchema)]
 pub struct TerritoryHit {
     /// Edition id.
     pub edition: String,
@@ -269,7 +269,7 @@ pub struct TerritoryHit {
 }
 
 /// The nearest territory of an edition that does not contain the point.
-#[derive(Debug, Clone, PartialEq, Serialize)]
+#[derive(Debug, Clone, PartialEq, Serialize, utoipa::ToSchema)]
 pub struct NearestTerritory {
     /// Edition id.
     pub edition: String,
@@ -282,7 +282,7 @@ pub struct NearestTerritory {
 }
 
 /// The full answer for one point.
-#[derive(Debug, Clone, PartialEq, Serialize)]
+#[derive(Debug, Clone, PartialEq, Serialize, utoipa::ToSchema)]
 pub struct Lookup {
     /// Longitude asked.
     pub lon: f64,

@@ -8,7 +8,7 @@ use crate::atlas::{Atlas, EditionEntry, UnitRef};
 use crate::model::UnitKind;
 
 /// One edition in the list of editions.
-#[derive(Debug, Clone, Serialize)]
+#[derive(Debug, Clone, Serialize, utoipa::ToSchema)]
 pub struct EditionInfo {
     /// Edition id.
     pub id: String,
@@ -21,7 +21,7 @@ pub struct EditionInfo {
 }
 
 /// A territory in a list or search result.
-#[derive(Debug, Clone, Serialize)]
+#[derive(Debug, Clone, Serialize, utoipa::ToSchema)]
 pub struct TerritorySummary {
     /// Edition id.
     pub edition: String,
@@ -43,7 +43,7 @@ pub struct TerritorySummary {
 }
 
 /// One member of a territory.
-#[derive(Debug, Clone, Serialize)]
+#[derive(Debug, Clone, Serialize, utoipa::ToSchema)]
 pub struct MemberInfo {
     /// EPCI, EPT or COM.
     pub kind: UnitKind,
@@ -60,7 +60,7 @@ pub struct MemberInfo {
 }
 
 /// A territory with its members.
-#[derive(Debug, Clone, Serialize)]
+#[derive(Debug, Clone, Serialize, utoipa::ToSchema)]
 pub struct TerritoryDetail {
     /// The summary fields.
     #[serde(flatten)]
@@ -70,7 +70,7 @@ pub struct TerritoryDetail {
 }
 
 /// A territory a unit belongs to, directly or through its EPCI/EPT.
-#[derive(Debug, Clone, Serialize)]
+#[derive(Debug, Clone, Serialize, utoipa::ToSchema)]
 pub struct Membership {
     /// Edition id.
     pub edition: String,
@@ -83,7 +83,7 @@ pub struct Membership {
 }
 
 /// One unit and where it belongs.
-#[derive(Debug, Clone, Serialize)]
+#[derive(Debug, Clone, Serialize, utoipa::ToSchema)]
 pub struct UnitDetail {
     /// Kind, code, name.
     #[serde(flatten)]
@@ -133,7 +133,7 @@ pub fn fold(s: &str) -> String {
 }
 
 /// A territory a site polygon overlaps.
-#[derive(Debug, Clone, Serialize)]
+#[derive(Debug, Clone, Serialize, utoipa::ToSchema)]
 pub struct Overlap {
     /// Edition id.
     pub edition: String,
@@ -148,7 +148,7 @@ pub struct Overlap {
 }
 
 /// The territories a site polygon overlaps.
-#[derive(Debug, Clone, Serialize)]
+#[derive(Debug, Clone, Serialize, utoipa::ToSchema)]
 pub struct Intersects {
     /// Site area, m².
     pub site_area_m2: f64,

@@ -152,7 +152,7 @@ pub fn trim_name(s: &str) -> &str {
 }
 
 /// What a unit is.
-#[derive(Debug, Clone, Copy, PartialEq, Eq, Hash, PartialOrd, Ord, Serialize)]
+#[derive(Debug, Clone, Copy, PartialEq, Eq, Hash, PartialOrd, Ord, Serialize, utoipa::ToSchema)]
 #[serde(rename_all = "UPPERCASE")]
 pub enum UnitKind {
     /// Intercommunality (CC, CA, CU, metropolis), identified by SIREN.

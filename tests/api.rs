@@ -325,3 +325,29 @@ async fn cors_request_ids_and_metrics() {
     assert!(text.contains(r#"territoires_atlas_territories{edition="2023"} 183"#), "{text}");
     assert!(text.contains("territoires_http_request_duration_seconds_bucket"));
 }
+
+#[tokio::test]
+async fn the_openapi_description_lists_every_route() {
+    let Some(app) = app() else { return };
+    let (status, doc) = get_json(&app, "/api/openapi.json").await;
+    assert_eq!(status, StatusCode::OK);
+    assert!(doc["openapi"].as_str().is_some_and(|v| v.starts_with("3.")));
+    let paths = doc["paths"].as_object().expect("paths");
+    for route in [
+        "/api/lookup",
+        "/api/intersects",
+        "/api/editions",
+        "/api/territories",
+        "/api/territories/{edition}/{id}",
+        "/api/units/{code}",
+        "/api/layers/territories.geojson",
+        "/api/layers/units.geojson",
+        "/tiles/{layer}/{z}/{x}/{y}.mvt",
+        "/healthz",
+        "/metrics",
+    ] {
+        assert!(paths.contains_key(route), "{route} missing");
+    }
+    assert!(paths["/api/lookup"]["post"].is_object() && paths["/api/lookup"]["get"].is_object());
+    assert!(doc["components"]["schemas"]["Lookup"]["properties"]["territories"].is_object());
+}

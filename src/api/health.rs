@@ -12,13 +12,18 @@ pub fn router() -> Router<AppState> {
     Router::new().route("/healthz", get(get_health))
 }
 
+/// Body of `/healthz`.
 #[derive(serde::Serialize)]
-struct Health {
-    status: &'static str,
+pub struct Health {
+    /// Always `ok` when answering.
+    pub status: &'static str,
+    /// What is loaded.
     #[serde(flatten)]
-    summary: Summary,
+    pub summary: Summary,
 }
 
-async fn get_health(State(state): State<AppState>) -> Json<Health> {
+/// Liveness and what is loaded.
+#[utoipa::path(get, path = "/healthz", tag = "service", responses((status = 200, description = "Status, units by kind, editions")))]
+pub async fn get_health(State(state): State<AppState>) -> Json<Health> {
     Json(Health { status: "ok", summary: state.atlas().summary() })
 }

@@ -11,7 +11,7 @@ use axum::routing::get;
 use geo::Rect;
 use serde::Deserialize;
 
-use super::error::ApiError;
+use super::error::{ApiError, ErrorBody};
 use super::lookup::check_edition;
 use super::{AppState, respond};
 use crate::encoded::Encoded;
@@ -26,7 +26,8 @@ pub fn router() -> Router<AppState> {
 }
 
 /// Query of the layer routes.
-#[derive(Debug, Deserialize)]
+#[derive(Debug, Deserialize, utoipa::IntoParams)]
+#[into_params(parameter_in = Query)]
 #[serde(deny_unknown_fields)]
 pub struct LayerParams {
     /// Edition (territories layer; default: the first loaded).
@@ -71,7 +72,10 @@ fn serve_layer(layer: &Layer, params: &LayerParams, headers: &HeaderMap) -> Resu
     }
 }
 
-async fn get_territories_layer(
+/// The dissolved outlines of an edition's territories, simplified for the zoom.
+#[utoipa::path(get, path = "/api/layers/territories.geojson", params(LayerParams), tag = "layers",
+    responses((status = 200, description = "GeoJSON FeatureCollection", content_type = "application/geo+json"), (status = 304, description = "Not modified"), (status = 400, description = "Malformed request", body = ErrorBody)))]
+pub async fn get_territories_layer(
     State(state): State<AppState>,
     headers: HeaderMap,
     params: Result<Query<LayerParams>, QueryRejection>,
@@ -90,7 +94,10 @@ async fn get_territories_layer(
     serve_layer(&entry.layer, &params, &headers)
 }
 
-async fn get_units_layer(
+/// EPCI or EPT boundaries, simplified for the zoom.
+#[utoipa::path(get, path = "/api/layers/units.geojson", params(LayerParams), tag = "layers",
+    responses((status = 200, description = "GeoJSON FeatureCollection", content_type = "application/geo+json"), (status = 304, description = "Not modified"), (status = 400, description = "Malformed request", body = ErrorBody)))]
+pub async fn get_units_layer(
     State(state): State<AppState>,
     headers: HeaderMap,
     params: Result<Query<LayerParams>, QueryRejection>,

@@ -12,7 +12,7 @@ use rayon::prelude::*;
 use serde::Deserialize;
 use serde_json::{Map, Value, json};
 
-use super::error::ApiError;
+use super::error::{ApiError, ErrorBody};
 use super::{AppState, respond};
 use crate::atlas::{Atlas, Lookup};
 use crate::batch::{BatchError, annotate_csv_limited};
@@ -31,7 +31,8 @@ pub fn router() -> Router<AppState> {
 }
 
 /// Query of `GET /api/lookup`.
-#[derive(Debug, Deserialize)]
+#[derive(Debug, Deserialize, utoipa::IntoParams)]
+#[into_params(parameter_in = Query)]
 #[serde(deny_unknown_fields)]
 pub struct LookupParams {
     /// Longitude, WGS84 degrees.
@@ -61,7 +62,11 @@ fn keep_edition(mut lookup: Lookup, edition: Option<&str>) -> Lookup {
     lookup
 }
 
-async fn get_lookup(
+/// The territories containing one site, through which member, the units there, and the nearest territory
+/// of each edition that has none.
+#[utoipa::path(get, path = "/api/lookup", params(LookupParams), tag = "lookup",
+    responses((status = 200, body = Lookup), (status = 400, description = "Malformed request", body = ErrorBody)))]
+pub async fn get_lookup(
     State(state): State<AppState>,
     params: Result<Query<LookupParams>, QueryRejection>,
 ) -> Result<Response, ApiError> {
@@ -72,7 +77,14 @@ async fn get_lookup(
     Ok(axum::Json(keep_edition(lookup, params.edition.as_deref())).into_response())
 }
 
-async fn post_lookup(
+/// Batch lookup: a GeoJSON FeatureCollection of Points (answered as GeoJSON, same order, properties
+/// plus `territories` and `nearest`, or `error`) or a CSV with lon/lat columns (answered as CSV).
+#[utoipa::path(post, path = "/api/lookup", tag = "lookup",
+    request_body(content = String, description = "FeatureCollection of Points (application/geo+json) or CSV (text/csv), up to 1,000,000 sites", content_type = "application/geo+json"),
+    responses((status = 200, description = "Same sites, same order, answered"), (status = 400, description = "Malformed request", body = ErrorBody),
+        (status = 413, description = "Over 1,000,000 sites or 256 MiB", body = ErrorBody),
+        (status = 415, description = "Neither GeoJSON nor CSV", body = ErrorBody)))]
+pub async fn post_lookup(
     State(state): State<AppState>,
     headers: HeaderMap,
     body: Bytes,
@@ -163,7 +175,11 @@ fn answer_feature(atlas: &Atlas, feature: &Value) -> Value {
 }
 
 /// Body of `POST /api/intersects`: a GeoJSON Polygon/MultiPolygon geometry, or a Feature holding one.
-async fn post_intersects(
+/// The territories a site polygon overlaps, with the share of its area in each (geodesic areas).
+#[utoipa::path(post, path = "/api/intersects", tag = "lookup",
+    request_body(content = String, description = "GeoJSON Polygon or MultiPolygon (or a Feature holding one)", content_type = "application/geo+json"),
+    responses((status = 200, body = crate::catalog::Intersects), (status = 400, description = "Malformed request", body = ErrorBody)))]
+pub async fn post_intersects(
     State(state): State<AppState>,
     headers: HeaderMap,
     body: Bytes,

@@ -82,7 +82,9 @@ pub async fn track(State(state): State<AppState>, request: Request, next: Next) 
     response
 }
 
-async fn get_metrics(State(state): State<AppState>) -> Response {
+/// Prometheus metrics.
+#[utoipa::path(get, path = "/metrics", tag = "service", responses((status = 200, description = "Prometheus text format", content_type = "text/plain")))]
+pub async fn get_metrics(State(state): State<AppState>) -> Response {
     let m = &state.metrics;
     let atlas = state.atlas();
     let mut out = String::new();

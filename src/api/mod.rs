@@ -10,6 +10,7 @@ pub mod layers;
 pub mod lookup;
 pub mod metrics;
 pub mod ogc;
+pub mod openapi;
 pub mod respond;
 pub mod territories;
 pub mod tiles;
@@ -99,6 +100,7 @@ pub fn build_app(state: AppState) -> Router {
         .merge(metrics::router())
         .merge(ogc::router())
         .merge(tiles::router())
+        .merge(openapi::router())
         .merge(crate::web::router())
         .fallback(error::not_found)
         .route_layer(axum::middleware::from_fn_with_state(state.clone(), metrics::track))

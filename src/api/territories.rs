@@ -9,9 +9,10 @@ use axum::response::Response;
 use axum::routing::get;
 use serde::Deserialize;
 
-use super::error::ApiError;
+use super::error::{ApiError, ErrorBody};
 use super::lookup::check_edition;
 use super::{AppState, respond};
+use crate::catalog::{EditionInfo, TerritoryDetail, TerritorySummary, UnitDetail};
 
 /// Routes of this module.
 pub fn router() -> Router<AppState> {
@@ -23,7 +24,8 @@ pub fn router() -> Router<AppState> {
 }
 
 /// Query of `GET /api/territories`.
-#[derive(Debug, Deserialize)]
+#[derive(Debug, Deserialize, utoipa::IntoParams)]
+#[into_params(parameter_in = Query)]
 #[serde(deny_unknown_fields)]
 pub struct TerritoriesParams {
     /// Only this edition.
@@ -37,7 +39,9 @@ pub struct TerritoriesParams {
 #[serde(deny_unknown_fields)]
 pub struct NoParams {}
 
-async fn list_editions(
+/// The loaded editions.
+#[utoipa::path(get, path = "/api/editions", tag = "territories", responses((status = 200, body = [EditionInfo])))]
+pub async fn list_editions(
     State(state): State<AppState>,
     headers: HeaderMap,
     params: Result<Query<NoParams>, QueryRejection>,
@@ -46,7 +50,10 @@ async fn list_editions(
     Ok(respond::json(&state.atlas().edition_infos(), &headers))
 }
 
-async fn find_territories(
+/// Territories, optionally of one edition and matching search words.
+#[utoipa::path(get, path = "/api/territories", params(TerritoriesParams), tag = "territories",
+    responses((status = 200, body = [TerritorySummary]), (status = 400, description = "Malformed request", body = ErrorBody)))]
+pub async fn find_territories(
     State(state): State<AppState>,
     headers: HeaderMap,
     params: Result<Query<TerritoriesParams>, QueryRejection>,
@@ -60,7 +67,11 @@ async fn find_territories(
     Ok(respond::json(&atlas.find_territories(params.edition.as_deref(), params.q.as_deref()), &headers))
 }
 
-async fn get_territory(
+/// One territory with its members.
+#[utoipa::path(get, path = "/api/territories/{edition}/{id}", tag = "territories",
+    params(("edition" = String, Path, description = "Edition id"), ("id" = String, Path, description = "Territory id")),
+    responses((status = 200, body = TerritoryDetail), (status = 404, body = ErrorBody)))]
+pub async fn get_territory(
     State(state): State<AppState>,
     headers: HeaderMap,
     Path((edition, id)): Path<(String, String)>,
@@ -75,7 +86,11 @@ async fn get_territory(
     Ok(respond::json(&detail, &headers))
 }
 
-async fn get_unit(
+/// An EPCI, EPT or commune and the territories it belongs to.
+#[utoipa::path(get, path = "/api/units/{code}", tag = "territories",
+    params(("code" = String, Path, description = "SIREN or INSEE commune code")),
+    responses((status = 200, body = UnitDetail), (status = 400, description = "Malformed request", body = ErrorBody), (status = 404, body = ErrorBody)))]
+pub async fn get_unit(
     State(state): State<AppState>,
     headers: HeaderMap,
     Path(code): Path<String>,

@@ -7,7 +7,7 @@ use axum::http::HeaderMap;
 use axum::response::Response;
 use axum::routing::get;
 
-use super::error::ApiError;
+use super::error::{ApiError, ErrorBody};
 use super::{AppState, respond};
 use crate::model::UnitKind;
 
@@ -16,7 +16,11 @@ pub fn router() -> Router<AppState> {
     Router::new().route("/tiles/{layer}/{z}/{x}/{tile}", get(get_tile))
 }
 
-async fn get_tile(
+/// A Mapbox vector tile of a layer (`territories-EDITION`, `epci`, `ept`), XYZ scheme.
+#[utoipa::path(get, path = "/tiles/{layer}/{z}/{x}/{y}.mvt", tag = "layers",
+    params(("layer" = String, Path), ("z" = u8, Path), ("x" = u32, Path), ("y" = u32, Path)),
+    responses((status = 200, description = "Vector tile", content_type = "application/vnd.mapbox-vector-tile"), (status = 400, description = "Malformed request", body = ErrorBody), (status = 404, body = ErrorBody)))]
+pub async fn get_tile(
     State(state): State<AppState>,
     headers: HeaderMap,
     Path((layer, z, x, tile)): Path<(String, String, String, String)>,
