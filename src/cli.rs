@@ -52,8 +52,15 @@ impl DataArgs {
     /// # Errors
     /// Every load or validation error, listed.
     pub fn build_atlas(&self) -> anyhow::Result<Atlas> {
-        let sources = AtlasSources::from_geodata_dir(&self.geodata, self.territories.clone())?;
-        Ok(Atlas::build(&sources)?)
+        Ok(Atlas::build(&self.sources()?)?)
+    }
+
+    /// The files these arguments name.
+    ///
+    /// # Errors
+    /// A geodata directory without unit layers, a default list with a bad name.
+    pub fn sources(&self) -> anyhow::Result<AtlasSources> {
+        Ok(AtlasSources::from_geodata_dir(&self.geodata, self.territories.clone())?)
     }
 }
 
@@ -63,6 +70,15 @@ pub struct ServeArgs {
     /// Address to listen on.
     #[arg(long, env = "TERRITOIRES_ADDR", default_value = "127.0.0.1:8080")]
     pub addr: String,
+    /// Enables `POST /admin/reload` with this bearer token (absent: no admin route). SIGHUP reloads too.
+    #[arg(long, env = "TERRITOIRES_ADMIN_TOKEN", hide_env_values = true)]
+    pub admin_token: Option<String>,
+    /// Most connections served at once; more wait in the kernel's backlog.
+    #[arg(long, env = "TERRITOIRES_MAX_CONNECTIONS", default_value_t = 1024)]
+    pub max_connections: usize,
+    /// Seconds in-flight requests get to finish after SIGTERM/SIGINT.
+    #[arg(long, env = "TERRITOIRES_SHUTDOWN_GRACE", default_value_t = 10)]
+    pub shutdown_grace: u64,
     #[command(flatten)]
     pub data: DataArgs,
 }
@@ -104,7 +120,7 @@ pub struct BuildGeodataArgs {
 /// Whatever the command fails with, for `main` to print.
 pub fn run(cli: Cli) -> anyhow::Result<()> {
     match cli.command {
-        Command::Serve(args) => crate::server::serve(&args.addr, args.data),
+        Command::Serve(args) => crate::server::serve(&args),
         Command::Lookup(args) => lookup(&args),
         Command::Validate(args) => validate(&args),
         Command::BuildGeodata(args) => build_geodata(&args),

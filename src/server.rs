@@ -1,35 +1,122 @@
-//! Running the HTTP server: build the Atlas, bind, serve until SIGINT/SIGTERM, finish in-flight requests.
+//! Running the HTTP server: build the Atlas, accept connections with limits (connections, header read
+//! time, header size), reload on SIGHUP, and on SIGTERM/SIGINT stop accepting and give in-flight requests
+//! a bounded time to finish.
+
+use std::net::SocketAddr;
+use std::sync::Arc;
+use std::time::Duration;
 
 use anyhow::Context;
-use tracing::info;
+use hyper_util::rt::{TokioExecutor, TokioIo, TokioTimer};
+use hyper_util::server::conn::auto;
+use hyper_util::server::graceful::GracefulShutdown;
+use tokio::net::TcpListener;
+use tokio::sync::Semaphore;
+use tower::ServiceExt;
+use tracing::{info, warn};
 
 use crate::api::{AppState, build_app};
-use crate::cli::DataArgs;
+use crate::cli::ServeArgs;
 
-/// Builds the Atlas, then serves the API on `addr` until interrupted.
+/// A client must send its request headers within this time (slow clients cannot pin a connection).
+pub const HEADER_READ_TIMEOUT: Duration = Duration::from_secs(10);
+/// Largest request head (request line and headers) accepted, bytes.
+pub const MAX_HEADER_BYTES: usize = 64 * 1024;
+
+/// Builds the Atlas, then serves the API and the map on `args.addr` until interrupted.
 ///
 /// # Errors
 /// Atlas build errors, a bad or busy address.
-pub fn serve(addr: &str, data: DataArgs) -> anyhow::Result<()> {
+pub fn serve(args: &ServeArgs) -> anyhow::Result<()> {
+    // Logs go to stderr (stdout stays for data), coloured only on a terminal.
     tracing_subscriber::fmt()
+        .with_writer(std::io::stderr)
+        .with_ansi(std::io::IsTerminal::is_terminal(&std::io::stderr()))
         .with_env_filter(
             tracing_subscriber::EnvFilter::try_from_default_env()
                 .unwrap_or_else(|_| "info,tower_http=info".into()),
         )
         .init();
-    let atlas = data.build_atlas()?;
+    let sources = args.data.sources()?;
+    let atlas = crate::atlas::Atlas::build(&sources)?;
     let t = atlas.timings();
     info!(units_ms = t.units_ms, editions_ms = t.editions_ms, index_ms = t.index_ms, "atlas built");
+    let state = AppState::new(atlas).with_sources(sources).with_admin_token(args.admin_token.clone());
     let runtime = tokio::runtime::Runtime::new().context("starting the async runtime")?;
-    runtime.block_on(async move {
-        let listener =
-            tokio::net::TcpListener::bind(addr).await.with_context(|| format!("cannot listen on {addr}"))?;
-        info!("listening on http://{}", listener.local_addr()?);
-        axum::serve(listener, build_app(AppState::new(atlas)))
-            .with_graceful_shutdown(shutdown_signal())
-            .await
-            .context("serving")
-    })
+    runtime.block_on(run(args, state))
+}
+
+async fn run(args: &ServeArgs, state: AppState) -> anyhow::Result<()> {
+    let listener =
+        TcpListener::bind(&args.addr).await.with_context(|| format!("cannot listen on {}", args.addr))?;
+    info!("listening on http://{}", listener.local_addr()?);
+    spawn_reload_on_sighup(state.clone());
+    let app = build_app(state);
+    let permits = Arc::new(Semaphore::new(args.max_connections.max(1)));
+    let graceful = GracefulShutdown::new();
+    let mut builder = auto::Builder::new(TokioExecutor::new());
+    builder
+        .http1()
+        .timer(TokioTimer::new())
+        .header_read_timeout(HEADER_READ_TIMEOUT)
+        .max_buf_size(MAX_HEADER_BYTES);
+    let shutdown = shutdown_signal();
+    tokio::pin!(shutdown);
+    loop {
+        // Wait for a free slot before accepting, so excess clients queue in the backlog.
+        let permit = tokio::select! {
+            p = permits.clone().acquire_owned() => p.context("connection limiter closed")?,
+            () = &mut shutdown => break,
+        };
+        let (stream, peer): (_, SocketAddr) = tokio::select! {
+            accepted = listener.accept() => match accepted {
+                Ok(a) => a,
+                Err(e) => {
+                    warn!("accept failed: {e}");
+                    continue;
+                }
+            },
+            () = &mut shutdown => break,
+        };
+        let service = hyper::service::service_fn({
+            let app = app.clone();
+            move |request: hyper::Request<hyper::body::Incoming>| {
+                app.clone().oneshot(request.map(axum::body::Body::new))
+            }
+        });
+        let connection = builder.serve_connection_with_upgrades(TokioIo::new(stream), service).into_owned();
+        let connection = graceful.watch(connection);
+        tokio::spawn(async move {
+            if let Err(e) = connection.await {
+                tracing::debug!(%peer, "connection ended: {e}");
+            }
+            drop(permit);
+        });
+    }
+    drop(listener);
+    info!("shutting down: no new connections, {} s for requests in flight", args.shutdown_grace);
+    tokio::select! {
+        () = graceful.shutdown() => info!("all connections closed"),
+        () = tokio::time::sleep(Duration::from_secs(args.shutdown_grace)) => warn!("grace period over, closing remaining connections"),
+    }
+    Ok(())
+}
+
+fn spawn_reload_on_sighup(state: AppState) {
+    #[cfg(unix)]
+    tokio::spawn(async move {
+        let Ok(mut hangups) = tokio::signal::unix::signal(tokio::signal::unix::SignalKind::hangup()) else {
+            warn!("cannot listen for SIGHUP; reload with POST /admin/reload");
+            return;
+        };
+        while hangups.recv().await.is_some() {
+            info!("SIGHUP: reloading");
+            // The outcome is logged and counted by `reload`.
+            let _ = state.reload().await;
+        }
+    });
+    #[cfg(not(unix))]
+    let _ = state;
 }
 
 async fn shutdown_signal() {
@@ -45,5 +132,4 @@ async fn shutdown_signal() {
     #[cfg(not(unix))]
     let terminate = std::future::pending::<()>();
     tokio::select! { () = ctrl_c => {}, () = terminate => {} }
-    info!("shutting down");
 }

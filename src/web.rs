@@ -4,8 +4,7 @@
 
 use axum::Router;
 use axum::body::Body;
-use axum::extract::Path;
-use axum::http::{HeaderMap, HeaderValue, header};
+use axum::http::{HeaderMap, HeaderValue, Method, Uri, header};
 use axum::response::{IntoResponse, Response};
 use axum::routing::get;
 use rust_embed::RustEmbed;
@@ -24,15 +23,21 @@ pub const CSP: &str = "default-src 'self'; script-src 'self'; style-src 'self'; 
 
 /// Routes of this module.
 pub fn router() -> Router<AppState> {
-    Router::new().route("/", get(get_index)).route("/{*path}", get(get_asset))
+    Router::new().route("/", get(get_index))
 }
 
 async fn get_index(headers: HeaderMap) -> Response {
     serve("index.html", &headers)
 }
 
-async fn get_asset(Path(path): Path<String>, headers: HeaderMap) -> Response {
-    serve(&path, &headers)
+/// Fallback of the whole app: a GET or HEAD for an embedded file serves it; anything else is a JSON 404
+/// (so an unknown path never answers 405, and no route exists that the app did not declare).
+pub async fn fallback(method: Method, uri: Uri, headers: HeaderMap) -> Response {
+    let path = uri.path().trim_start_matches('/');
+    if (method == Method::GET || method == Method::HEAD) && Assets::get(path).is_some() {
+        return serve(path, &headers);
+    }
+    ApiError::NotFound(format!("no route for {}", uri.path())).into_response()
 }
 
 fn serve(path: &str, headers: &HeaderMap) -> Response {

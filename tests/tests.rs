@@ -9,4 +9,5 @@ mod api;
 mod atlas_real;
 mod cli;
 mod ogc;
+mod server;
 mod tiles;

@@ -32,6 +32,12 @@ pub enum ApiError {
     /// 404: no such route or resource.
     #[error("{0}")]
     NotFound(String),
+    /// 401: the admin route without the right bearer token.
+    #[error("{0}")]
+    Unauthorized(String),
+    /// 422: a reload whose data failed validation; the previous data is still served.
+    #[error("reload refused, still serving the previous data: {0}")]
+    ReloadRefused(String),
     /// 413: the body or batch is larger than the documented limit.
     #[error("{0}")]
     TooLarge(String),
@@ -48,6 +54,8 @@ impl ApiError {
         match self {
             Self::BadRequest(_) => (StatusCode::BAD_REQUEST, "bad_request"),
             Self::NotFound(_) => (StatusCode::NOT_FOUND, "not_found"),
+            Self::Unauthorized(_) => (StatusCode::UNAUTHORIZED, "unauthorized"),
+            Self::ReloadRefused(_) => (StatusCode::UNPROCESSABLE_ENTITY, "reload_refused"),
             Self::TooLarge(_) => (StatusCode::PAYLOAD_TOO_LARGE, "payload_too_large"),
             Self::UnsupportedMediaType(_) => (StatusCode::UNSUPPORTED_MEDIA_TYPE, "unsupported_media_type"),
             Self::Internal(_) => (StatusCode::INTERNAL_SERVER_ERROR, "internal"),
@@ -63,11 +71,6 @@ impl IntoResponse for ApiError {
         let (status, code) = self.status_and_code();
         (status, Json(json!({ "error": { "code": code, "message": self.to_string() } }))).into_response()
     }
-}
-
-/// Fallback for unknown routes.
-pub async fn not_found(uri: axum::http::Uri) -> ApiError {
-    ApiError::NotFound(format!("no route for {}", uri.path()))
 }
 
 /// Gives error responses made outside our handlers (axum's 405, tower-http's 413 and 408) our JSON shape.

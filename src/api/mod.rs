@@ -4,6 +4,7 @@
 //! Limits: bodies up to [`lookup::MAX_BODY_BYTES`], batches up to [`lookup::MAX_BATCH_SITES`] sites,
 //! [`REQUEST_TIMEOUT`] per request; every error is `{"error":{"code","message"}}`.
 
+pub mod admin;
 pub mod error;
 pub mod health;
 pub mod layers;
@@ -29,7 +30,7 @@ use tower_http::timeout::TimeoutLayer;
 use tower_http::trace::{DefaultOnResponse, TraceLayer};
 use tracing::Level;
 
-use crate::atlas::Atlas;
+use crate::atlas::{Atlas, AtlasSources};
 
 /// Longest a request may take before it is answered 408.
 pub const REQUEST_TIMEOUT: Duration = Duration::from_secs(60);
@@ -40,19 +41,73 @@ pub struct AppState {
     atlas: Arc<ArcSwap<Atlas>>,
     /// Request counters for `/metrics`.
     pub metrics: Arc<metrics::Metrics>,
+    /// Where the Atlas is rebuilt from on reload (none: reload is not possible).
+    sources: Option<Arc<AtlasSources>>,
+    /// Held while a reload builds, so two reloads never run at once.
+    reloading: Arc<tokio::sync::Mutex<()>>,
+    /// Bearer token of `POST /admin/reload`; the route does not exist without it.
+    admin_token: Option<Arc<str>>,
 }
 
 impl AppState {
     /// Wraps a freshly built Atlas.
     #[must_use]
     pub fn new(atlas: Atlas) -> Self {
-        Self { atlas: Arc::new(ArcSwap::from_pointee(atlas)), metrics: Arc::default() }
+        Self::from_shared(Arc::new(atlas))
     }
 
     /// Wraps an Atlas already shared (tests build one and serve it from several routers).
     #[must_use]
     pub fn from_shared(atlas: Arc<Atlas>) -> Self {
-        Self { atlas: Arc::new(ArcSwap::new(atlas)), metrics: Arc::default() }
+        Self {
+            atlas: Arc::new(ArcSwap::new(atlas)),
+            metrics: Arc::default(),
+            sources: None,
+            reloading: Arc::default(),
+            admin_token: None,
+        }
+    }
+
+    /// Remembers where the Atlas came from, so it can be rebuilt on reload.
+    #[must_use]
+    pub fn with_sources(mut self, sources: AtlasSources) -> Self {
+        self.sources = Some(Arc::new(sources));
+        self
+    }
+
+    /// Enables `POST /admin/reload` with this bearer token.
+    #[must_use]
+    pub fn with_admin_token(mut self, token: Option<String>) -> Self {
+        self.admin_token = token.filter(|t| !t.is_empty()).map(Into::into);
+        self
+    }
+
+    /// Rebuilds the Atlas from its sources and swaps it in; when the new data fails validation the old
+    /// Atlas keeps serving and the errors are returned (and counted in `/metrics`).
+    ///
+    /// # Errors
+    /// No sources to reload from, or every problem of the new data.
+    pub async fn reload(&self) -> Result<crate::atlas::Summary, String> {
+        let Some(sources) = self.sources.clone() else {
+            return Err("this server was not started from files; nothing to reload".into());
+        };
+        let _one_at_a_time = self.reloading.lock().await;
+        let built = tokio::task::spawn_blocking(move || Atlas::build(&sources))
+            .await
+            .map_err(|e| format!("reload task failed: {e}"))?;
+        match built {
+            Ok(atlas) => {
+                let summary = atlas.summary();
+                self.swap(atlas);
+                tracing::info!("reloaded: {} editions", summary.editions.len());
+                Ok(summary)
+            }
+            Err(errors) => {
+                self.metrics.reload_failures.fetch_add(1, Ordering::Relaxed);
+                tracing::error!("reload refused, still serving the previous data: {errors}");
+                Err(errors.to_string())
+            }
+        }
     }
 
     /// The Atlas as of now; requests keep the one they started with.
@@ -101,8 +156,9 @@ pub fn build_app(state: AppState) -> Router {
         .merge(ogc::router())
         .merge(tiles::router())
         .merge(openapi::router())
+        .merge(admin::router(state.admin_token.is_some()))
         .merge(crate::web::router())
-        .fallback(error::not_found)
+        .fallback(crate::web::fallback)
         .route_layer(axum::middleware::from_fn_with_state(state.clone(), metrics::track))
         .layer(axum::middleware::from_fn(error::json_errors))
         .layer(CompressionLayer::new())
