@@ -22,6 +22,7 @@ use crate::model::{
     Edition, EditionId, InseeCode, ListedTerritory, Member, MemberCode, Siren, SourcePos, Territory, Unit,
     UnitKind,
 };
+use crate::search::SearchIndex;
 use crate::source::composition::{CompositionError, read_composition};
 use crate::source::error::LoadError;
 use crate::source::{self, ReadOptions};
@@ -241,6 +242,8 @@ pub struct Atlas {
     unit_layers: Vec<(UnitKind, Layer)>,
     /// Unit indexes by kind, in load order.
     by_kind: Vec<(UnitKind, Vec<usize>)>,
+    /// Folded names of territories and units, for the search box.
+    search: SearchIndex,
     timings: BuildTimings,
 }
 
@@ -416,7 +419,7 @@ impl Atlas {
         }
         let leaves: Vec<usize> = (0..units.len()).filter(|&u| !is_parent[u]).collect();
         let index = PolygonIndex::build(&leaves.iter().map(|&u| &units[u].geometry).collect::<Vec<_>>());
-        let (editions, unit_layers) = rayon::join(
+        let (editions, unit_layers): (Vec<EditionEntry>, _) = rayon::join(
             || editions.into_par_iter().map(|e| edition_entry(e, &units)).collect(),
             || {
                 [UnitKind::Epci, UnitKind::Ept]
@@ -425,6 +428,7 @@ impl Atlas {
                     .collect()
             },
         );
+        let search = SearchIndex::build(&units, editions.iter().map(|e| &e.edition));
         let timings = BuildTimings {
             units_ms: ms(units_done - started),
             editions_ms: ms(editions_done - units_done),
@@ -444,6 +448,7 @@ impl Atlas {
             editions,
             unit_layers,
             by_kind,
+            search,
             timings,
         })
     }
@@ -497,6 +502,11 @@ impl Atlas {
     #[must_use]
     pub fn unit_layer(&self, kind: UnitKind) -> Option<&Layer> {
         self.unit_layers.iter().find(|(k, _)| *k == kind).map(|(_, l)| l)
+    }
+
+    /// The search index of territory and unit names.
+    pub(crate) fn search_index(&self) -> &SearchIndex {
+        &self.search
     }
 
     /// Build timings.

@@ -31,6 +31,8 @@ pub struct TerritorySummary {
     pub name: String,
     /// INSEE region code.
     pub region: Option<String>,
+    /// Region name.
+    pub region_name: Option<&'static str>,
     /// Number of members.
     pub members: usize,
     /// Geodesic area, km².
@@ -278,6 +280,7 @@ impl Atlas {
             id: territory.id.to_string(),
             name: territory.name.clone(),
             region: territory.region.clone(),
+            region_name: territory.region.as_deref().and_then(crate::search::region_name),
             members: territory.members.len(),
             area_km2: entry.areas_km2[t],
             bbox: entry.bboxes[t],

@@ -13,6 +13,7 @@ pub mod features;
 pub mod index;
 pub mod layers;
 pub mod model;
+pub mod search;
 pub mod server;
 pub mod source;
 pub mod web;

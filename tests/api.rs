@@ -134,7 +134,10 @@ async fn territories_can_be_listed_searched_and_detailed() {
 
     let (status, detail) = get_json(&app, "/api/territories/2023/ti-3214").await;
     assert_eq!(status, StatusCode::OK);
-    assert_eq!(detail["region"], "32");
+    assert_eq!(
+        (detail["region"].as_str(), detail["region_name"].as_str()),
+        (Some("32"), Some("Hauts-de-France"))
+    );
     let members = detail["member_list"].as_array().expect("members");
     assert!(members.iter().any(|m| m["code"] == "240200477" && m["kind"] == "EPCI"));
     let area = detail["area_km2"].as_f64().expect("area");
@@ -157,6 +160,62 @@ async fn territories_can_be_listed_searched_and_detailed() {
     assert_eq!((status, unit["kind"].as_str()), (StatusCode::OK, Some("EPCI")));
     let (status, _) = get_json(&app, "/api/units/999999999").await;
     assert_eq!(status, StatusCode::NOT_FOUND);
+}
+
+#[tokio::test]
+async fn search_finds_territories_members_and_communes() {
+    let Some(app) = app() else { return };
+    // A commune name, without its accent, answers the commune first, with its EPCI as context.
+    let (status, hits) = get_json(&app, "/api/search?q=villers%20cotterets").await;
+    assert_eq!(status, StatusCode::OK);
+    assert_eq!((hits[0]["kind"].as_str(), hits[0]["code"].as_str()), (Some("COM"), Some("02810")), "{hits}");
+    assert!(hits[0]["context"].as_str().is_some_and(|c| c.contains("(02)") && c.contains("Retz")), "{hits}");
+    // Whole-name matches first (the town, then its namesake), then the territory among the word
+    // matches; edition filters territories only.
+    let (_, hits) = get_json(&app, "/api/search?q=saint-omer&edition=2023").await;
+    let hits = hits.as_array().expect("hits").clone();
+    let codes: Vec<&str> = hits.iter().filter_map(|h| h["code"].as_str()).collect();
+    assert_eq!(codes[..2], ["62765", "14635"], "{hits:?}");
+    assert!(codes.contains(&"ti-3212") && codes.contains(&"200069037"), "{hits:?}");
+    assert!(hits.iter().all(|h| h["kind"] != "territory" || h["edition"] == "2023"));
+    let (_, hits) = get_json(&app, "/api/search?q=pays%20de%20saint%20omer").await;
+    assert_eq!(
+        (hits[0]["kind"].as_str(), hits[0]["code"].as_str()),
+        (Some("territory"), Some("ti-3212")),
+        "{hits}"
+    );
+    // SIRENs and INSEE codes, and bounding boxes around the place.
+    let (_, hits) = get_json(&app, "/api/search?q=240200477&limit=1").await;
+    assert_eq!(hits.as_array().map(Vec::len), Some(1));
+    assert_eq!(
+        (hits[0]["kind"].as_str(), hits[0]["name"].as_str()),
+        (Some("EPCI"), Some("CA GrandSoissons Agglomération"))
+    );
+    let bbox: Vec<f64> =
+        hits[0]["bbox"].as_array().expect("bbox").iter().filter_map(serde_json::Value::as_f64).collect();
+    assert!(bbox[0] < 3.33 && 3.33 < bbox[2] && bbox[1] < 49.38 && 49.38 < bbox[3], "{bbox:?}");
+    let (_, hits) = get_json(&app, "/api/search?q=97411").await;
+    assert_eq!(hits[0]["name"], "Saint-Denis", "{hits}");
+    // Larger communes first among equals: Saint-Denis of La Réunion, then of Seine-Saint-Denis.
+    let (_, hits) = get_json(&app, "/api/search?q=saint-denis&limit=3").await;
+    assert_eq!(
+        (hits[0]["code"].as_str(), hits[1]["code"].as_str()),
+        (Some("97411"), Some("93066")),
+        "{hits}"
+    );
+    let (_, hits) = get_json(&app, "/api/search?q=zzzzqqq").await;
+    assert_eq!(hits, serde_json::json!([]));
+    for bad in [
+        "/api/search",
+        "/api/search?q=a&limit=0",
+        "/api/search?q=a&limit=51",
+        "/api/search?q=a&edition=1999",
+        "/api/search?q=a&x=1",
+    ] {
+        let (status, body) = get_json(&app, bad).await;
+        assert_eq!(status, StatusCode::BAD_REQUEST, "{bad}: {body}");
+        assert!(body["error"]["message"].is_string(), "{bad}: {body}");
+    }
 }
 
 #[tokio::test]
@@ -340,6 +399,7 @@ async fn the_openapi_description_lists_every_route() {
         "/api/territories",
         "/api/territories/{edition}/{id}",
         "/api/units/{code}",
+        "/api/search",
         "/api/layers/territories.geojson",
         "/api/layers/units.geojson",
         "/tiles/{layer}/{z}/{x}/{y}.mvt",

@@ -28,6 +28,7 @@ use crate::encoded::Encoded;
         territories::find_territories,
         territories::get_territory,
         territories::get_unit,
+        territories::search_places,
         layers::get_territories_layer,
         layers::get_units_layer,
         tiles::get_tile,

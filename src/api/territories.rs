@@ -1,5 +1,5 @@
 //! What the Atlas holds: `GET /api/editions`, `GET /api/territories[?edition=&q=]`,
-//! `GET /api/territories/{edition}/{id}`, `GET /api/units/{code}`.
+//! `GET /api/territories/{edition}/{id}`, `GET /api/units/{code}`, `GET /api/search`.
 
 use axum::Router;
 use axum::extract::rejection::QueryRejection;
@@ -13,6 +13,7 @@ use super::error::{ApiError, ErrorBody};
 use super::lookup::check_edition;
 use super::{AppState, respond};
 use crate::catalog::{EditionInfo, TerritoryDetail, TerritorySummary, UnitDetail};
+use crate::search::{MAX_LIMIT, SearchHit};
 
 /// Routes of this module.
 pub fn router() -> Router<AppState> {
@@ -21,6 +22,42 @@ pub fn router() -> Router<AppState> {
         .route("/api/territories", get(find_territories))
         .route("/api/territories/{edition}/{id}", get(get_territory))
         .route("/api/units/{code}", get(get_unit))
+        .route("/api/search", get(search_places))
+}
+
+/// Query of `GET /api/search`.
+#[derive(Debug, Deserialize, utoipa::IntoParams)]
+#[into_params(parameter_in = Query)]
+#[serde(deny_unknown_fields)]
+pub struct SearchParams {
+    /// Words to find in names, SIRENs and INSEE codes (accent- and case-insensitive; each word starts a
+    /// word of the name).
+    pub q: String,
+    /// Only this edition's territories (units are always searched).
+    pub edition: Option<String>,
+    /// Most hits, 1 to 50 (default 10).
+    pub limit: Option<usize>,
+}
+
+/// Territories, EPCI, EPT and communes matching search words, best first: for the map's search box.
+#[utoipa::path(get, path = "/api/search", params(SearchParams), tag = "territories",
+    responses((status = 200, body = [SearchHit]), (status = 400, description = "Malformed request", body = ErrorBody)))]
+pub async fn search_places(
+    State(state): State<AppState>,
+    headers: HeaderMap,
+    params: Result<Query<SearchParams>, QueryRejection>,
+) -> Result<Response, ApiError> {
+    let Query(params) = params.map_err(|e| ApiError::BadRequest(e.body_text()))?;
+    let atlas = state.atlas();
+    check_edition(&atlas, params.edition.as_deref())?;
+    if params.q.len() > 200 {
+        return Err(ApiError::BadRequest("q is longer than 200 bytes".into()));
+    }
+    let limit = params.limit.unwrap_or(10);
+    if !(1..=MAX_LIMIT).contains(&limit) {
+        return Err(ApiError::BadRequest(format!("limit must be between 1 and {MAX_LIMIT}, not {limit}")));
+    }
+    Ok(respond::json(&atlas.search(&params.q, params.edition.as_deref(), limit), &headers))
 }
 
 /// Query of `GET /api/territories`.
