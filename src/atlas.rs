@@ -14,6 +14,7 @@ use std::time::{Duration, Instant};
 use geo::{BoundingRect, GeodesicArea, MultiPolygon, Point};
 use rayon::prelude::*;
 use serde::Serialize;
+use smallvec::SmallVec;
 
 use crate::dissolve::dissolve;
 use crate::index::{EdgeIndex, PolygonIndex};
@@ -195,8 +196,8 @@ pub struct EditionEntry {
     pub edition: Edition,
     /// Each territory's dissolved outline, in territory order.
     pub outlines: Vec<MultiPolygon<f64>>,
-    /// Territories each unit is a member of.
-    territories_of_unit: HashMap<usize, Vec<usize>>,
+    /// Territories each unit is a member of, by unit index.
+    territories_of_unit: Vec<Vec<usize>>,
     /// Outline edges, for nearest-territory distances.
     edges: EdgeIndex,
     /// Geodesic area of each outline, km².
@@ -211,7 +212,7 @@ impl EditionEntry {
     /// Territories (indexes) this unit is a member of.
     #[must_use]
     pub fn territories_of_unit(&self, unit: usize) -> &[usize] {
-        self.territories_of_unit.get(&unit).map_or(&[], Vec::as_slice)
+        self.territories_of_unit.get(unit).map_or(&[], Vec::as_slice)
     }
 }
 
@@ -236,6 +237,8 @@ pub struct Atlas {
     parents: Vec<Vec<usize>>,
     /// Units in the polygon index, by index position (leaves: units no loaded unit has as parent).
     leaves: Vec<usize>,
+    /// The answer for a point inside one leaf only, by index position: most points get it ready-made.
+    leaf_answers: Vec<LeafAnswer>,
     index: PolygonIndex,
     editions: Vec<EditionEntry>,
     /// EPCI and EPT boundaries as map layers.
@@ -245,6 +248,19 @@ pub struct Atlas {
     /// Folded names of territories and units, for the search box.
     search: SearchIndex,
     timings: BuildTimings,
+}
+
+/// Unit indexes containing a point (EPCI, EPT, commune: three at most).
+pub type UnitHits = SmallVec<[usize; 3]>;
+
+/// `(edition, territory, member unit)` indexes of the territories containing a point.
+pub type TerritoryHits = SmallVec<[(usize, usize, usize); 2]>;
+
+/// What a point inside one leaf unit answers.
+#[derive(Debug, Clone, Default)]
+struct LeafAnswer {
+    units: UnitHits,
+    territories: TerritoryHits,
 }
 
 /// A unit in an answer.
@@ -428,29 +444,40 @@ impl Atlas {
                     .collect()
             },
         );
-        let search = SearchIndex::build(&units, editions.iter().map(|e| &e.edition));
-        let timings = BuildTimings {
-            units_ms: ms(units_done - started),
-            editions_ms: ms(editions_done - units_done),
-            index_ms: ms(editions_done.elapsed()),
-        };
-        let by_kind = [UnitKind::Epci, UnitKind::Ept, UnitKind::Commune]
-            .into_iter()
-            .map(|k| (k, (0..units.len()).filter(|&u| units[u].kind == k).collect()))
-            .collect();
-        Ok(Self {
+        let mut atlas = Self {
             units,
             by_siren,
             by_insee,
             parents,
             leaves,
+            leaf_answers: Vec::new(),
             index,
             editions,
             unit_layers,
-            by_kind,
-            search,
-            timings,
-        })
+            by_kind: Vec::new(),
+            search: SearchIndex::default(),
+            timings: BuildTimings::default(),
+        };
+        atlas.leaf_answers = (0..atlas.leaves.len() as u32)
+            .map(|leaf| {
+                let units = atlas.units_of_leaves(&[leaf]);
+                LeafAnswer { territories: atlas.territories_of_units(&units), units }
+            })
+            .collect();
+        let (units, editions) = (&atlas.units, &atlas.editions);
+        let search = SearchIndex::build(units, editions.iter().map(|e| &e.edition));
+        let timings = BuildTimings {
+            units_ms: ms(units_done - started),
+            editions_ms: ms(editions_done - units_done),
+            index_ms: ms(editions_done.elapsed()),
+        };
+        atlas.by_kind = [UnitKind::Epci, UnitKind::Ept, UnitKind::Commune]
+            .into_iter()
+            .map(|k| (k, (0..units.len()).filter(|&u| units[u].kind == k).collect()))
+            .collect();
+        atlas.search = search;
+        atlas.timings = timings;
+        Ok(atlas)
     }
 
     /// Every loaded unit.
@@ -504,6 +531,12 @@ impl Atlas {
         self.unit_layers.iter().find(|(k, _)| *k == kind).map(|(_, l)| l)
     }
 
+    /// The point index over leaf units (communes, and units without loaded children).
+    #[must_use]
+    pub fn polygon_index(&self) -> &PolygonIndex {
+        &self.index
+    }
+
     /// The search index of territory and unit names.
     pub(crate) fn search_index(&self) -> &SearchIndex {
         &self.search
@@ -518,12 +551,38 @@ impl Atlas {
     /// Indexes of the units containing `point`: at most one per kind (the border rule in the module
     /// docs), with their parents, ordered EPCI, EPT, commune.
     #[must_use]
-    pub fn units_containing(&self, point: Point<f64>) -> Vec<usize> {
-        let mut found: Vec<usize> = Vec::with_capacity(3);
-        // `covering` is ascending by leaf position; picking the smallest code per kind makes the
-        // answer independent of load order.
-        for leaf in self.index.covering(point) {
-            let u = self.leaves[leaf];
+    pub fn units_containing(&self, point: Point<f64>) -> UnitHits {
+        self.containing(point).units
+    }
+
+    /// For each edition (by index), the territories containing `point` and the member unit through
+    /// which each does, as `(edition, territory, unit)`; the cheap path for batches.
+    #[must_use]
+    pub fn territories_containing(&self, point: Point<f64>) -> TerritoryHits {
+        self.containing(point).territories
+    }
+
+    /// Units and territories containing `point`: ready-made when one leaf covers it, worked out from
+    /// the leaves on a border.
+    fn containing(&self, point: Point<f64>) -> LeafAnswer {
+        match self.index.covering(point).as_slice() {
+            [] => LeafAnswer::default(),
+            [leaf] => self.leaf_answers[*leaf as usize].clone(),
+            leaves => {
+                let units = self.units_of_leaves(leaves);
+                LeafAnswer { territories: self.territories_of_units(&units), units }
+            }
+        }
+    }
+
+    /// The units of a point covered by these leaves (positions in the polygon index): the smallest
+    /// code per kind, then their parents, ordered by kind.
+    fn units_of_leaves(&self, leaves: &[u32]) -> UnitHits {
+        let mut found = UnitHits::new();
+        // Leaves come ascending by position; picking the smallest code per kind makes the answer
+        // independent of load order.
+        for &leaf in leaves {
+            let u = self.leaves[leaf as usize];
             let kind = self.units[u].kind;
             match found.iter_mut().find(|f| self.units[**f].kind == kind) {
                 Some(f) if self.units[u].code() < self.units[*f].code() => *f = u,
@@ -543,14 +602,11 @@ impl Atlas {
         found
     }
 
-    /// For each edition (by index), the territories containing `point` and the member unit through
-    /// which each does; the cheap path for batches.
-    #[must_use]
-    pub fn territories_containing(&self, point: Point<f64>) -> Vec<(usize, usize, usize)> {
-        let units = self.units_containing(point);
-        let mut hits = Vec::new();
+    /// The territories, edition by edition, that these units are members of.
+    fn territories_of_units(&self, units: &[usize]) -> TerritoryHits {
+        let mut hits = TerritoryHits::new();
         for (e, entry) in self.editions.iter().enumerate() {
-            for &u in &units {
+            for &u in units {
                 for &t in entry.territories_of_unit(u) {
                     if !hits.iter().any(|&(he, ht, _)| he == e && ht == t) {
                         hits.push((e, t, u));
@@ -568,7 +624,7 @@ impl Atlas {
     /// NaN, infinite or out-of-range coordinates.
     pub fn lookup(&self, lon: f64, lat: f64) -> Result<Lookup, PointError> {
         let point = checked_point(lon, lat)?;
-        let hits = self.territories_containing(point);
+        let LeafAnswer { units, territories: hits } = self.containing(point);
         let territories = hits
             .iter()
             .map(|&(e, t, u)| {
@@ -598,7 +654,7 @@ impl Atlas {
                 })
             })
             .collect();
-        let units = self.units_containing(point).into_iter().map(|u| self.unit_ref(u)).collect();
+        let units = units.into_iter().map(|u| self.unit_ref(u)).collect();
         Ok(Lookup { lon, lat, territories, units, nearest })
     }
 
@@ -739,14 +795,14 @@ fn unit_layer(units: &[Unit], kind: UnitKind) -> Layer {
 
 /// Dissolves each territory's members into an outline and indexes the outlines' edges.
 fn edition_entry(edition: Edition, units: &[Unit]) -> EditionEntry {
-    let mut territories_of_unit: HashMap<usize, Vec<usize>> = HashMap::new();
+    let mut territories_of_unit: Vec<Vec<usize>> = vec![Vec::new(); units.len()];
     let outlines: Vec<MultiPolygon<f64>> = edition
         .territories
         .iter()
         .enumerate()
         .map(|(t, territory)| {
             for m in &territory.members {
-                territories_of_unit.entry(m.unit).or_default().push(t);
+                territories_of_unit[m.unit].push(t);
             }
             let parts: Vec<&MultiPolygon<f64>> =
                 territory.members.iter().map(|m| &units[m.unit].geometry).collect();

@@ -129,6 +129,48 @@ fn shared_border_points_get_the_smallest_code() {
     assert!(checked > 0, "no shared vertex among those tried");
 }
 
+/// The cell grid (fast path) answers exactly as the R-tree with `geo`'s exact tests, inside, outside,
+/// and on borders: random points over the metropole and the DROM, and every vertex of the communes of
+/// three départements (vertices are on borders, where a wrong rule would show).
+#[test]
+fn the_cell_grid_answers_as_the_polygons_do() {
+    let Some(atlas) = atlas_2023() else { return };
+    let index = atlas.polygon_index();
+    let (cells, mixed, edges) = index.grid_stats();
+    assert!(cells > 500_000 && mixed > 100_000 && edges > 1_000_000, "{cells} {mixed} {edges}");
+    let mut state = 0x5eed_u64;
+    let mut next = move || {
+        state = state.wrapping_mul(6_364_136_223_846_793_005).wrapping_add(1_442_695_040_888_963_407);
+        (state >> 11) as f64 / (1u64 << 53) as f64
+    };
+    let boxes = [
+        [-5.2, 41.3, 9.6, 51.1],
+        [-61.9, 15.8, -61.0, 16.6],
+        [-61.3, 14.3, -60.8, 14.9],
+        [-54.7, 2.1, -51.6, 5.8],
+        [55.2, -21.4, 55.9, -20.8],
+        [44.9, -13.1, 45.4, -12.6],
+    ];
+    let mut points: Vec<Point<f64>> = (0..200_000)
+        .map(|i| {
+            let b = boxes[if i % 4 == 0 { 1 + i % 5 } else { 0 }];
+            Point::new(b[0] + (b[2] - b[0]) * next(), b[1] + (b[3] - b[1]) * next())
+        })
+        .collect();
+    for u in atlas.units().iter().filter(|u| u.kind == UnitKind::Commune) {
+        if ["02", "62", "974"].iter().any(|d| u.code().starts_with(d)) {
+            points.extend(u.geometry.0.iter().flat_map(|p| p.exterior().coords().map(|c| Point::from(*c))));
+        }
+    }
+    let mut on_borders = 0;
+    for p in &points {
+        let fast = index.covering(*p);
+        assert_eq!(fast, index.covering_by_tree(*p), "at {p:?}");
+        on_borders += usize::from(fast.len() > 1);
+    }
+    assert!(on_borders > 10_000, "{on_borders} points on shared borders among {}", points.len());
+}
+
 #[test]
 fn territory_outlines_are_valid_and_cover_their_members() {
     let Some(atlas) = atlas_2023() else { return };

@@ -1,12 +1,19 @@
 //! Spatial indexes: an R-tree of unit polygon pieces for exact point-in-polygon lookups, and an R-tree of
 //! outline edges on the unit sphere for "nearest territory" distances.
 //!
+//! Point queries go through a cell grid ([`grid`]) that decides almost every point from one cell; the
+//! R-tree and `geo`'s exact tests answer the rest.
+//!
 //! This module knows geometry only: it maps points to indexes of the things it was built from and never
 //! looks at names, editions or codes.
 
 use geo::{BoundingRect, Coord, Intersects, MultiPolygon, Point, Polygon};
 use rstar::primitives::{GeomWithData, Line, Rectangle};
 use rstar::{AABB, RTree};
+
+pub mod grid;
+
+use grid::{CellGrid, Hits};
 
 /// Mean Earth radius (IUGG), in metres, used for all distances.
 pub const EARTH_RADIUS_M: f64 = 6_371_008.8;
@@ -21,7 +28,7 @@ type Piece = GeomWithData<Rectangle<[f64; 2]>, (u32, u32)>;
 /// use territoires::index::PolygonIndex;
 /// let square = MultiPolygon(vec![polygon![(x: 0.0, y: 0.0), (x: 1.0, y: 0.0), (x: 1.0, y: 1.0), (x: 0.0, y: 1.0)]]);
 /// let index = PolygonIndex::build(&[&square]);
-/// assert_eq!(index.covering(Point::new(0.5, 0.5)), vec![0]);
+/// assert_eq!(index.covering(Point::new(0.5, 0.5)).to_vec(), vec![0]);
 /// assert!(index.covering(Point::new(2.0, 0.5)).is_empty());
 /// ```
 #[derive(Debug)]
@@ -29,6 +36,8 @@ pub struct PolygonIndex {
     tree: RTree<Piece>,
     /// The pieces, addressed by (geometry, polygon) from the tree's data.
     polygons: Vec<Vec<Polygon<f64>>>,
+    /// The fast path for point queries.
+    grid: CellGrid,
 }
 
 impl PolygonIndex {
@@ -50,25 +59,45 @@ impl PolygonIndex {
             }
             polygons.push(mp.0.clone());
         }
-        Self { tree: RTree::bulk_load(pieces), polygons }
+        let grid_pieces: Vec<(u32, &Polygon<f64>)> = pieces
+            .iter()
+            .map(|piece| {
+                let (g, p) = piece.data;
+                (g, &polygons[g as usize][p as usize])
+            })
+            .collect();
+        let grid = CellGrid::build(&grid_pieces);
+        Self { tree: RTree::bulk_load(pieces), polygons, grid }
     }
 
     /// Indexes of the geometries whose closed polygons (boundary included) contain `point`, ascending.
     #[must_use]
-    pub fn covering(&self, point: Point<f64>) -> Vec<usize> {
+    pub fn covering(&self, point: Point<f64>) -> Hits {
+        self.grid.covering(point.0).unwrap_or_else(|| self.covering_by_tree(point))
+    }
+
+    /// The same answer from the R-tree and `geo`'s exact test on each candidate polygon.
+    #[must_use]
+    pub fn covering_by_tree(&self, point: Point<f64>) -> Hits {
         let c = [point.x(), point.y()];
-        let mut hits: Vec<usize> = self
+        let mut hits: Hits = self
             .tree
             .locate_all_at_point(&c)
             .filter(|piece| {
                 let (g, p) = piece.data;
                 self.polygons[g as usize][p as usize].intersects(&point)
             })
-            .map(|piece| piece.data.0 as usize)
+            .map(|piece| piece.data.0)
             .collect();
         hits.sort_unstable();
         hits.dedup();
         hits
+    }
+
+    /// Cells, mixed cells and edges of the grid.
+    #[must_use]
+    pub fn grid_stats(&self) -> (usize, usize, usize) {
+        self.grid.stats()
     }
 
     /// Number of polygon pieces in the tree.
@@ -171,9 +200,9 @@ mod tests {
         let a = square(0.0, 0.0, 1.0);
         let b = square(1.0, 0.0, 1.0);
         let index = PolygonIndex::build(&[&a, &b]);
-        assert_eq!(index.covering(Point::new(1.0, 0.5)), vec![0, 1]);
-        assert_eq!(index.covering(Point::new(0.25, 0.5)), vec![0]);
-        assert_eq!(index.covering(Point::new(1.75, 0.5)), vec![1]);
+        assert_eq!(index.covering(Point::new(1.0, 0.5)).to_vec(), vec![0, 1]);
+        assert_eq!(index.covering(Point::new(0.25, 0.5)).to_vec(), vec![0]);
+        assert_eq!(index.covering(Point::new(1.75, 0.5)).to_vec(), vec![1]);
         assert!(index.covering(Point::new(3.0, 3.0)).is_empty());
     }
 
@@ -185,7 +214,7 @@ mod tests {
         )]);
         let index = PolygonIndex::build(&[&with_hole]);
         assert!(index.covering(Point::new(1.5, 1.5)).is_empty());
-        assert_eq!(index.covering(Point::new(0.5, 0.5)), vec![0]);
+        assert_eq!(index.covering(Point::new(0.5, 0.5)).to_vec(), vec![0]);
     }
 
     #[test]
