@@ -1,0 +1,246 @@
+// Checking a file of sites: the CSV goes to POST /api/lookup as it is (re-encoded to UTF-8 if it was not),
+// the server answers the same rows with territory columns per edition; the page shows them in a table,
+// places the sites on the map and offers the answer as a download (UTF-8 with BOM).
+
+import { h, fill, byId } from './dom.js';
+import { t, formatNumber } from './i18n.js';
+import { decode, sniffDelimiter, parseCsv, findColumn, parseNumber, withBom, LON_NAMES, LAT_NAMES } from './csv.js';
+
+/** Rows drawn in the table; the download always has all of them. */
+const TABLE_ROWS = 2000;
+
+export class Batch {
+  /**
+   * @param {{edition: () => string, onSites: (collection, fresh: boolean) => void, onShow: (site) => void}} options
+   */
+  constructor({ edition, onSites, onShow }) {
+    this.edition = edition;
+    this.onSites = onSites;
+    this.onShow = onShow;
+    this.result = null;
+    this.downloadUrl = null;
+    this.els = {
+      input: byId('batch-file'),
+      dropzone: byId('dropzone'),
+      progress: byId('batch-progress'),
+      bar: byId('batch-bar'),
+      progressText: byId('batch-progress-text'),
+      error: byId('batch-error'),
+      results: byId('batch-results'),
+      summary: byId('batch-summary'),
+      table: byId('batch-table'),
+      more: byId('batch-more'),
+      download: byId('batch-download'),
+      close: byId('batch-close'),
+    };
+    this.els.input.addEventListener('change', () => {
+      const file = this.els.input.files?.[0];
+      if (file) this.run(file);
+      // Picking the same file again must run again.
+      this.els.input.value = '';
+    });
+    const zone = this.els.dropzone;
+    // The whole page accepts a dropped file, so a planner does not have to aim at the small zone.
+    document.addEventListener('dragover', (e) => {
+      if (![...(e.dataTransfer?.types ?? [])].includes('Files')) return;
+      e.preventDefault();
+      zone.classList.add('dragging');
+    });
+    document.addEventListener('dragleave', (e) => {
+      if (e.relatedTarget === null) zone.classList.remove('dragging');
+    });
+    document.addEventListener('drop', (e) => {
+      const file = e.dataTransfer?.files?.[0];
+      zone.classList.remove('dragging');
+      if (!file) return;
+      e.preventDefault();
+      this.run(file);
+    });
+    this.els.close.addEventListener('click', () => this.clear());
+    this.els.table.addEventListener('click', (e) => {
+      const button = e.target.closest('button[data-row]');
+      if (button && this.result) this.onShow(this.result.sites[Number(button.dataset.row)]);
+    });
+  }
+
+  progress(text, percent) {
+    this.els.progress.hidden = false;
+    this.els.progressText.textContent = text;
+    // No value: an indeterminate bar while the server works and no byte count is known.
+    if (percent === undefined) this.els.bar.removeAttribute('value');
+    else this.els.bar.value = percent;
+  }
+
+  async run(file) {
+    this.els.error.hidden = true;
+    this.progress(t('batch.reading', { name: file.name }), 0);
+    const { text, encoding } = decode(new Uint8Array(await file.arrayBuffer()));
+    const rows = Math.max(0, text.split('\n').filter((l) => l.trim() !== '').length - 1);
+    try {
+      const answer = await this.send(text, rows);
+      this.show(file.name, answer, encoding);
+    } catch (error) {
+      this.els.error.textContent = t('batch.failed', { message: error.message });
+      this.els.error.hidden = false;
+    } finally {
+      this.els.progress.hidden = true;
+    }
+  }
+
+  /** POSTs the CSV with XMLHttpRequest, which, unlike fetch, reports upload progress. */
+  send(text, rows) {
+    return new Promise((resolve, reject) => {
+      const xhr = new XMLHttpRequest();
+      xhr.open('POST', '/api/lookup');
+      xhr.setRequestHeader('Content-Type', 'text/csv; charset=utf-8');
+      xhr.responseType = 'text';
+      xhr.upload.addEventListener('progress', (e) => {
+        if (e.lengthComputable) this.progress(t('batch.upload', { percent: Math.round((100 * e.loaded) / e.total) }), (100 * e.loaded) / e.total);
+      });
+      xhr.upload.addEventListener('load', () => this.progress(t('batch.processing', { rows: formatNumber(rows) })));
+      xhr.addEventListener('progress', (e) => {
+        this.progress(t('batch.download.progress'), e.lengthComputable ? (100 * e.loaded) / e.total : undefined);
+      });
+      xhr.addEventListener('load', () => {
+        if (xhr.status === 200) {
+          resolve(xhr.responseText);
+          return;
+        }
+        let message = `${xhr.status} ${xhr.statusText}`;
+        try {
+          message = JSON.parse(xhr.responseText).error.message;
+        } catch {
+          // Keep the status line.
+        }
+        reject(new Error(message));
+      });
+      xhr.addEventListener('error', () => reject(new Error(t('batch.network'))));
+      xhr.send(text);
+    });
+  }
+
+  show(fileName, answer, encoding) {
+    const delimiter = sniffDelimiter(answer);
+    const [header = [], ...records] = parseCsv(answer, delimiter);
+    const lon = findColumn(header, LON_NAMES);
+    const lat = findColumn(header, LAT_NAMES);
+    const sites = records.map((record, row) => ({
+      row,
+      lon: lon >= 0 ? parseNumber(record[lon], delimiter) : NaN,
+      lat: lat >= 0 ? parseNumber(record[lat], delimiter) : NaN,
+      record,
+    }));
+    if (this.downloadUrl) URL.revokeObjectURL(this.downloadUrl);
+    this.downloadUrl = URL.createObjectURL(new Blob([withBom(answer)], { type: 'text/csv;charset=utf-8' }));
+    const base = fileName.replace(/\.(csv|tsv|txt)$/i, '');
+    this.els.download.href = this.downloadUrl;
+    this.els.download.download = `${base}-territoires.csv`;
+    this.result = { fileName, header, sites, encoding, hasCoords: lon >= 0 && lat >= 0 };
+    this.render(true);
+  }
+
+  /** Index of the answer's `territory_E` column for the current edition (the server's column order). */
+  territoryColumn(header) {
+    const name = `territory_${this.edition()}`;
+    // The input may hold a column of that name too: the server's are at the end, so take the last one
+    // that is followed by its _name column.
+    for (let i = header.length - 2; i >= 0; i -= 1) {
+      if (header[i] === name && header[i + 1] === `${name}_name`) return i;
+    }
+    return -1;
+  }
+
+  /**
+   * Draws the table and the sites for the current edition (called again when the edition changes);
+   * `fresh` for a new file, so the map frames its sites once, not at every redraw.
+   */
+  render(fresh = false) {
+    const r = this.result;
+    if (!r) return;
+    const column = this.territoryColumn(r.header);
+    const errorColumn = r.header.lastIndexOf('error');
+    let inside = 0;
+    let errors = 0;
+    const features = [];
+    for (const site of r.sites) {
+      const error = errorColumn >= 0 ? (site.record[errorColumn] ?? '') : '';
+      const territory = column >= 0 ? (site.record[column] ?? '') : '';
+      site.status = error ? 'error' : territory ? 'in' : 'out';
+      if (site.status === 'in') inside += 1;
+      if (site.status === 'error') errors += 1;
+      if (Number.isFinite(site.lon) && Number.isFinite(site.lat)) {
+        features.push({
+          type: 'Feature',
+          properties: { row: site.row, status: site.status },
+          geometry: { type: 'Point', coordinates: [site.lon, site.lat] },
+        });
+      }
+    }
+    const rows = r.sites.length;
+    fill(
+      this.els.summary,
+      t('batch.summary', {
+        file: r.fileName,
+        rows: formatNumber(rows),
+        inside: formatNumber(inside),
+        outside: formatNumber(rows - inside - errors),
+        errors: formatNumber(errors),
+        edition: this.edition(),
+      }),
+      r.encoding !== 'UTF-8' ? ` ${t('batch.encoding', { encoding: r.encoding })}` : '',
+      r.hasCoords ? '' : ` ${t('batch.noCoords')}`,
+    );
+    const highlighted = new Set([column, column + 1].filter((i) => i >= 0));
+    const head = h(
+      'thead',
+      {},
+      h(
+        'tr',
+        {},
+        h('th', { scope: 'col' }, '#'),
+        r.header.map((name, i) => h('th', { scope: 'col', class: highlighted.has(i) ? 'current' : null }, name)),
+        h('th', { scope: 'col' }, h('span', { class: 'visually-hidden' }, t('batch.show'))),
+      ),
+    );
+    const body = h(
+      'tbody',
+      {},
+      r.sites.slice(0, TABLE_ROWS).map((site) =>
+        h(
+          'tr',
+          { class: `status-${site.status}`, 'data-testid': 'batch-row' },
+          h('td', { class: 'num' }, String(site.row + 1)),
+          r.header.map((_, i) => h('td', { class: highlighted.has(i) ? 'current' : null }, site.record[i] ?? '')),
+          h(
+            'td',
+            {},
+            Number.isFinite(site.lon) && Number.isFinite(site.lat)
+              ? h(
+                  'button',
+                  {
+                    type: 'button',
+                    class: 'button ghost small',
+                    dataset: { row: String(site.row) },
+                    'aria-label': t('batch.showLabel', { row: site.row + 1 }),
+                  },
+                  t('batch.show'),
+                )
+              : null,
+          ),
+        ),
+      ),
+    );
+    fill(this.els.table, head, body);
+    this.els.more.hidden = rows <= TABLE_ROWS;
+    this.els.more.textContent = t('batch.more', { shown: formatNumber(TABLE_ROWS), rows: formatNumber(rows) });
+    this.els.results.hidden = false;
+    this.onSites({ type: 'FeatureCollection', features }, fresh);
+  }
+
+  clear() {
+    this.result = null;
+    this.els.results.hidden = true;
+    fill(this.els.table);
+    this.onSites(null);
+  }
+}

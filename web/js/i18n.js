@@ -1,0 +1,272 @@
+// Interface text: French (the public's language, and the page's own) with an English toggle. Static
+// elements carry data-i18n keys; dynamic text calls t(). Data (territory and commune names) is never
+// translated.
+
+const FR = {
+  skip: 'Aller au panneau',
+  title: "Territoires d'industrie",
+  'search.label': 'Rechercher un territoire, une intercommunalité, une commune ou un SIREN',
+  'search.placeholder': 'Territoire, commune, EPCI, SIREN…',
+  'search.none': 'Aucun résultat',
+  'search.limited': 'Recherche limitée aux territoires et à leurs membres',
+  edition: 'Édition',
+  'map.label': 'Carte des territoires',
+  'insets.label': 'Aller à',
+  'area.metro': 'Métropole',
+  'area.973': 'Guyane',
+  'panel.label': 'Panneau',
+  close: 'Fermer',
+  'site.title': 'Vérifier un site',
+  'site.hint':
+    "Cliquez sur la carte, ou saisissez des coordonnées en degrés décimaux (longitude, latitude ; l'ordre latitude, longitude est reconnu).",
+  'site.coords': 'Coordonnées',
+  'site.check': 'Vérifier',
+  'site.centre': 'Vérifier le centre de la carte',
+  'site.checking': 'Vérification en cours…',
+  'site.point': 'Site : {lat} N, {lon} E',
+  'site.swapped': '(lu comme latitude, longitude)',
+  'site.in': 'Dans le territoire',
+  'site.via': 'par son membre {kind} {name} ({code})',
+  'site.out': "Hors des territoires de l'édition {edition}.",
+  'site.nearest': 'Le plus proche : {name}, à {distance}.',
+  'site.noneEdition': "Aucun territoire dans l'édition {edition}.",
+  'site.units': 'Commune : {commune} · intercommunalité : {epci}',
+  'site.nounit': "Ce point n'est dans aucune commune (mer ou étranger).",
+  'site.others': 'Autres éditions',
+  'site.otherIn': '{edition} : {name}',
+  'site.otherOut': '{edition} : aucun (le plus proche : {name}, {distance})',
+  'site.open': 'Voir la fiche du territoire',
+  'coords.count': 'Saisissez deux nombres : longitude et latitude (par exemple 3.3282, 49.3836).',
+  'coords.range': 'Coordonnées hors limites : la longitude va de -180 à 180, la latitude de -90 à 90.',
+  'batch.title': 'Vérifier un fichier de sites',
+  'batch.hint':
+    'Un fichier CSV avec des colonnes lon et lat (ou longitude/latitude, x/y), séparées par « , », « ; » ou une tabulation.',
+  'batch.pick': 'Choisir un fichier CSV',
+  'batch.drop': 'ou déposez-le ici',
+  'batch.reading': 'Lecture de {name}…',
+  'batch.upload': 'Envoi : {percent} %',
+  'batch.processing': 'Traitement de {rows} lignes par le serveur…',
+  'batch.download.progress': 'Réception des résultats…',
+  'batch.summary':
+    '{file} : {rows} sites ; {inside} dans un territoire de l’édition {edition}, {outside} hors territoire, {errors} en erreur.',
+  'batch.download': 'Télécharger le CSV enrichi',
+  'batch.more': 'Seules les {shown} premières lignes sont affichées ; le fichier téléchargé les contient toutes ({rows}).',
+  'batch.noCoords':
+    'Colonnes de coordonnées introuvables dans la réponse : les sites ne sont pas placés sur la carte.',
+  'batch.encoding': 'Fichier lu en {encoding} et envoyé en UTF-8.',
+  'batch.results': 'Résultats du fichier',
+  'batch.show': 'Voir',
+  'batch.showLabel': 'Voir la ligne {row} sur la carte',
+  'batch.failed': 'Le fichier n’a pas pu être traité : {message}',
+  'batch.network': 'le serveur est injoignable',
+  'layers.title': 'Carte et légende',
+  'layers.territories': "Territoires d'industrie (couleur selon la région)",
+  'layers.territoriesCompare': "Territoires d'industrie de l'édition {edition}",
+  'layers.epci': 'Limites des EPCI (à partir du zoom 7)',
+  'layers.ept': 'Établissements publics territoriaux (Grand Paris)',
+  'layers.sites': 'Sites vérifiés',
+  'layers.osm': 'Fond OpenStreetMap (nécessite Internet)',
+  'layers.regions': 'Couleurs des régions',
+  'osm.loading': 'Chargement du fond OpenStreetMap…',
+  'osm.failed': 'Fond OpenStreetMap injoignable : la carte reste sans fond.',
+  'compare.label': "Comparer avec l'édition",
+  'compare.edition': 'Édition comparée',
+  'compare.left': 'Seulement en {a} (sorti du programme)',
+  'compare.joined': 'Seulement en {b} (entré dans le programme)',
+  'compare.both': 'Dans les deux éditions',
+  'compare.column': 'En {edition}',
+  'compare.joinedMember': 'non (entré)',
+  'compare.leftMember': 'non (sorti)',
+  'share.title': 'Partager et exporter',
+  'share.copy': 'Copier le lien de cette vue',
+  'share.copied': 'Lien copié dans le presse-papiers.',
+  'share.manual': 'Copiez ce lien :',
+  'share.geojson': 'Télécharger les territoires (GeoJSON)',
+  'share.print': 'Imprimer',
+  sources: "Sources : ANCT (Territoires d'industrie), IGN ADMIN EXPRESS et INSEE COG 2024 — Licence Ouverte 2.0.",
+  api: 'API (OpenAPI)',
+  'territory.kicker': "Territoire d'industrie · édition {edition}",
+  'territory.code': 'Code',
+  'territory.region': 'Région',
+  'territory.area': 'Superficie',
+  'territory.members': 'Membres',
+  'territory.zoom': 'Zoomer sur le territoire',
+  'territory.loading': 'Chargement du territoire…',
+  'member.kind': 'Type',
+  'member.name': 'Nom',
+  'member.siren': 'SIREN',
+  'kind.EPCI': 'EPCI',
+  'kind.EPT': 'EPT',
+  'kind.COM': 'Commune',
+  'kind.territory': 'Territoire',
+  'unit.kicker': '{kind} · {code}',
+  'unit.population': 'Population',
+  'unit.communes': 'Communes',
+  'unit.parents': 'Appartient à',
+  'unit.territories': "Territoires d'industrie",
+  'unit.none': "Dans aucun territoire d'industrie",
+  'unit.in': '{edition} : {name}',
+  'unit.zoom': 'Zoomer',
+  'editions.count': '{id} ({count} territoires)',
+  'editions.none': 'Aucune édition chargée sur ce serveur.',
+  'error.load': 'Chargement impossible : {message}',
+  'error.map': 'Carte : {message}',
+  km2: '{value} km²',
+  lang: 'English',
+  langShort: 'EN',
+};
+
+const EN = {
+  skip: 'Skip to the panel',
+  title: 'Territoires d’industrie (industrial territories)',
+  'search.label': 'Search a territory, an intercommunality, a commune or a SIREN',
+  'search.placeholder': 'Territory, commune, EPCI, SIREN…',
+  'search.none': 'No match',
+  'search.limited': 'Search limited to territories and their members',
+  edition: 'Edition',
+  'map.label': 'Map of the territories',
+  'insets.label': 'Go to',
+  'area.metro': 'Mainland',
+  'area.973': 'French Guiana',
+  'panel.label': 'Panel',
+  close: 'Close',
+  'site.title': 'Check a site',
+  'site.hint':
+    'Click the map, or type coordinates in decimal degrees (longitude, latitude; latitude, longitude order is detected).',
+  'site.coords': 'Coordinates',
+  'site.check': 'Check',
+  'site.centre': 'Check the centre of the map',
+  'site.checking': 'Checking…',
+  'site.point': 'Site: {lat} N, {lon} E',
+  'site.swapped': '(read as latitude, longitude)',
+  'site.in': 'In the territory',
+  'site.via': 'through its member {kind} {name} ({code})',
+  'site.out': 'Outside the territories of edition {edition}.',
+  'site.nearest': 'Nearest: {name}, {distance} away.',
+  'site.noneEdition': 'No territory in edition {edition}.',
+  'site.units': 'Commune: {commune} · intercommunality: {epci}',
+  'site.nounit': 'This point is in no commune (sea or abroad).',
+  'site.others': 'Other editions',
+  'site.otherIn': '{edition}: {name}',
+  'site.otherOut': '{edition}: none (nearest: {name}, {distance})',
+  'site.open': 'Open the territory',
+  'coords.count': 'Type two numbers: longitude and latitude (e.g. 3.3282, 49.3836).',
+  'coords.range': 'Coordinates out of range: longitude is -180 to 180, latitude -90 to 90.',
+  'batch.title': 'Check a file of sites',
+  'batch.hint': 'A CSV file with lon and lat columns (or longitude/latitude, x/y), separated by ",", ";" or a tab.',
+  'batch.pick': 'Choose a CSV file',
+  'batch.drop': 'or drop it here',
+  'batch.reading': 'Reading {name}…',
+  'batch.upload': 'Uploading: {percent} %',
+  'batch.processing': 'The server is checking {rows} rows…',
+  'batch.download.progress': 'Receiving the results…',
+  'batch.summary':
+    '{file}: {rows} sites; {inside} in a territory of edition {edition}, {outside} outside, {errors} with errors.',
+  'batch.download': 'Download the enriched CSV',
+  'batch.more': 'Only the first {shown} rows are shown; the download has all of them ({rows}).',
+  'batch.noCoords': 'No coordinate columns found in the answer: the sites are not placed on the map.',
+  'batch.encoding': 'File read as {encoding} and sent as UTF-8.',
+  'batch.results': 'File results',
+  'batch.show': 'Show',
+  'batch.showLabel': 'Show row {row} on the map',
+  'batch.failed': 'The file could not be processed: {message}',
+  'batch.network': 'the server cannot be reached',
+  'layers.title': 'Map and legend',
+  'layers.territories': 'Industrial territories (coloured by region)',
+  'layers.territoriesCompare': 'Industrial territories of edition {edition}',
+  'layers.epci': 'EPCI boundaries (from zoom 7)',
+  'layers.ept': 'Territorial public establishments (Greater Paris)',
+  'layers.sites': 'Checked sites',
+  'layers.osm': 'OpenStreetMap base map (needs Internet)',
+  'layers.regions': 'Region colours',
+  'osm.loading': 'Loading the OpenStreetMap base map…',
+  'osm.failed': 'OpenStreetMap cannot be reached: the map stays without a base map.',
+  'compare.label': 'Compare with edition',
+  'compare.edition': 'Compared edition',
+  'compare.left': 'Only in {a} (left the programme)',
+  'compare.joined': 'Only in {b} (joined the programme)',
+  'compare.both': 'In both editions',
+  'compare.column': 'In {edition}',
+  'compare.joinedMember': 'no (joined)',
+  'compare.leftMember': 'no (left)',
+  'share.title': 'Share and export',
+  'share.copy': 'Copy the link to this view',
+  'share.copied': 'Link copied to the clipboard.',
+  'share.manual': 'Copy this link:',
+  'share.geojson': 'Download the territories (GeoJSON)',
+  'share.print': 'Print',
+  sources: 'Sources: ANCT (Territoires d’industrie), IGN ADMIN EXPRESS and INSEE COG 2024 — Licence Ouverte 2.0.',
+  api: 'API (OpenAPI)',
+  'territory.kicker': 'Industrial territory · edition {edition}',
+  'territory.code': 'Code',
+  'territory.region': 'Region',
+  'territory.area': 'Area',
+  'territory.members': 'Members',
+  'territory.zoom': 'Zoom to the territory',
+  'territory.loading': 'Loading the territory…',
+  'member.kind': 'Kind',
+  'member.name': 'Name',
+  'member.siren': 'SIREN',
+  'kind.EPCI': 'EPCI',
+  'kind.EPT': 'EPT',
+  'kind.COM': 'Commune',
+  'kind.territory': 'Territory',
+  'unit.kicker': '{kind} · {code}',
+  'unit.population': 'Population',
+  'unit.communes': 'Communes',
+  'unit.parents': 'Part of',
+  'unit.territories': 'Industrial territories',
+  'unit.none': 'In no industrial territory',
+  'unit.in': '{edition}: {name}',
+  'unit.zoom': 'Zoom',
+  'editions.count': '{id} ({count} territories)',
+  'editions.none': 'No edition is loaded on this server.',
+  'error.load': 'Could not load: {message}',
+  'error.map': 'Map: {message}',
+  km2: '{value} km²',
+  lang: 'Français',
+  langShort: 'FR',
+};
+
+const DICTIONARIES = { fr: FR, en: EN };
+let current = 'fr';
+
+export function language() {
+  return current;
+}
+
+export function setLanguage(lang) {
+  current = DICTIONARIES[lang] ? lang : 'fr';
+  document.documentElement.lang = current;
+}
+
+/** The text of `key` with {placeholders} filled from `params`. */
+export function t(key, params = {}) {
+  const text = DICTIONARIES[current][key] ?? FR[key] ?? key;
+  return text.replace(/\{(\w+)\}/g, (_, name) => (name in params ? String(params[name]) : `{${name}}`));
+}
+
+/** Applies the dictionary to the static page (data-i18n, data-i18n-placeholder, data-i18n-aria-label). */
+export function applyStatic(root = document) {
+  for (const el of root.querySelectorAll('[data-i18n]')) el.textContent = t(el.dataset.i18n);
+  for (const el of root.querySelectorAll('[data-i18n-placeholder]')) el.placeholder = t(el.dataset.i18nPlaceholder);
+  for (const el of root.querySelectorAll('[data-i18n-aria-label]')) {
+    el.setAttribute('aria-label', t(el.dataset.i18nAriaLabel));
+  }
+}
+
+function locale() {
+  return current === 'fr' ? 'fr-FR' : 'en-GB';
+}
+
+export function formatNumber(value, digits = 0) {
+  return new Intl.NumberFormat(locale(), { maximumFractionDigits: digits, minimumFractionDigits: digits }).format(
+    value,
+  );
+}
+
+/** Metres as "850 m" or "3,5 km". */
+export function formatDistance(metres) {
+  if (metres < 1000) return `${formatNumber(Math.round(metres))} m`;
+  return `${formatNumber(metres / 1000, metres < 10000 ? 1 : 0)} km`;
+}

@@ -1,0 +1,196 @@
+// The search box: suggestions as you type (an ARIA combobox driven by the keyboard or the pointer).
+// Asks GET /api/search; on a server without that route it falls back to GET /api/territories?q= (names
+// of territories and members, SIRENs) plus GET /api/units/{code} for a typed SIREN or INSEE code.
+
+import { getJSON, url, ApiError } from './api.js';
+import { h, fill } from './dom.js';
+import { t } from './i18n.js';
+import { regionName } from './regions.js';
+
+const DEBOUNCE_MS = 150;
+const LIMIT = 10;
+
+export class Search {
+  /**
+   * @param {HTMLInputElement} input
+   * @param {HTMLUListElement} list
+   * @param {{edition: () => string, onChoose: (item) => void}} options
+   */
+  constructor(input, list, { edition, onChoose }) {
+    this.input = input;
+    this.list = list;
+    this.edition = edition;
+    this.onChoose = onChoose;
+    this.items = [];
+    this.active = -1;
+    this.timer = null;
+    this.controller = null;
+    this.fallback = false;
+    input.addEventListener('input', () => this.schedule());
+    input.addEventListener('keydown', (e) => this.keydown(e));
+    input.addEventListener('focus', () => {
+      if (this.items.length > 0 && input.value.trim().length >= 2) this.open();
+    });
+    input.addEventListener('blur', () => setTimeout(() => this.close(), 150));
+    // mousedown, not click: choosing must happen before the input's blur closes the list.
+    list.addEventListener('mousedown', (e) => {
+      const li = e.target.closest('li[data-index]');
+      if (!li) return;
+      e.preventDefault();
+      this.choose(Number(li.dataset.index));
+    });
+  }
+
+  schedule() {
+    clearTimeout(this.timer);
+    this.timer = setTimeout(() => this.run(), DEBOUNCE_MS);
+  }
+
+  async run() {
+    const q = this.input.value.trim();
+    this.controller?.abort();
+    if (q.length < 2) {
+      this.render([]);
+      return;
+    }
+    const controller = new AbortController();
+    this.controller = controller;
+    try {
+      const items = await this.fetch(q, controller.signal);
+      if (controller.signal.aborted) return;
+      this.render(items);
+    } catch (error) {
+      if (error.name === 'AbortError') return;
+      this.render([], error.message);
+    }
+  }
+
+  async fetch(q, signal) {
+    if (!this.fallback) {
+      try {
+        return await getJSON(url('/api/search', { q, edition: this.edition(), limit: LIMIT }), { signal });
+      } catch (error) {
+        if (!(error instanceof ApiError && error.status === 404)) throw error;
+        this.fallback = true;
+      }
+    }
+    return this.fetchFallback(q, signal);
+  }
+
+  async fetchFallback(q, signal) {
+    const territories = await getJSON(url('/api/territories', { q, edition: this.edition() }), { signal });
+    const items = territories.slice(0, LIMIT).map((tr) => ({
+      kind: 'territory',
+      code: tr.id,
+      name: tr.name,
+      edition: tr.edition,
+      context: regionName(tr.region),
+      bbox: tr.bbox,
+    }));
+    const code = q.replace(/\s/g, '');
+    if (/^\d{9}$/.test(code) || /^(\d{5}|2[AB]\d{3})$/i.test(code)) {
+      try {
+        const unit = await getJSON(`/api/units/${encodeURIComponent(code.toUpperCase())}`, { signal });
+        items.unshift({ kind: unit.kind, code: unit.insee ?? unit.code, name: unit.name, context: unit.code, bbox: unit.bbox });
+      } catch (error) {
+        if (!(error instanceof ApiError)) throw error;
+      }
+    }
+    return items;
+  }
+
+  render(items, message) {
+    this.items = items;
+    this.active = items.length > 0 ? 0 : -1;
+    const options = items.map((item, i) =>
+      h(
+        'li',
+        {
+          id: `search-option-${i}`,
+          role: 'option',
+          'aria-selected': i === this.active ? 'true' : 'false',
+          dataset: { index: String(i), kind: item.kind, code: item.code },
+          'data-testid': 'search-option',
+        },
+        h('span', { class: 'option-name' }, item.name),
+        h(
+          'span',
+          { class: 'option-meta' },
+          h('span', { class: `badge kind-${item.kind}` }, t(`kind.${item.kind}`)),
+          ' ',
+          [item.context, item.kind === 'territory' && item.edition ? item.edition : null].filter(Boolean).join(' · '),
+        ),
+      ),
+    );
+    const q = this.input.value.trim();
+    if (options.length === 0 && q.length >= 2) {
+      options.push(h('li', { class: 'empty', role: 'presentation' }, message ?? t('search.none')));
+    }
+    if (this.fallback && options.length > 0) {
+      options.push(h('li', { class: 'note', role: 'presentation' }, t('search.limited')));
+    }
+    fill(this.list, options);
+    if (options.length > 0 && document.activeElement === this.input) this.open();
+    else this.close();
+    this.highlight();
+  }
+
+  open() {
+    this.list.hidden = false;
+    this.input.setAttribute('aria-expanded', 'true');
+  }
+
+  close() {
+    this.list.hidden = true;
+    this.input.setAttribute('aria-expanded', 'false');
+    this.input.removeAttribute('aria-activedescendant');
+  }
+
+  highlight() {
+    for (const li of this.list.querySelectorAll('li[data-index]')) {
+      const on = Number(li.dataset.index) === this.active;
+      li.setAttribute('aria-selected', on ? 'true' : 'false');
+      li.classList.toggle('active', on);
+      if (on) {
+        this.input.setAttribute('aria-activedescendant', li.id);
+        li.scrollIntoView({ block: 'nearest' });
+      }
+    }
+  }
+
+  keydown(e) {
+    const n = this.items.length;
+    if (e.key === 'ArrowDown' && n > 0) {
+      e.preventDefault();
+      this.open();
+      this.active = (this.active + 1) % n;
+      this.highlight();
+    } else if (e.key === 'ArrowUp' && n > 0) {
+      e.preventDefault();
+      this.open();
+      this.active = (this.active - 1 + n) % n;
+      this.highlight();
+    } else if (e.key === 'Enter') {
+      e.preventDefault();
+      if (this.active >= 0) this.choose(this.active);
+      else this.run();
+    } else if (e.key === 'Escape') {
+      this.close();
+    }
+  }
+
+  choose(index) {
+    const item = this.items[index];
+    if (!item) return;
+    this.input.value = item.name;
+    this.close();
+    this.onChoose(item);
+  }
+
+  /** Forgets the suggestions (the edition changed: territory answers are per edition). */
+  reset() {
+    this.items = [];
+    fill(this.list);
+    this.close();
+  }
+}
