@@ -1,0 +1,556 @@
+// Browser tests of the web map on the real data: the binary serves the sample, 2023 (ANCT phase II)
+// and 2019 (phase I) editions from ../shared/data, headless Debian chromium renders the page with
+// SwiftShader WebGL, and each test checks what a person would see. Screenshots go to target/browser/.
+//
+//   cd tests/browser && npm ci && node --test --test-concurrency=1
+//
+// Environment: TERRITOIRES_BIN (default: target/debug/territoires, else target/release/territoires),
+// CHROMIUM (default /usr/bin/chromium), SCREENSHOTS (default target/browser).
+
+import { test, before, after } from 'node:test';
+import assert from 'node:assert/strict';
+import { spawn } from 'node:child_process';
+import { existsSync, mkdirSync, readFileSync, writeFileSync } from 'node:fs';
+import { createServer } from 'node:net';
+import path from 'node:path';
+import { fileURLToPath } from 'node:url';
+import { chromium } from 'playwright-core';
+import { PNG } from 'pngjs';
+
+const here = path.dirname(fileURLToPath(import.meta.url));
+const root = path.resolve(here, '../..');
+const shared = path.resolve(root, '../shared/data');
+const EDITIONS = {
+  2023: path.join(shared, 'anct-ti-phase2-2024-07/ti_geom.geojson'),
+  2019: path.join(shared, 'anct-ti-phase1-2022/members.csv'),
+};
+const KNOWN_SITES = path.join(shared, 'examples/known-sites.csv');
+const SHOTS = path.resolve(root, process.env.SCREENSHOTS ?? 'target/browser');
+const CHROMIUM = process.env.CHROMIUM ?? '/usr/bin/chromium';
+const DESKTOP = { width: 1280, height: 800 };
+const PHONE = { width: 390, height: 844 };
+// The map's own colours (web/js/map.js COLORS): sea and land are the background of the pixel checks.
+const SEA = [0xdc, 0xe8, 0xf0];
+const LAND = [0xf4, 0xf1, 0xe8];
+
+const missing = [...Object.values(EDITIONS), KNOWN_SITES].filter((f) => !existsSync(f));
+const skip = missing.length > 0 ? `SKIPPED: ../shared/data is absent (${missing.join(', ')})` : false;
+if (skip) console.log(`browser tests ${skip}`);
+
+let server;
+let base;
+let browser;
+
+function binary() {
+  const candidates = [process.env.TERRITOIRES_BIN, 'target/debug/territoires', 'target/release/territoires'];
+  const found = candidates.filter(Boolean).map((p) => path.resolve(root, p)).find((p) => existsSync(p));
+  if (!found) throw new Error('no territoires binary: run cargo build (or set TERRITOIRES_BIN)');
+  return found;
+}
+
+function freePort() {
+  return new Promise((resolve, reject) => {
+    const s = createServer();
+    s.once('error', reject);
+    s.listen(0, '127.0.0.1', () => {
+      const { port } = s.address();
+      s.close(() => resolve(port));
+    });
+  });
+}
+
+async function waitHealthy(url, child, seconds) {
+  const deadline = Date.now() + seconds * 1000;
+  while (Date.now() < deadline) {
+    if (child.exitCode !== null) throw new Error(`server exited with ${child.exitCode}`);
+    try {
+      const r = await fetch(`${url}/healthz`);
+      if (r.ok) return;
+    } catch {
+      // Not listening yet.
+    }
+    await new Promise((r) => setTimeout(r, 250));
+  }
+  throw new Error(`server not healthy after ${seconds} s`);
+}
+
+before(async () => {
+  if (skip) return;
+  mkdirSync(SHOTS, { recursive: true });
+  const port = await freePort();
+  base = `http://127.0.0.1:${port}`;
+  const args = ['serve', '--addr', `127.0.0.1:${port}`, '--territories', 'sample=geodata/territories/sample.csv'];
+  for (const [id, file] of Object.entries(EDITIONS)) args.push('--territories', `${id}=${file}`);
+  const log = [];
+  server = spawn(binary(), args, { cwd: root, stdio: ['ignore', 'pipe', 'pipe'] });
+  server.stdout.on('data', (d) => log.push(d));
+  server.stderr.on('data', (d) => log.push(d));
+  server.on('exit', () => writeFileSync(path.join(SHOTS, 'server.log'), Buffer.concat(log)));
+  await waitHealthy(base, server, 120);
+  browser = await chromium.launch({
+    executablePath: CHROMIUM,
+    args: [
+      '--headless',
+      '--no-sandbox',
+      '--disable-gpu',
+      '--disable-background-networking',
+      '--disable-component-update',
+      '--no-first-run',
+      '--disable-quic',
+      '--disable-sync',
+      // WebGL without a GPU: SwiftShader, asked for explicitly (the silent fallback is deprecated).
+      '--use-angle=swiftshader',
+      '--enable-unsafe-swiftshader',
+    ],
+  });
+});
+
+after(async () => {
+  await browser?.close();
+  if (server && server.exitCode === null) {
+    server.kill('SIGTERM');
+    await new Promise((r) => server.once('exit', r));
+  }
+});
+
+/** A fresh page that records console errors and uncaught exceptions. */
+async function openPage(pathAndQuery, viewport = DESKTOP, { acceptDownloads = false } = {}) {
+  const context = await browser.newContext({ viewport, acceptDownloads, deviceScaleFactor: 1 });
+  const page = await context.newPage();
+  page.errors = [];
+  page.on('console', (m) => {
+    if (m.type() === 'error') page.errors.push(`console: ${m.text()} (${m.location().url})`);
+  });
+  page.on('pageerror', (e) => page.errors.push(`exception: ${e.message}`));
+  await page.goto(base + pathAndQuery);
+  await page.waitForSelector('body[data-ready="true"]', { timeout: 30_000 });
+  await idle(page);
+  return page;
+}
+
+/** Resolves once the map has no tile to load and no move under way. */
+async function idle(page) {
+  await page.evaluate(
+    () =>
+      new Promise((resolve) => {
+        const map = window.territoires.map;
+        const done = () => !map.isMoving() && map.loaded() && map.areTilesLoaded();
+        if (done()) {
+          resolve();
+          return;
+        }
+        const check = () => (done() ? resolve() : map.once('idle', check));
+        map.once('idle', check);
+      }),
+  );
+}
+
+async function close(page) {
+  await page.context().close();
+}
+
+function includes(text, part, message = part) {
+  assert.ok(typeof part === 'string' && part !== '', `nothing to look for (${message})`);
+  assert.ok(text.includes(part), `${message}: ${JSON.stringify(part)} not in ${JSON.stringify(text)}`);
+}
+
+function assertNoErrors(page) {
+  assert.deepEqual(page.errors, [], 'console errors or exceptions on the page');
+}
+
+async function api(pathAndQuery) {
+  const r = await fetch(base + pathAndQuery);
+  assert.equal(r.status, 200, pathAndQuery);
+  return r.json();
+}
+
+async function shot(page, name) {
+  await page.screenshot({ path: path.join(SHOTS, `${name}.png`) });
+}
+
+/** Share of the map's pixels that are neither sea nor land: what our layers drew. */
+async function drawnShare(page) {
+  const box = await page.locator('#map canvas').boundingBox();
+  const png = PNG.sync.read(await page.screenshot({ clip: box }));
+  let drawn = 0;
+  const n = png.width * png.height;
+  for (let i = 0; i < n; i += 1) {
+    const rgb = [png.data[4 * i], png.data[4 * i + 1], png.data[4 * i + 2]];
+    const far = (bg) => rgb.reduce((s, v, k) => s + Math.abs(v - bg[k]), 0) > 30;
+    if (far(SEA) && far(LAND)) drawn += 1;
+  }
+  return drawn / n;
+}
+
+/** Ids of the rendered features of a layer. */
+async function renderedIds(page, layer) {
+  return page.evaluate((layer) => {
+    const map = window.territoires.map;
+    if (!map.getLayer(layer)) return [];
+    return [...new Set(map.queryRenderedFeatures({ layers: [layer] }).map((f) => f.properties.id))];
+  }, layer);
+}
+
+async function mapBounds(page) {
+  return page.evaluate(() => window.territoires.map.getBounds().toArray().flat());
+}
+
+function intersects([w1, s1, e1, n1], [w2, s2, e2, n2]) {
+  return w1 <= e2 && w2 <= e1 && s1 <= n2 && s2 <= n1;
+}
+
+test('the page loads with no console error and draws the 2023 territories', { skip }, async () => {
+  const page = await openPage('/');
+  assert.equal(await page.locator('#edition').inputValue(), '2023', 'the latest edition by default');
+
+  // Every territory whose box meets the view is drawn (a few tiny ones may be under a pixel).
+  const rendered = await renderedIds(page, 'ti-main-fill');
+  const all = await api('/api/territories?edition=2023');
+  const bounds = await mapBounds(page);
+  const expected = all.filter((t) => intersects(t.bbox, bounds)).map((t) => t.id);
+  const known = new Set(all.map((t) => t.id));
+  assert.ok(rendered.every((id) => known.has(id)), 'only 2023 territories are drawn');
+  const missingIds = expected.filter((id) => !rendered.includes(id));
+  assert.ok(
+    missingIds.length <= expected.length * 0.03,
+    `${rendered.length} drawn of ${expected.length} in view; missing ${missingIds.join(', ')}`,
+  );
+  assert.ok(rendered.length > 150, `${rendered.length} territories drawn in metropolitan France`);
+
+  // The screenshot shows them: many pixels are neither sea nor land, and far fewer once the layer is off.
+  await shot(page, 'desktop-national');
+  const on = await drawnShare(page);
+  await page.locator('[data-testid="toggle-territories"]').uncheck();
+  await idle(page);
+  const off = await drawnShare(page);
+  await shot(page, 'desktop-national-territories-off');
+  assert.ok(on > 0.1, `territories cover ${(on * 100).toFixed(1)} % of the map`);
+  assert.ok(off < on / 4, `with the layer off ${(off * 100).toFixed(1)} % is still drawn (on: ${(on * 100).toFixed(1)} %)`);
+  assertNoErrors(page);
+  await close(page);
+});
+
+test('/?lookup=LON,LAT opens with the site checked: Soissons is in Soissonnais – Valois', { skip }, async () => {
+  const page = await openPage('/?lookup=3.328181,49.383574');
+  const result = page.locator('[data-testid="lookup-result"]');
+  await result.locator('[data-testid="lookup-territory"]').waitFor();
+  assert.equal(await page.locator('#edition').inputValue(), '2023');
+  assert.match(await result.innerText(), /Soissonnais/);
+  assert.equal(await result.getAttribute('data-edition'), '2023');
+  const answer = await api('/api/lookup?lon=3.328181&lat=49.383574&edition=2023');
+  const [inside] = answer.territories;
+  assert.equal(await result.getAttribute('data-territory'), inside.id);
+  includes(await result.innerText(), inside.via.name, 'through which member');
+
+  // The territory containing it is opened in the side panel with its members.
+  const panel = page.locator('[data-testid="territory-panel"]');
+  await panel.locator('[data-testid="members"]').waitFor();
+  assert.equal(await panel.locator('[data-testid="territory-name"]').innerText(), inside.name);
+  const detail = await api(`/api/territories/2023/${inside.id}`);
+  const members = await panel.locator('[data-testid="members"] tbody tr').allInnerTexts();
+  assert.equal(members.length, detail.member_list.length);
+  for (const m of detail.member_list) {
+    assert.ok(members.some((row) => row.includes(m.name) && row.includes(m.siren)), `member ${m.name} ${m.siren}`);
+  }
+  includes(await panel.innerText(), detail.region_name, 'region name');
+  await idle(page);
+  await shot(page, 'desktop-local-lookup');
+  assert.match(page.url(), /lookup=3\.328181,49\.383574/);
+  includes(page.url(), `territory=${inside.id}`);
+  assertNoErrors(page);
+  await close(page);
+});
+
+test('a site in no territory gives the nearest one and its distance (Paris)', { skip }, async () => {
+  const page = await openPage('/');
+  // Typed in latitude, longitude order: the page detects it.
+  await page.locator('[data-testid="coords"]').fill('48.857265, 2.320103');
+  await page.locator('[data-testid="coords"]').press('Enter');
+  const result = page.locator('[data-testid="lookup-result"]');
+  await result.locator('[data-testid="lookup-nearest"]').waitFor();
+  const answer = await api('/api/lookup?lon=2.320103&lat=48.857265&edition=2023');
+  assert.equal(answer.territories.length, 0);
+  const text = await result.innerText();
+  includes(text, answer.nearest[0].name, 'nearest territory');
+  const km = (answer.nearest[0].distance_m / 1000).toFixed(1).replace('.', ',');
+  assert.ok(text.includes(`${km} km`), `distance ${km} km in: ${text}`);
+  assert.match(text, /Paris/, 'the commune');
+  assert.equal(await page.locator('[data-testid="territory-panel"]').isHidden(), true);
+  assertNoErrors(page);
+  await close(page);
+});
+
+test('clicking the map checks the site there and opens its territory; hover names it', { skip }, async () => {
+  const page = await openPage('/#9/49.38357/3.32818');
+  const box = await page.locator('#map canvas').boundingBox();
+  const centre = { x: box.x + box.width / 2, y: box.y + box.height / 2 };
+  await page.mouse.move(centre.x, centre.y);
+  await page.locator('#hover').waitFor({ state: 'visible' });
+  const expected = await api('/api/lookup?lon=3.32818&lat=49.38357&edition=2023');
+  assert.equal(await page.locator('#hover').innerText(), expected.territories[0].name);
+  await page.mouse.click(centre.x, centre.y);
+  await page.locator('[data-testid="territory-panel"] [data-testid="members"]').waitFor();
+  assert.equal(
+    await page.locator('[data-testid="territory-panel"] [data-testid="territory-name"]').innerText(),
+    expected.territories[0].name,
+  );
+  assert.equal(await page.locator('[data-testid="lookup-result"]').getAttribute('data-territory'), expected.territories[0].id);
+  assertNoErrors(page);
+  await close(page);
+});
+
+test('search "Saint-Omer" suggests the territory; choosing it with the keyboard zooms there', { skip }, async () => {
+  const page = await openPage('/');
+  const input = page.locator('[data-testid="search"]');
+  await input.focus();
+  await input.pressSequentially('Saint-Omer', { delay: 20 });
+  const option = page.locator('[data-testid="search-option"][data-kind="territory"]', { hasText: 'Saint-Omer' });
+  await option.first().waitFor();
+  const [expected] = (await api('/api/territories?edition=2023&q=Saint-Omer')).filter((t) => t.name.includes('Saint-Omer'));
+  assert.equal(await option.first().getAttribute('data-code'), expected.id);
+  // Keyboard only: arrow down to the territory, Enter.
+  const options = await page.locator('[data-testid="search-option"]').evaluateAll((els) => els.map((e) => e.dataset.code));
+  const index = options.indexOf(expected.id);
+  for (let i = 0; i < index; i += 1) await input.press('ArrowDown');
+  await input.press('Enter');
+  const panel = page.locator('[data-testid="territory-panel"]');
+  await panel.locator('[data-testid="members"]').waitFor();
+  assert.equal(await panel.locator('[data-testid="territory-name"]').innerText(), expected.name);
+  await idle(page);
+  const [w, s, e, n] = expected.bbox;
+  const { lng, lat, zoom } = await page.evaluate(() => {
+    const m = window.territoires.map;
+    return { ...m.getCenter(), zoom: m.getZoom() };
+  });
+  assert.ok(lng > w && lng < e && lat > s && lat < n, `map centred on the territory (${lng}, ${lat})`);
+  assert.ok(zoom > 8, `zoomed in (${zoom})`);
+  includes(page.url(), `territory=${expected.id}`);
+  await shot(page, 'desktop-search-saint-omer');
+  assertNoErrors(page);
+  await close(page);
+});
+
+test('search is accent- and case-insensitive and finds communes', { skip }, async () => {
+  const page = await openPage('/');
+  const input = page.locator('[data-testid="search"]');
+  await input.focus();
+  await input.pressSequentially('villers-cotterets', { delay: 10 });
+  const option = page.locator('[data-testid="search-option"]', { hasText: 'Villers-Cotterêts' });
+  await option.first().waitFor();
+  const code = await option.first().getAttribute('data-code');
+  await option.first().click();
+  const unit = page.locator('[data-testid="unit-panel"]');
+  await unit.locator('h2').waitFor();
+  assert.equal(await unit.locator('h2').innerText(), 'Villers-Cotterêts');
+  const detail = await api(`/api/units/${code}`);
+  assert.ok(detail.territories.length > 0, 'Villers-Cotterêts is in territories');
+  for (const t of detail.territories) includes(await unit.innerText(), `${t.edition} : ${t.name}`);
+  assertNoErrors(page);
+  await close(page);
+});
+
+test('a CSV of sites uploads: one table row per site, the answers match, the download has a BOM', { skip }, async () => {
+  const page = await openPage('/', DESKTOP, { acceptDownloads: true });
+  const text = readFileSync(KNOWN_SITES, 'utf8');
+  const lines = text.split('\n').filter((l) => l.trim() !== '');
+  const sites = lines.length - 1;
+  await page.locator('[data-testid="batch-file"]').setInputFiles(KNOWN_SITES);
+  const rows = page.locator('[data-testid="batch-table"] tbody tr');
+  await page.locator('[data-testid="batch-table"] tbody').waitFor();
+  assert.equal(await rows.count(), sites, 'one row per site');
+
+  // The file says which 2023 territory holds each site (empty: none): the table's answer column agrees.
+  const header = await page.locator('[data-testid="batch-table"] thead th').allInnerTexts();
+  const answerColumn = header.lastIndexOf('territory_2023');
+  const expectedColumn = header.indexOf('territory_2023');
+  assert.ok(answerColumn > expectedColumn, 'the answer column follows the input columns');
+  const cells = await rows.evaluateAll((trs) => trs.map((tr) => [...tr.cells].map((c) => c.textContent)));
+  for (const row of cells) assert.equal(row[answerColumn], row[expectedColumn], `row ${row[0]}: ${row.join(' | ')}`);
+  const inside = cells.filter((row) => row[answerColumn] !== '').length;
+  includes(await page.locator('[data-testid="batch-summary"]').innerText(), `${sites} sites ; ${inside} dans`);
+
+  // The sites are on the map.
+  const points = await page.evaluate(() => window.territoires.map.getSource('batch').getData());
+  assert.equal((await points).features.length, sites);
+  await idle(page);
+  await shot(page, 'desktop-batch');
+
+  const [download] = await Promise.all([page.waitForEvent('download'), page.locator('[data-testid="batch-download"]').click()]);
+  const bytes = readFileSync(await download.path());
+  assert.deepEqual([...bytes.subarray(0, 3)], [0xef, 0xbb, 0xbf], 'UTF-8 BOM');
+  const downloaded = bytes.toString('utf8').slice(1).split('\n').filter((l) => l.trim() !== '');
+  assert.equal(downloaded.length, sites + 1);
+  assert.ok(downloaded.some((l) => l.startsWith('Villers-Cotterêts,')), 'accents kept');
+  assertNoErrors(page);
+  await close(page);
+});
+
+test('a large CSV shows progress, then a capped table and every site on the map', { skip }, async () => {
+  const page = await openPage('/');
+  // 25,000 sites spread over metropolitan France (semicolons and decimal commas, as French spreadsheets
+  // write them), one unreadable row in 5,000.
+  let seed = 42;
+  const random = () => ((seed = (seed * 1103515245 + 12345) % 2 ** 31) / 2 ** 31);
+  const rows = ['id;longitude;latitude'];
+  const total = 25_000;
+  for (let i = 0; i < total; i += 1) {
+    const lon = (-4.5 + random() * 12).toFixed(5).replace('.', ',');
+    const lat = (43 + random() * 7.5).toFixed(5).replace('.', ',');
+    rows.push(i % 5_000 === 0 ? `${i};abc;${lat}` : `${i};${lon};${lat}`);
+  }
+  const file = path.join(SHOTS, 'large-sites.csv');
+  writeFileSync(file, rows.join('\n'));
+  const progress = page.locator('[data-testid="batch-progress"]');
+  await page.locator('[data-testid="batch-file"]').setInputFiles(file);
+  await progress.waitFor({ state: 'visible' });
+  await page.locator('[data-testid="batch-table"] tbody').waitFor({ timeout: 120_000 });
+  await progress.waitFor({ state: 'hidden' });
+  assert.equal(await page.locator('[data-testid="batch-table"] tbody tr').count(), 2000, 'the table is capped');
+  assert.match(await page.locator('#batch-more').innerText(), /25\s000/);
+  const summary = await page.locator('[data-testid="batch-summary"]').innerText();
+  assert.match(summary, /25\s000 sites/);
+  assert.match(summary, /, 5 en erreur/);
+  const points = await page.evaluate(() => window.territoires.map.getSource('batch').getData());
+  assert.equal(points.features.length, total - 5, 'every readable site is on the map');
+  assertNoErrors(page);
+  await close(page);
+});
+
+test('switching edition redraws; comparing shows both editions and what changed per member', { skip }, async () => {
+  const page = await openPage('/?lookup=3.328181,49.383574');
+  await page.locator('[data-testid="territory-panel"] [data-testid="members"]').waitFor();
+  await page.locator('#edition').selectOption('2019');
+  await idle(page);
+  const all2019 = new Set((await api('/api/territories?edition=2019')).map((t) => t.id));
+  const rendered = await renderedIds(page, 'ti-main-fill');
+  assert.ok(rendered.length > 0 && rendered.every((id) => all2019.has(id)), '2019 territories drawn');
+  const answer = await api('/api/lookup?lon=3.328181&lat=49.383574&edition=2019');
+  const result = page.locator('[data-testid="lookup-result"]');
+  await page.waitForFunction(() => document.querySelector('[data-testid="lookup-result"]').dataset.edition === '2019');
+  includes(await result.innerText(), answer.territories[0].name);
+
+  // Back to 2023, compared with 2019.
+  await page.locator('#edition').selectOption('2023');
+  await page.locator('[data-testid="compare-edition"]').selectOption('2019');
+  await page.locator('[data-testid="compare"]').check();
+  await idle(page);
+  assert.ok((await renderedIds(page, 'ti-compare-fill')).length > 0, 'the compared edition is drawn');
+  assert.equal(await page.locator('#compare-legend').isVisible(), true);
+  assert.match(page.url(), /compare=2019/);
+  const panel = page.locator('[data-testid="territory-panel"]');
+  await page.waitForFunction(() =>
+    [...document.querySelectorAll('[data-testid="territory-panel"] td.compare-cell')].every((c) => c.textContent !== '…'),
+  );
+  const cells = await panel.locator('td.compare-cell').evaluateAll((tds) => tds.map((td) => [td.dataset.member, td.textContent]));
+  assert.ok(cells.length > 0);
+  for (const [code, text] of cells) {
+    const unit = await api(`/api/units/${code}`);
+    const in2019 = unit.territories.filter((t) => t.edition === '2019').map((t) => t.name);
+    assert.equal(text, in2019.length > 0 ? in2019.join(', ') : 'non (entré)', `member ${code}`);
+  }
+  await shot(page, 'desktop-compare');
+  assertNoErrors(page);
+  await close(page);
+});
+
+test('a shared link reopens the same view: edition, territory, site and map position', { skip }, async () => {
+  const all2019 = await api('/api/territories?edition=2019');
+  const territory = all2019.find((t) => t.members > 3) ?? all2019[0];
+  const page = await openPage(`/?edition=2019&territory=${territory.id}&lookup=3.5,50.3#8.50/50.30000/3.40000`);
+  await page.locator('[data-testid="territory-panel"] [data-testid="members"]').waitFor();
+  assert.equal(await page.locator('#edition').inputValue(), '2019');
+  assert.equal(await page.locator('[data-testid="territory-name"]').innerText(), territory.name);
+  const view = await page.evaluate(() => {
+    const m = window.territoires.map;
+    return { ...m.getCenter(), zoom: m.getZoom() };
+  });
+  assert.ok(Math.abs(view.zoom - 8.5) < 0.01 && Math.abs(view.lat - 50.3) < 1e-4 && Math.abs(view.lng - 3.4) < 1e-4, JSON.stringify(view));
+  await page.locator('[data-testid="lookup-result"] p.verdict').waitFor();
+  // Moving the map rewrites the hash.
+  await page.evaluate(() => window.territoires.map.jumpTo({ center: [2, 47], zoom: 6 }));
+  await page.waitForFunction(() => location.hash === '#6.00/47.00000/2.00000');
+  assert.ok(page.url().endsWith(`?edition=2019&territory=${territory.id}&lookup=3.5,50.3#6.00/47.00000/2.00000`), page.url());
+  assertNoErrors(page);
+  await close(page);
+});
+
+test('the GeoJSON export is the current edition layer', { skip }, async () => {
+  const page = await openPage('/?edition=2019');
+  const href = await page.locator('[data-testid="export-geojson"]').getAttribute('href');
+  const layer = await api(href);
+  const editions = await api('/api/editions');
+  assert.equal(layer.features.length, editions.find((e) => e.id === '2019').territories);
+  assert.ok(layer.features.every((f) => f.properties.edition === '2019'));
+  assertNoErrors(page);
+  await close(page);
+});
+
+test('the overseas départements are each one click away', { skip }, async () => {
+  const page = await openPage('/');
+  const all = await api('/api/territories?edition=2023');
+  for (const [area, region] of [['971', '01'], ['972', '02'], ['973', '03'], ['974', '04'], ['976', '06']]) {
+    await page.locator(`.insets button[data-area="${area}"]`).click();
+    await idle(page);
+    const rendered = await renderedIds(page, 'ti-main-fill');
+    const expected = all.filter((t) => t.region === region).map((t) => t.id);
+    // Every territory of that département is drawn (none there: nothing from elsewhere either).
+    assert.deepEqual(rendered.filter((id) => expected.includes(id)).sort(), expected.sort(), `area ${area}`);
+    if (area === '971') await shot(page, 'desktop-guadeloupe');
+  }
+  assertNoErrors(page);
+  await close(page);
+});
+
+test('without Internet the OpenStreetMap base map turns itself off and says so', { skip }, async () => {
+  const page = await openPage('/');
+  await page.route('https://tile.openstreetmap.org/**', (route) => route.abort('internetdisconnected'));
+  await page.locator('[data-testid="toggle-osm"]').check();
+  await page.waitForFunction(() => !document.querySelector('[data-testid="toggle-osm"]').checked, null, { timeout: 20_000 });
+  assert.match(await page.locator('#status').innerText(), /injoignable/);
+  // Our own layers are still there.
+  assert.ok((await renderedIds(page, 'ti-main-fill')).length > 100);
+  await close(page);
+});
+
+test('English labels on demand, kept in the link', { skip }, async () => {
+  const page = await openPage('/');
+  await page.locator('[data-testid="lang"]').click();
+  assert.equal(await page.locator('#site-title').innerText(), 'Check a site');
+  assert.equal(await page.evaluate(() => document.documentElement.lang), 'en');
+  await page.waitForFunction(() => location.search.includes('lang=en'));
+  assertNoErrors(page);
+  await close(page);
+});
+
+test('print view: the map and the panel, without the controls', { skip }, async () => {
+  const page = await openPage('/?lookup=3.328181,49.383574');
+  await page.locator('[data-testid="territory-panel"] [data-testid="members"]').waitFor();
+  await page.emulateMedia({ media: 'print' });
+  // What the page does on beforeprint: the map takes its print size.
+  await page.evaluate(() => window.territoires.map.resize());
+  await idle(page);
+  assert.equal(await page.locator('[data-testid="search"]').isVisible(), false);
+  assert.equal(await page.locator('[data-testid="territory-panel"]').isVisible(), true);
+  await shot(page, 'print-lookup');
+  assertNoErrors(page);
+  await close(page);
+});
+
+test('phone: national and local views fit a 390 px screen', { skip }, async () => {
+  for (const [name, url] of [
+    ['phone-national', '/'],
+    ['phone-local-lookup', '/?lookup=3.328181,49.383574'],
+  ]) {
+    const page = await openPage(url, PHONE);
+    if (url.includes('lookup')) await page.locator('[data-testid="lookup-territory"]').waitFor();
+    await idle(page);
+    const width = await page.evaluate(() => document.documentElement.scrollWidth);
+    assert.ok(width <= PHONE.width, `${name}: page is ${width} px wide`);
+    assert.ok((await page.locator('[data-testid="search"]').boundingBox()).width > 300, 'search box usable');
+    assert.ok((await renderedIds(page, 'ti-main-fill')).length > 0, 'territories drawn');
+    await shot(page, name);
+    await page.screenshot({ path: path.join(SHOTS, `${name}-full.png`), fullPage: true });
+    assertNoErrors(page);
+    await close(page);
+  }
+});
