@@ -8,7 +8,6 @@ const FR = {
   'search.label': 'Rechercher un territoire, une intercommunalité, une commune ou un SIREN',
   'search.placeholder': 'Territoire, commune, EPCI, SIREN…',
   'search.none': 'Aucun résultat',
-  'search.limited': 'Recherche limitée aux territoires et à leurs membres',
   edition: 'Édition',
   'map.label': 'Carte des territoires',
   'insets.label': 'Aller à',
@@ -112,6 +111,13 @@ const FR = {
   'error.load': 'Chargement impossible : {message}',
   'error.map': 'Carte : {message}',
   km2: '{value} km²',
+  'maplibre.Map.Title': 'Carte des territoires',
+  'maplibre.NavigationControl.ZoomIn': 'Zoomer',
+  'maplibre.NavigationControl.ZoomOut': 'Dézoomer',
+  'maplibre.AttributionControl.ToggleAttribution': 'Afficher ou masquer les sources',
+  'maplibre.CooperativeGesturesHandler.WindowsHelpText': 'Ctrl + molette pour zoomer',
+  'maplibre.CooperativeGesturesHandler.MacHelpText': '⌘ + molette pour zoomer',
+  'maplibre.CooperativeGesturesHandler.MobileHelpText': 'Deux doigts pour déplacer la carte',
   lang: 'English',
   langShort: 'EN',
 };
@@ -122,7 +128,6 @@ const EN = {
   'search.label': 'Search a territory, an intercommunality, a commune or a SIREN',
   'search.placeholder': 'Territory, commune, EPCI, SIREN…',
   'search.none': 'No match',
-  'search.limited': 'Search limited to territories and their members',
   edition: 'Edition',
   'map.label': 'Map of the territories',
   'insets.label': 'Go to',
@@ -224,6 +229,13 @@ const EN = {
   'error.load': 'Could not load: {message}',
   'error.map': 'Map: {message}',
   km2: '{value} km²',
+  'maplibre.Map.Title': 'Map of the territories',
+  'maplibre.NavigationControl.ZoomIn': 'Zoom in',
+  'maplibre.NavigationControl.ZoomOut': 'Zoom out',
+  'maplibre.AttributionControl.ToggleAttribution': 'Show or hide the sources',
+  'maplibre.CooperativeGesturesHandler.WindowsHelpText': 'Ctrl + scroll to zoom',
+  'maplibre.CooperativeGesturesHandler.MacHelpText': '⌘ + scroll to zoom',
+  'maplibre.CooperativeGesturesHandler.MobileHelpText': 'Use two fingers to move the map',
   lang: 'Français',
   langShort: 'FR',
 };
@@ -253,6 +265,20 @@ export function applyStatic(root = document) {
   for (const el of root.querySelectorAll('[data-i18n-aria-label]')) {
     el.setAttribute('aria-label', t(el.dataset.i18nAriaLabel));
   }
+}
+
+/** MapLibre's own control labels, in the page's language (set when the map is made). */
+export function mapLocale() {
+  const keys = [
+    'Map.Title',
+    'NavigationControl.ZoomIn',
+    'NavigationControl.ZoomOut',
+    'AttributionControl.ToggleAttribution',
+    'CooperativeGesturesHandler.WindowsHelpText',
+    'CooperativeGesturesHandler.MacHelpText',
+    'CooperativeGesturesHandler.MobileHelpText',
+  ];
+  return Object.fromEntries(keys.map((k) => [k, t(`maplibre.${k}`)]));
 }
 
 function locale() {

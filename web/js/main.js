@@ -5,7 +5,7 @@ import { MapView } from './map.js';
 import { getJSON, url } from './api.js';
 import { h, fill, byId } from './dom.js';
 import { parseCoordinates, AREAS } from './coords.js';
-import { t, setLanguage, language, applyStatic, formatNumber, formatDistance } from './i18n.js';
+import { t, setLanguage, language, applyStatic, formatNumber, formatDistance, mapLocale } from './i18n.js';
 import { REGIONS, regionName } from './regions.js';
 import { Search } from './search.js';
 import { Batch } from './batch.js';
@@ -562,6 +562,7 @@ els.lang.setAttribute('aria-label', t('lang'));
 const view = new MapView(byId('map'), {
   view: initial.view,
   attribution: 'ANCT · IGN · INSEE — Licence Ouverte 2.0',
+  locale: mapLocale(),
   onError: (message) => say(t('error.map', { message })),
 });
 

@@ -82,7 +82,7 @@ export class MapView {
    * @param {HTMLElement} container
    * @param {{onError: (message: string) => void, view?: {zoom, lat, lon}}} options
    */
-  constructor(container, { onError, view, attribution }) {
+  constructor(container, { onError, view, attribution, locale }) {
     this.onError = onError;
     this.edition = null;
     this.compare = null;
@@ -103,6 +103,9 @@ export class MapView {
       dragRotate: false,
       pitchWithRotate: false,
       touchPitch: false,
+      locale,
+      // On a phone the page scrolls past the map: one finger scrolls the page, two move the map.
+      cooperativeGestures: matchMedia('(max-width: 760px) and (pointer: coarse)').matches,
     });
     this.map.touchZoomRotate.disableRotation();
     this.map.keyboard.disableRotation();

@@ -1,11 +1,9 @@
-// The search box: suggestions as you type (an ARIA combobox driven by the keyboard or the pointer).
-// Asks GET /api/search; on a server without that route it falls back to GET /api/territories?q= (names
-// of territories and members, SIRENs) plus GET /api/units/{code} for a typed SIREN or INSEE code.
+// The search box: suggestions as you type (an ARIA combobox driven by the keyboard or the pointer),
+// from GET /api/search (territories, EPCI, EPT and communes by name, SIREN or INSEE code).
 
-import { getJSON, url, ApiError } from './api.js';
+import { getJSON, url } from './api.js';
 import { h, fill } from './dom.js';
 import { t } from './i18n.js';
-import { regionName } from './regions.js';
 
 const DEBOUNCE_MS = 150;
 const LIMIT = 10;
@@ -25,7 +23,6 @@ export class Search {
     this.active = -1;
     this.timer = null;
     this.controller = null;
-    this.fallback = false;
     input.addEventListener('input', () => this.schedule());
     input.addEventListener('keydown', (e) => this.keydown(e));
     input.addEventListener('focus', () => {
@@ -65,38 +62,8 @@ export class Search {
     }
   }
 
-  async fetch(q, signal) {
-    if (!this.fallback) {
-      try {
-        return await getJSON(url('/api/search', { q, edition: this.edition(), limit: LIMIT }), { signal });
-      } catch (error) {
-        if (!(error instanceof ApiError && error.status === 404)) throw error;
-        this.fallback = true;
-      }
-    }
-    return this.fetchFallback(q, signal);
-  }
-
-  async fetchFallback(q, signal) {
-    const territories = await getJSON(url('/api/territories', { q, edition: this.edition() }), { signal });
-    const items = territories.slice(0, LIMIT).map((tr) => ({
-      kind: 'territory',
-      code: tr.id,
-      name: tr.name,
-      edition: tr.edition,
-      context: regionName(tr.region),
-      bbox: tr.bbox,
-    }));
-    const code = q.replace(/\s/g, '');
-    if (/^\d{9}$/.test(code) || /^(\d{5}|2[AB]\d{3})$/i.test(code)) {
-      try {
-        const unit = await getJSON(`/api/units/${encodeURIComponent(code.toUpperCase())}`, { signal });
-        items.unshift({ kind: unit.kind, code: unit.insee ?? unit.code, name: unit.name, context: unit.code, bbox: unit.bbox });
-      } catch (error) {
-        if (!(error instanceof ApiError)) throw error;
-      }
-    }
-    return items;
+  fetch(q, signal) {
+    return getJSON(url('/api/search', { q, edition: this.edition(), limit: LIMIT }), { signal });
   }
 
   render(items, message) {
@@ -125,9 +92,6 @@ export class Search {
     const q = this.input.value.trim();
     if (options.length === 0 && q.length >= 2) {
       options.push(h('li', { class: 'empty', role: 'presentation' }, message ?? t('search.none')));
-    }
-    if (this.fallback && options.length > 0) {
-      options.push(h('li', { class: 'note', role: 'presentation' }, t('search.limited')));
     }
     fill(this.list, options);
     if (options.length > 0 && document.activeElement === this.input) this.open();
