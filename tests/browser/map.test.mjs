@@ -216,6 +216,15 @@ test('the page loads with no console error and draws the 2023 territories', { sk
     `${rendered.length} drawn of ${expected.length} in view; missing ${missingIds.join(', ')}`,
   );
   assert.ok(rendered.length > 150, `${rendered.length} territories drawn in metropolitan France`);
+  assert.deepEqual(await renderedIds(page, 'epci-line'), [], 'no EPCI boundaries at national zoom');
+
+  // The legend names every region that has territories, with their count.
+  await page.locator('#regions summary').click();
+  const legend = await page.locator('#region-legend li').allInnerTexts();
+  const regions = new Map();
+  for (const t of all) regions.set(t.region_name, (regions.get(t.region_name) ?? 0) + 1);
+  assert.equal(legend.length, regions.size, legend.join(' / '));
+  for (const [name, count] of regions) includes(legend.join('\n'), `${name} (${count})`);
 
   // The screenshot shows them: many pixels are neither sea nor land, and far fewer once the layer is off.
   await shot(page, 'desktop-national');
@@ -254,6 +263,7 @@ test('/?lookup=LON,LAT opens with the site checked: Soissons is in Soissonnais â
   }
   includes(await panel.innerText(), detail.region_name, 'region name');
   await idle(page);
+  assert.ok((await renderedIds(page, 'epci-line')).includes(inside.via.code), 'EPCI boundaries at local zoom');
   await shot(page, 'desktop-local-lookup');
   assert.match(page.url(), /lookup=3\.328181,49\.383574/);
   includes(page.url(), `territory=${inside.id}`);

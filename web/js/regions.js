@@ -1,6 +1,7 @@
 // Regions (INSEE COG 2024 codes, as the API's `region` field) with a name and a fill colour. The
 // territories are coloured by region: neighbouring territories of one region share a colour and are told
-// apart by their outlines, and the legend stays short and meaningful.
+// apart by their outlines, and the legend stays short and meaningful. Neighbouring regions get hues
+// that do not look alike (Centre-Val de Loire and Nouvelle-Aquitaine, Bretagne and Normandie).
 
 export const REGIONS = {
   '01': { name: 'Guadeloupe', color: '#e377c2' },
@@ -9,13 +10,13 @@ export const REGIONS = {
   '04': { name: 'La Réunion', color: '#f7b6d2' },
   '06': { name: 'Mayotte', color: '#9edae5' },
   11: { name: 'Île-de-France', color: '#9467bd' },
-  24: { name: 'Centre-Val de Loire', color: '#e6b422' },
+  24: { name: 'Centre-Val de Loire', color: '#a3a13b' },
   27: { name: 'Bourgogne-Franche-Comté', color: '#d6616b' },
   28: { name: 'Normandie', color: '#4c9ed9' },
   32: { name: 'Hauts-de-France', color: '#f28e2b' },
   44: { name: 'Grand Est', color: '#59a14f' },
   52: { name: 'Pays de la Loire', color: '#76b7b2' },
-  53: { name: 'Bretagne', color: '#1f77b4' },
+  53: { name: 'Bretagne', color: '#1f5f99' },
   75: { name: 'Nouvelle-Aquitaine', color: '#edc948' },
   76: { name: 'Occitanie', color: '#e15759' },
   84: { name: 'Auvergne-Rhône-Alpes', color: '#2ca089' },
