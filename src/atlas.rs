@@ -387,8 +387,14 @@ impl Atlas {
         let mut errors = Vec::new();
         let mut units = Vec::new();
         let mut unit_files: Vec<String> = Vec::new();
-        for path in &sources.unit_files {
-            match source::read_units(path, &ReadOptions::default()) {
+        // Files are read side by side; results are taken in the given order.
+        let read: Vec<_> = sources
+            .unit_files
+            .par_iter()
+            .map(|path| (path, source::read_units(path, &ReadOptions::default())))
+            .collect();
+        for (path, result) in read {
+            match result {
                 Ok(read) => {
                     unit_files.extend(std::iter::repeat_n(path.display().to_string(), read.len()));
                     units.extend(read);
@@ -434,14 +440,19 @@ impl Atlas {
             is_parent[*p] = true;
         }
         let leaves: Vec<usize> = (0..units.len()).filter(|&u| !is_parent[u]).collect();
-        let index = PolygonIndex::build(&leaves.iter().map(|&u| &units[u].geometry).collect::<Vec<_>>());
-        let (editions, unit_layers): (Vec<EditionEntry>, _) = rayon::join(
-            || editions.into_par_iter().map(|e| edition_entry(e, &units)).collect(),
+        // The point index, the editions and the unit layers do not depend on each other.
+        let (index, (editions, unit_layers)): (_, (Vec<EditionEntry>, _)) = rayon::join(
+            || PolygonIndex::build(&leaves.iter().map(|&u| &units[u].geometry).collect::<Vec<_>>()),
             || {
-                [UnitKind::Epci, UnitKind::Ept]
-                    .into_par_iter()
-                    .map(|kind| (kind, unit_layer(&units, kind)))
-                    .collect()
+                rayon::join(
+                    || editions.into_par_iter().map(|e| edition_entry(e, &units)).collect(),
+                    || {
+                        [UnitKind::Epci, UnitKind::Ept]
+                            .into_par_iter()
+                            .map(|kind| (kind, unit_layer(&units, kind)))
+                            .collect()
+                    },
+                )
             },
         );
         let mut atlas = Self {
@@ -796,14 +807,15 @@ fn unit_layer(units: &[Unit], kind: UnitKind) -> Layer {
 /// Dissolves each territory's members into an outline and indexes the outlines' edges.
 fn edition_entry(edition: Edition, units: &[Unit]) -> EditionEntry {
     let mut territories_of_unit: Vec<Vec<usize>> = vec![Vec::new(); units.len()];
+    for (t, territory) in edition.territories.iter().enumerate() {
+        for m in &territory.members {
+            territories_of_unit[m.unit].push(t);
+        }
+    }
     let outlines: Vec<MultiPolygon<f64>> = edition
         .territories
-        .iter()
-        .enumerate()
-        .map(|(t, territory)| {
-            for m in &territory.members {
-                territories_of_unit[m.unit].push(t);
-            }
+        .par_iter()
+        .map(|territory| {
             let parts: Vec<&MultiPolygon<f64>> =
                 territory.members.iter().map(|m| &units[m.unit].geometry).collect();
             dissolve(&parts)

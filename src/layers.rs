@@ -19,6 +19,7 @@ const TILE_BUFFER: f64 = 64.0;
 pub const GEOJSON: &str = "application/geo+json";
 
 use geo::{BoundingRect, Coord, LineString, MultiPolygon, Polygon, Rect, Simplify};
+use rayon::prelude::*;
 
 /// Zoom levels a layer is prepared for; a request uses the first one at or above its zoom.
 pub const ZOOMS: [u8; 5] = [4, 6, 8, 10, 12];
@@ -75,7 +76,7 @@ impl Layer {
         let geometries: Vec<&MultiPolygon<f64>> = features.iter().map(|f| &f.geometry).collect();
         let topology = Topology::new(&geometries);
         let levels = ZOOMS
-            .iter()
+            .par_iter()
             .map(|&zoom| {
                 let simplified = topology.simplify(tolerance(zoom));
                 let decimals = decimals(zoom);
@@ -97,7 +98,7 @@ impl Layer {
         let meta = features.iter().map(|f| (f.id.clone(), f.properties.clone())).collect();
         let mut layer = Self { meta, levels, full: Vec::new(), tiles: Mutex::default() };
         layer.full = ZOOMS
-            .iter()
+            .par_iter()
             .map(|&z| Encoded::new(layer.collection(Some(f64::from(z)), None), GEOJSON))
             .collect();
         layer
@@ -299,7 +300,11 @@ fn feature_json(f: &LayerFeature, g: &MultiPolygon<f64>, decimals: usize) -> Str
                 if k > 0 {
                     out.push(',');
                 }
-                let _ = write!(out, "[{},{}]", round(c.x, decimals), round(c.y, decimals));
+                out.push('[');
+                push_rounded(&mut out, c.x, decimals);
+                out.push(',');
+                push_rounded(&mut out, c.y, decimals);
+                out.push(']');
             }
             out.push(']');
         }
@@ -310,10 +315,41 @@ fn feature_json(f: &LayerFeature, g: &MultiPolygon<f64>, decimals: usize) -> Str
 }
 
 /// `x` rounded to `decimals`, printed without trailing zeros.
+#[cfg(test)]
 fn round(x: f64, decimals: usize) -> String {
-    let s = format!("{x:.decimals$}");
-    let s = if s.contains('.') { s.trim_end_matches('0').trim_end_matches('.') } else { &s };
-    if s == "-0" { "0".to_owned() } else { s.to_owned() }
+    let mut s = String::new();
+    push_rounded(&mut s, x, decimals);
+    s
+}
+
+/// Appends `x` rounded to `decimals` (at most 9), without trailing zeros. Layers print millions of
+/// coordinates, so this goes through integers rather than float formatting.
+fn push_rounded(out: &mut String, x: f64, decimals: usize) {
+    const POW10: [i64; 10] =
+        [1, 10, 100, 1_000, 10_000, 100_000, 1_000_000, 10_000_000, 100_000_000, 1_000_000_000];
+    let decimals = decimals.min(9);
+    let scale = POW10[decimals];
+    #[allow(clippy::cast_precision_loss, clippy::cast_possible_truncation)]
+    let scaled = (x * scale as f64).round();
+    if !scaled.is_finite() || scaled.abs() >= 9e15 {
+        let _ = write!(out, "{x}");
+        return;
+    }
+    #[allow(clippy::cast_possible_truncation)]
+    let v = scaled as i64;
+    if v < 0 {
+        out.push('-');
+    }
+    let (int, mut frac) = (v.unsigned_abs() / scale.unsigned_abs(), v.unsigned_abs() % scale.unsigned_abs());
+    let _ = write!(out, "{int}");
+    if frac != 0 {
+        let mut digits = decimals;
+        while frac % 10 == 0 {
+            frac /= 10;
+            digits -= 1;
+        }
+        let _ = write!(out, ".{frac:0digits$}");
+    }
 }
 
 type Key = (u64, u64);
@@ -529,5 +565,10 @@ mod tests {
         assert_eq!(round(2.500_000_1, 3), "2.5");
         assert_eq!(round(-0.000_01, 3), "0");
         assert_eq!(round(3.0, 3), "3");
+        assert_eq!(round(-1.25, 1), "-1.3");
+        assert_eq!(round(-0.05, 2), "-0.05");
+        assert_eq!(round(55.123_456_7, 7), "55.1234567");
+        assert_eq!(round(-61.000_000_04, 7), "-61");
+        assert_eq!(round(1e300, 3), format!("{}", 1e300));
     }
 }

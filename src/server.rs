@@ -49,8 +49,10 @@ pub fn serve(args: &ServeArgs) -> anyhow::Result<()> {
 async fn run(args: &ServeArgs, state: AppState) -> anyhow::Result<()> {
     let listener =
         TcpListener::bind(&args.addr).await.with_context(|| format!("cannot listen on {}", args.addr))?;
-    info!("listening on http://{}", listener.local_addr()?);
+    // Signal handlers are in place before we say we listen: a signal sent as soon as the address is
+    // known must not meet the default action (which for SIGHUP and SIGTERM ends the process).
     spawn_reload_on_sighup(state.clone());
+    let shutdown = shutdown_signal();
     let app = build_app(state);
     let permits = Arc::new(Semaphore::new(args.max_connections.max(1)));
     let graceful = GracefulShutdown::new();
@@ -60,8 +62,8 @@ async fn run(args: &ServeArgs, state: AppState) -> anyhow::Result<()> {
         .timer(TokioTimer::new())
         .header_read_timeout(HEADER_READ_TIMEOUT)
         .max_buf_size(MAX_HEADER_BYTES);
-    let shutdown = shutdown_signal();
     tokio::pin!(shutdown);
+    info!("listening on http://{}", listener.local_addr()?);
     loop {
         // Wait for a free slot before accepting, so excess clients queue in the backlog.
         let permit = tokio::select! {
@@ -104,32 +106,53 @@ async fn run(args: &ServeArgs, state: AppState) -> anyhow::Result<()> {
 
 fn spawn_reload_on_sighup(state: AppState) {
     #[cfg(unix)]
-    tokio::spawn(async move {
+    {
         let Ok(mut hangups) = tokio::signal::unix::signal(tokio::signal::unix::SignalKind::hangup()) else {
             warn!("cannot listen for SIGHUP; reload with POST /admin/reload");
             return;
         };
-        while hangups.recv().await.is_some() {
-            info!("SIGHUP: reloading");
-            // The outcome is logged and counted by `reload`.
-            let _ = state.reload().await;
-        }
-    });
+        tokio::spawn(async move {
+            while hangups.recv().await.is_some() {
+                info!("SIGHUP: reloading");
+                // The outcome is logged and counted by `reload`.
+                let _ = state.reload().await;
+            }
+        });
+    }
     #[cfg(not(unix))]
     let _ = state;
 }
 
-async fn shutdown_signal() {
-    let ctrl_c = async {
-        let _ = tokio::signal::ctrl_c().await;
-    };
+/// Resolves on SIGINT or SIGTERM; the handlers are installed when this is called, not when first polled.
+fn shutdown_signal() -> impl std::future::Future<Output = ()> {
     #[cfg(unix)]
-    let terminate = async {
-        if let Ok(mut s) = tokio::signal::unix::signal(tokio::signal::unix::SignalKind::terminate()) {
-            s.recv().await;
+    let mut terminate = tokio::signal::unix::signal(tokio::signal::unix::SignalKind::terminate()).ok();
+    #[cfg(unix)]
+    let mut interrupt = tokio::signal::unix::signal(tokio::signal::unix::SignalKind::interrupt()).ok();
+    async move {
+        #[cfg(unix)]
+        {
+            let terminate = async {
+                match terminate.as_mut() {
+                    Some(s) => {
+                        s.recv().await;
+                    }
+                    None => std::future::pending().await,
+                }
+            };
+            let interrupt = async {
+                match interrupt.as_mut() {
+                    Some(s) => {
+                        s.recv().await;
+                    }
+                    None => std::future::pending().await,
+                }
+            };
+            tokio::select! { () = terminate => {}, () = interrupt => {} }
         }
-    };
-    #[cfg(not(unix))]
-    let terminate = std::future::pending::<()>();
-    tokio::select! { () = ctrl_c => {}, () = terminate => {} }
+        #[cfg(not(unix))]
+        {
+            let _ = tokio::signal::ctrl_c().await;
+        }
+    }
 }

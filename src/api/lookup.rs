@@ -93,38 +93,71 @@ pub async fn post_lookup(
         headers.get(header::CONTENT_TYPE).and_then(|v| v.to_str().ok()).unwrap_or("").to_ascii_lowercase();
     let atlas = state.atlas();
     if media.starts_with("text/csv") || media.starts_with("application/csv") {
-        let csv = tokio::task::spawn_blocking(move || {
-            let mut out = Vec::with_capacity(body.len() + body.len() / 2);
-            annotate_csv_limited(&atlas, &body[..], &mut out, "body", MAX_BATCH_SITES as u64).map(|_| out)
+        check_csv_rows(&body)?;
+        return respond::stream_blocking("text/csv; charset=utf-8", move |out| {
+            annotate_csv_limited(&atlas, &body[..], out, "body", MAX_BATCH_SITES as u64).map(|_| ()).map_err(
+                |e| match e {
+                    BatchError::TooManyRows { .. } => ApiError::TooLarge(e.to_string()),
+                    other => ApiError::BadRequest(other.to_string()),
+                },
+            )
         })
-        .await
-        .map_err(|e| ApiError::Internal(e.to_string()))?
-        .map_err(|e| match e {
-            BatchError::TooManyRows { .. } => ApiError::TooLarge(e.to_string()),
-            other => ApiError::BadRequest(other.to_string()),
-        })?;
-        return Ok(([(header::CONTENT_TYPE, "text/csv; charset=utf-8")], csv).into_response());
+        .await;
     }
     if media.starts_with("application/json") || media.starts_with("application/geo+json") {
-        let out = tokio::task::spawn_blocking(move || lookup_feature_collection(&atlas, &body))
-            .await
-            .map_err(|e| ApiError::Internal(e.to_string()))??;
-        return Ok(([(header::CONTENT_TYPE, "application/geo+json")], out).into_response());
+        return respond::stream_blocking("application/geo+json", move |out| {
+            lookup_feature_collection(&atlas, &body, out)
+        })
+        .await;
     }
     Err(ApiError::UnsupportedMediaType(format!(
         "Content-Type {media:?}: send application/geo+json (a FeatureCollection of Points) or text/csv"
     )))
 }
 
-/// Answers a FeatureCollection of Points: same features, same order, with `territories` and `nearest`
-/// (or `error`) added to the properties.
-fn lookup_feature_collection(atlas: &Atlas, body: &[u8]) -> Result<Vec<u8>, ApiError> {
-    let value: Value =
+/// Refuses a CSV body of more than [`MAX_BATCH_SITES`] rows before any answer streams. Lines bound the
+/// records from above, so the exact count (quoted fields may hold line breaks) is only needed when
+/// there are more lines than allowed.
+fn check_csv_rows(body: &[u8]) -> Result<(), ApiError> {
+    let lines = body.iter().filter(|&&b| b == b'\n').count() + 1;
+    if lines <= MAX_BATCH_SITES + 1 {
+        return Ok(());
+    }
+    let records =
+        csv::ReaderBuilder::new().has_headers(true).flexible(true).from_reader(body).byte_records().count();
+    if records > MAX_BATCH_SITES {
+        return Err(ApiError::TooLarge(format!(
+            "{records} rows; the limit is {MAX_BATCH_SITES} per request"
+        )));
+    }
+    Ok(())
+}
+
+/// The parts of a batch body read up front; each feature is parsed on its own, in parallel.
+#[derive(Deserialize)]
+struct FeatureCollectionBody<'a> {
+    #[serde(rename = "type")]
+    kind: Option<std::borrow::Cow<'a, str>>,
+    #[serde(borrow)]
+    features: Option<Vec<&'a serde_json::value::RawValue>>,
+}
+
+/// Features answered together (in parallel) before being written.
+const FEATURE_CHUNK: usize = 16_384;
+
+/// Answers a FeatureCollection of Points into `out`: same features, same order, with `territories` and
+/// `nearest` (or `error`) added to the properties.
+fn lookup_feature_collection(
+    atlas: &Atlas,
+    body: &[u8],
+    out: &mut dyn std::io::Write,
+) -> Result<(), ApiError> {
+    let collection: FeatureCollectionBody<'_> =
         serde_json::from_slice(body).map_err(|e| ApiError::BadRequest(format!("body is not JSON: {e}")))?;
-    if value.get("type").and_then(Value::as_str) != Some("FeatureCollection") {
+    if collection.kind.as_deref() != Some("FeatureCollection") {
         return Err(ApiError::BadRequest("expected a GeoJSON FeatureCollection".into()));
     }
-    let Some(features) = value.get("features").and_then(Value::as_array) else {
+    let Some(features) = collection.features else {
         return Err(ApiError::BadRequest("FeatureCollection without a \"features\" array".into()));
     };
     if features.len() > MAX_BATCH_SITES {
@@ -133,9 +166,26 @@ fn lookup_feature_collection(atlas: &Atlas, body: &[u8]) -> Result<Vec<u8>, ApiE
             features.len()
         )));
     }
-    let answered: Vec<Value> = features.par_iter().map(|f| answer_feature(atlas, f)).collect();
-    let out = json!({ "type": "FeatureCollection", "features": answered });
-    serde_json::to_vec(&out).map_err(|e| ApiError::Internal(e.to_string()))
+    let write = |out: &mut dyn std::io::Write, bytes: &[u8]| {
+        out.write_all(bytes).map_err(|e| ApiError::Internal(format!("streaming the answer: {e}")))
+    };
+    write(out, br#"{"type":"FeatureCollection","features":["#)?;
+    for (c, chunk) in features.chunks(FEATURE_CHUNK).enumerate() {
+        let answered: Vec<Vec<u8>> = chunk
+            .par_iter()
+            .map(|raw| {
+                let feature: Value = serde_json::from_str(raw.get()).unwrap_or(Value::Null);
+                serde_json::to_vec(&answer_feature(atlas, &feature)).unwrap_or_default()
+            })
+            .collect();
+        for (i, feature) in answered.iter().enumerate() {
+            if c > 0 || i > 0 {
+                write(out, b",")?;
+            }
+            write(out, feature)?;
+        }
+    }
+    write(out, b"]}")
 }
 
 fn answer_feature(atlas: &Atlas, feature: &Value) -> Value {

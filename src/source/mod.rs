@@ -379,7 +379,9 @@ impl<'a> FileContext<'a> {
 
 /// A fast validity check: rings crossing themselves or each other, holes outside their polygon,
 /// overlapping parts. Touching at a point is allowed, as OGC allows it between rings.
-mod validity {
+/// A sort-and-sweep check of the problems that matter to point lookups (crossing edges, holes outside
+/// their exterior, overlapping polygons), fast enough to run on every geometry at start-up.
+pub(crate) mod validity {
     use geo::kernels::{Kernel, Orientation, RobustKernel};
     use geo::{Coord, LineString, MultiPolygon, Polygon};
 
@@ -393,7 +395,7 @@ mod validity {
     }
 
     /// The first problem found, as a short description.
-    pub(super) fn problem(mp: &MultiPolygon<f64>) -> Option<String> {
+    pub(crate) fn problem(mp: &MultiPolygon<f64>) -> Option<String> {
         if let Some(msg) = crossing(mp) {
             return Some(msg);
         }
