@@ -146,12 +146,15 @@ pub fn annotate_csv_limited<R: BufRead, W: Write>(
 
     let mut writer = csv::WriterBuilder::new().delimiter(delimiter).flexible(true).from_writer(output);
     let mut out_header = headers.clone();
-    for entry in atlas.editions() {
-        let id = entry.edition.id.as_str();
-        out_header.push_field(format!("territory_{id}").as_bytes());
-        out_header.push_field(format!("territory_{id}_name").as_bytes());
+    let mut added: Vec<String> = atlas
+        .editions()
+        .iter()
+        .flat_map(|e| [format!("territory_{}", e.edition.id), format!("territory_{}_name", e.edition.id)])
+        .collect();
+    added.push("error".into());
+    for name in added {
+        out_header.push_field(unique_name(&out_header, name).as_bytes());
     }
-    out_header.push_field(b"error");
     writer.write_byte_record(&out_header).map_err(csv_error)?;
 
     let width = headers.len();
@@ -189,6 +192,16 @@ pub fn annotate_csv_limited<R: BufRead, W: Write>(
     }
     writer.flush()?;
     Ok(stats)
+}
+
+/// `name`, or `name_2`, `name_3`... when the header already has it (a file answered before and sent
+/// again keeps its columns, and ours stay distinguishable).
+fn unique_name(header: &csv::ByteRecord, name: String) -> String {
+    let taken = |n: &str| header.iter().any(|h| h == n.as_bytes());
+    if !taken(&name) {
+        return name;
+    }
+    (2..).map(|i| format!("{name}_{i}")).find(|n| !taken(n)).unwrap_or(name)
 }
 
 struct RowAnswer {
@@ -257,6 +270,13 @@ mod tests {
         assert_eq!(parse_coordinate(b"3,5", false), None);
         assert_eq!(parse_coordinate(b"\xff", false), None);
         assert_eq!(parse_coordinate(b"", false), None);
+    }
+
+    #[test]
+    fn added_columns_never_repeat_a_name() {
+        let header = csv::ByteRecord::from(vec!["lon", "lat", "territory_2023", "territory_2023_2"]);
+        assert_eq!(unique_name(&header, "territory_2023".into()), "territory_2023_3");
+        assert_eq!(unique_name(&header, "error".into()), "error");
     }
 
     #[test]

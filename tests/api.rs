@@ -110,6 +110,52 @@ async fn known_sites_answer_right_in_one_geojson_batch_and_one_csv_batch() {
     }
 }
 
+/// A batch answer streams in chunks; compressed (as browsers ask) it is the same answer, whole.
+#[tokio::test]
+async fn a_large_batch_streams_the_same_answer_compressed_or_not() {
+    let (Some(app), Some(sites)) = (app(), known_sites()) else { return };
+    // Re-sending an answered file: its `territory_2023` column is kept and ours gets another name.
+    let mut writer = csv::Writer::from_writer(Vec::new());
+    writer.write_record(["name", "lon", "lat", "territory_2023"]).expect("header");
+    for i in 0..30_000 {
+        let s = &sites[i % sites.len()];
+        let (lon, lat) = (s.lon.to_string(), s.lat.to_string());
+        writer
+            .write_record([format!("{} {i}", s.name).as_str(), &lon, &lat, &s.territory_2023])
+            .expect("row");
+    }
+    let csv = String::from_utf8(writer.into_inner().expect("csv")).expect("utf-8");
+    let (status, headers, plain) = send(&app, post("/api/lookup", "text/csv", csv.clone())).await;
+    assert_eq!(status, StatusCode::OK);
+    assert!(headers.get(header::CONTENT_ENCODING).is_none());
+    for encoding in ["gzip", "br"] {
+        let mut request = post("/api/lookup", "text/csv", csv.clone());
+        request.headers_mut().insert(header::ACCEPT_ENCODING, encoding.parse().expect("header"));
+        let (status, headers, packed) = send(&app, request).await;
+        assert_eq!(
+            (status, headers[header::CONTENT_ENCODING].to_str().ok()),
+            (StatusCode::OK, Some(encoding))
+        );
+        let mut unpacked = Vec::new();
+        if encoding == "gzip" {
+            flate2::read::GzDecoder::new(&packed[..]).read_to_end(&mut unpacked).expect("gunzip");
+        } else {
+            brotli::BrotliDecompress(&mut &packed[..], &mut unpacked).expect("brotli");
+        }
+        assert_eq!(unpacked, plain, "{encoding}");
+    }
+    let mut reader = csv::Reader::from_reader(&plain[..]);
+    let header: Vec<String> = reader.headers().expect("headers").iter().map(str::to_owned).collect();
+    assert_eq!(header[..5], ["name", "lon", "lat", "territory_2023", "territory_sample"], "{header:?}");
+    let ours = header.iter().position(|h| h == "territory_2023_2").expect("our column renamed");
+    let rows: Vec<csv::StringRecord> = reader.records().map(|r| r.expect("row")).collect();
+    assert_eq!(rows.len(), 30_000);
+    for (i, row) in rows.iter().enumerate() {
+        assert!(row[0].ends_with(&format!(" {i}")), "order kept at {i}");
+        assert_eq!(&row[ours], &row[3], "row {i}");
+    }
+}
+
 #[tokio::test]
 async fn territories_can_be_listed_searched_and_detailed() {
     let Some(app) = app() else { return };

@@ -116,6 +116,10 @@ where
     };
     let rest =
         futures_util::stream::unfold(rx, |mut rx| async move { rx.recv().await.map(|item| (item, rx)) });
-    let body = futures_util::StreamExt::chain(futures_util::stream::once(async move { Ok(first) }), rest);
+    // Fused: layers above (compression) may poll again after the end.
+    let body = futures_util::StreamExt::fuse(futures_util::StreamExt::chain(
+        futures_util::stream::once(async move { Ok(first) }),
+        rest,
+    ));
     Ok(([(header::CONTENT_TYPE, content_type)], Body::from_stream(body)).into_response())
 }

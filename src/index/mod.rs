@@ -8,7 +8,7 @@
 //! looks at names, editions or codes.
 
 use geo::{BoundingRect, Coord, Intersects, MultiPolygon, Point, Polygon};
-use rstar::primitives::{GeomWithData, Line, Rectangle};
+use rstar::primitives::{GeomWithData, Rectangle};
 use rstar::{AABB, RTree};
 
 pub mod grid;
@@ -113,8 +113,41 @@ impl PolygonIndex {
     }
 }
 
-/// An outline edge on the unit sphere (chord between two vertices), carrying its owner's index.
-type Edge = GeomWithData<Line<[f64; 3]>, u32>;
+/// Consecutive edges per R-tree entry: the tree is built over far fewer objects, and a query tests a
+/// few more edges once it reaches a leaf.
+const EDGES_PER_RUN: usize = 16;
+
+/// A run of consecutive outline edges on the unit sphere (chords between vertices), with its owner.
+#[derive(Debug)]
+struct EdgeRun {
+    points: Box<[[f64; 3]]>,
+    owner: u32,
+    envelope: AABB<[f64; 3]>,
+}
+
+impl rstar::RTreeObject for EdgeRun {
+    type Envelope = AABB<[f64; 3]>;
+
+    fn envelope(&self) -> Self::Envelope {
+        self.envelope
+    }
+}
+
+impl rstar::PointDistance for EdgeRun {
+    fn distance_2(&self, point: &[f64; 3]) -> f64 {
+        self.points.windows(2).map(|w| segment_distance_2(w[0], w[1], *point)).fold(f64::INFINITY, f64::min)
+    }
+}
+
+/// Squared distance from `p` to the segment `a`–`b` in 3-D.
+fn segment_distance_2(a: [f64; 3], b: [f64; 3], p: [f64; 3]) -> f64 {
+    let d = [b[0] - a[0], b[1] - a[1], b[2] - a[2]];
+    let v = [p[0] - a[0], p[1] - a[1], p[2] - a[2]];
+    let len2 = d[0] * d[0] + d[1] * d[1] + d[2] * d[2];
+    let t = if len2 > 0.0 { ((v[0] * d[0] + v[1] * d[1] + v[2] * d[2]) / len2).clamp(0.0, 1.0) } else { 0.0 };
+    let q = [v[0] - t * d[0], v[1] - t * d[1], v[2] - t * d[2]];
+    q[0] * q[0] + q[1] * q[1] + q[2] * q[2]
+}
 
 /// R-tree of boundary edges in 3-D unit-sphere coordinates, for nearest-boundary distances in metres.
 ///
@@ -123,7 +156,7 @@ type Edge = GeomWithData<Line<[f64; 3]>, u32>;
 /// [`EARTH_RADIUS_M`].
 #[derive(Debug)]
 pub struct EdgeIndex {
-    tree: RTree<Edge>,
+    tree: RTree<EdgeRun>,
 }
 
 /// The nearest boundary found: owner index and distance in metres.
@@ -139,31 +172,32 @@ impl EdgeIndex {
     /// Indexes every ring edge of every geometry; geometry `i` answers as `i`.
     #[must_use]
     pub fn build(geometries: &[&MultiPolygon<f64>]) -> Self {
-        let mut edges = Vec::new();
+        let mut runs = Vec::new();
         for (g, mp) in geometries.iter().enumerate() {
-            let g = u32::try_from(g).expect("fewer than 2^32 geometries");
+            let owner = u32::try_from(g).expect("fewer than 2^32 geometries");
             for poly in &mp.0 {
                 for ring in std::iter::once(poly.exterior()).chain(poly.interiors()) {
-                    for line in ring.lines() {
-                        if line.start != line.end {
-                            edges.push(GeomWithData::new(
-                                Line::new(to_unit_sphere(line.start), to_unit_sphere(line.end)),
-                                g,
-                            ));
-                        }
+                    let mut points: Vec<[f64; 3]> = ring.0.iter().map(|c| to_unit_sphere(*c)).collect();
+                    points.dedup();
+                    // Runs overlap by one vertex so that every edge belongs to one run.
+                    for start in (0..points.len().saturating_sub(1)).step_by(EDGES_PER_RUN) {
+                        let run: Box<[[f64; 3]]> =
+                            points[start..(start + EDGES_PER_RUN + 1).min(points.len())].into();
+                        let envelope = AABB::from_points(run.iter());
+                        runs.push(EdgeRun { points: run, owner, envelope });
                     }
                 }
             }
         }
-        Self { tree: RTree::bulk_load(edges) }
+        Self { tree: RTree::bulk_load(runs) }
     }
 
     /// The geometry whose boundary is nearest to `point`, or `None` when nothing was indexed.
     #[must_use]
     pub fn nearest(&self, point: Point<f64>) -> Option<Nearest> {
         let q = to_unit_sphere(point.0);
-        let (edge, d2) = self.tree.nearest_neighbor_iter_with_distance_2(&q).next()?;
-        Some(Nearest { owner: edge.data as usize, distance_m: chord_to_metres(d2.sqrt()) })
+        let (run, d2) = self.tree.nearest_neighbor_iter_with_distance_2(&q).next()?;
+        Some(Nearest { owner: run.owner as usize, distance_m: chord_to_metres(d2.sqrt()) })
     }
 }
 
