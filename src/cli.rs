@@ -79,6 +79,12 @@ pub struct ServeArgs {
     /// Seconds in-flight requests get to finish after SIGTERM/SIGINT.
     #[arg(long, env = "TERRITOIRES_SHUTDOWN_GRACE", default_value_t = 10)]
     pub shutdown_grace: u64,
+    /// Seconds a request may take before it is answered 408.
+    #[arg(long, env = "TERRITOIRES_REQUEST_TIMEOUT", default_value_t = 60, value_parser = clap::value_parser!(u64).range(1..))]
+    pub request_timeout: u64,
+    /// Batch and polygon requests running at once (default: twice the cores); more get 503 + Retry-After.
+    #[arg(long, env = "TERRITOIRES_MAX_BATCHES", value_parser = clap::value_parser!(u64).range(1..))]
+    pub max_batches: Option<u64>,
     #[command(flatten)]
     pub data: DataArgs,
 }

@@ -41,7 +41,17 @@ pub fn serve(args: &ServeArgs) -> anyhow::Result<()> {
     let atlas = crate::atlas::Atlas::build(&sources)?;
     let t = atlas.timings();
     info!(units_ms = t.units_ms, editions_ms = t.editions_ms, index_ms = t.index_ms, "atlas built");
-    let state = AppState::new(atlas).with_sources(sources).with_admin_token(args.admin_token.clone());
+    let mut limits = crate::api::Limits {
+        request_timeout: Duration::from_secs(args.request_timeout),
+        ..crate::api::Limits::default()
+    };
+    if let Some(n) = args.max_batches {
+        limits.max_batches = usize::try_from(n).unwrap_or(usize::MAX);
+    }
+    let state = AppState::new(atlas)
+        .with_sources(sources)
+        .with_admin_token(args.admin_token.clone())
+        .with_limits(limits);
     let runtime = tokio::runtime::Runtime::new().context("starting the async runtime")?;
     runtime.block_on(run(args, state))
 }

@@ -76,7 +76,8 @@ impl Drop for Server {
 fn raw(addr: &str, request: &[u8]) -> (u16, String) {
     let mut stream = TcpStream::connect(addr).expect("connect");
     stream.set_read_timeout(Some(Duration::from_secs(60))).expect("timeout");
-    stream.write_all(request).expect("send");
+    // The server may answer and close before a huge request is all sent: read what it said anyway.
+    let _ = stream.write_all(request);
     let mut out = Vec::new();
     let _ = stream.read_to_end(&mut out);
     let text = String::from_utf8_lossy(&out).into_owned();
@@ -125,8 +126,37 @@ fn write_lists(dir: &Path, version: &str) {
     }
 }
 
+/// What a hostile request must get.
+enum Expect {
+    /// Our JSON error with this status.
+    Json(u16),
+    /// A 4xx from the HTTP layer itself (the request cannot be parsed, so no route sees it): no body.
+    Transport,
+}
+
+fn get_request(target: &str) -> Vec<u8> {
+    format!("GET {target} HTTP/1.1\r\nHost: x\r\nConnection: close\r\n\r\n").into_bytes()
+}
+
+fn post_request(target: &str, content_type: Option<&str>, body: &[u8]) -> Vec<u8> {
+    let mut r = format!(
+        "POST {target} HTTP/1.1\r\nHost: x\r\nConnection: close\r\nContent-Length: {}\r\n",
+        body.len()
+    );
+    if let Some(ct) = content_type {
+        r.push_str(&format!("Content-Type: {ct}\r\n"));
+    }
+    r.push_str("\r\n");
+    let mut bytes = r.into_bytes();
+    bytes.extend_from_slice(body);
+    bytes
+}
+
+/// Issue 6: malformed and hostile requests on the wire, each answered 4xx (our JSON error whenever a
+/// route sees the request), none a 5xx, and the server answering normally after all of them.
 #[test]
-fn routes_answer_over_tcp_and_bad_requests_get_json() {
+fn hostile_requests_get_4xx_json_and_the_server_stays_up() {
+    use Expect::{Json, Transport};
     let server = Server::start(&[]);
     let (status, body) = get(&server.addr, "/healthz");
     assert_eq!(status, 200, "{body}");
@@ -134,36 +164,173 @@ fn routes_answer_over_tcp_and_bad_requests_get_json() {
     assert!(status == 200 && body.contains("sample-01"), "{body}");
     let (status, body) = get(&server.addr, "/");
     assert!(status == 200 && body.contains("<html"), "{body}");
-    // Malformed requests on the wire: each a 4xx, and the server stays up.
-    let long_query = format!(
-        "GET /api/lookup?lon={} HTTP/1.1\r\nHost: x\r\nConnection: close\r\n\r\n",
-        "9".repeat(200_000)
-    );
-    let cases: Vec<(&str, Vec<u8>)> = vec![
-        (
-            "invalid UTF-8 in query",
-            b"GET /api/lookup?lon=\xff\xfe&lat=1 HTTP/1.1\r\nHost: x\r\nConnection: close\r\n\r\n".to_vec(),
-        ),
-        (
-            "path traversal",
-            b"GET /..%2f..%2fetc/passwd HTTP/1.1\r\nHost: x\r\nConnection: close\r\n\r\n".to_vec(),
-        ),
-        ("dot segments", b"GET /../../etc/passwd HTTP/1.1\r\nHost: x\r\nConnection: close\r\n\r\n".to_vec()),
-        ("200 KB query string", long_query.into_bytes()),
-        ("garbage request line", b"HELLO\r\n\r\n".to_vec()),
-        ("unknown method", b"BREW /api/lookup HTTP/1.1\r\nHost: x\r\nConnection: close\r\n\r\n".to_vec()),
+    let geojson = Some("application/geo+json");
+    let csv = Some("text/csv");
+    let nested = "[".repeat(100_000);
+    let cases: Vec<(&str, Vec<u8>, Expect)> = vec![
+        ("no coordinates", get_request("/api/lookup"), Json(400)),
+        ("longitude only", get_request("/api/lookup?lon=3.3"), Json(400)),
+        ("letters", get_request("/api/lookup?lon=abc&lat=49"), Json(400)),
+        ("NaN", get_request("/api/lookup?lon=NaN&lat=49"), Json(400)),
+        ("+inf", get_request("/api/lookup?lon=inf&lat=49"), Json(400)),
+        ("-inf", get_request("/api/lookup?lon=3&lat=-inf"), Json(400)),
+        ("1e400", get_request("/api/lookup?lon=1e400&lat=49"), Json(400)),
+        ("decimal comma", get_request("/api/lookup?lon=3,3&lat=49"), Json(400)),
+        ("longitude out of range", get_request("/api/lookup?lon=181&lat=49"), Json(400)),
+        ("latitude out of range", get_request("/api/lookup?lon=3&lat=-91"), Json(400)),
+        ("huge number", get_request(&format!("/api/lookup?lon=3&lat={}", "9".repeat(400))), Json(400)),
+        ("empty values", get_request("/api/lookup?lon=&lat="), Json(400)),
+        ("hex number", get_request("/api/lookup?lon=0x10&lat=49"), Json(400)),
+        ("NUL byte", get_request("/api/lookup?lon=3&lat=49%00"), Json(400)),
+        ("unknown edition", get_request("/api/lookup?lon=3&lat=49&edition=1999"), Json(400)),
+        ("empty edition", get_request("/api/lookup?lon=3&lat=49&edition="), Json(400)),
+        ("unknown parameter", get_request("/api/lookup?lon=3&lat=49&foo=1"), Json(400)),
+        ("parameter twice", get_request("/api/lookup?lon=3&lat=49&lon=4"), Json(400)),
+        ("invalid UTF-8, percent-encoded", get_request("/api/lookup?lon=%FF%FE&lat=1"), Json(400)),
+        ("invalid UTF-8, raw", b"GET /api/lookup?lon=\xff\xfe&lat=1 HTTP/1.1\r\nHost: x\r\nConnection: close\r\n\r\n".to_vec(), Transport),
+        ("path traversal, encoded slashes", get_request("/..%2f..%2fetc/passwd"), Json(404)),
+        ("path traversal, encoded dots", get_request("/%2e%2e/%2e%2e/etc/passwd"), Json(404)),
+        ("dot segments", get_request("/../../etc/passwd"), Json(404)),
+        ("out of the web folder", get_request("/vendor/../../Cargo.toml"), Json(404)),
+        ("edition with a path", get_request("/api/territories?edition=../../etc"), Json(400)),
+        ("short unit code", get_request("/api/units/12"), Json(400)),
+        ("SQL in a code", get_request("/api/units/1%27%3B%20DROP%20TABLE%20x"), Json(400)),
+        ("search too long", get_request(&format!("/api/search?q={}", "a".repeat(300))), Json(400)),
+        ("negative limit", get_request("/api/search?q=a&limit=-1"), Json(400)),
+        ("bbox of three numbers", get_request("/api/layers/territories.geojson?bbox=1,2,3"), Json(400)),
+        ("bbox with NaN", get_request("/api/layers/territories.geojson?bbox=NaN,1,2,3"), Json(400)),
+        ("zoom 99", get_request("/api/layers/territories.geojson?zoom=99"), Json(400)),
+        ("unknown unit kind", get_request("/api/layers/units.geojson?kind=region"), Json(400)),
+        ("tile zoom 99", get_request("/tiles/epci/99/0/0.mvt"), Json(400)),
+        ("tile outside its zoom", get_request("/tiles/epci/5/99999/0.mvt"), Json(400)),
+        ("tile of no layer", get_request("/tiles/nope/1/1/1.mvt"), Json(404)),
+        ("OGC unknown collection", get_request("/ogc/collections/nope/items"), Json(404)),
+        ("OGC limit 0", get_request("/ogc/collections/epci/items?limit=0"), Json(400)),
+        ("OGC limit not a number", get_request("/ogc/collections/epci/items?limit=abc"), Json(400)),
+        ("OGC bbox of two numbers", get_request("/ogc/collections/epci/items?bbox=1,2"), Json(400)),
+        ("200 KB query string", get_request(&format!("/api/lookup?lon={}", "9".repeat(200_000))), Transport),
+        ("10 MB query string", get_request(&format!("/api/lookup?lon={}", "9".repeat(10 << 20))), Transport),
+        ("100 KB header", format!("GET /healthz HTTP/1.1\r\nHost: x\r\nCookie: {}\r\n\r\n", "c".repeat(100_000)).into_bytes(), Transport),
+        ("garbage request line", b"HELLO\r\n\r\n".to_vec(), Transport),
+        ("bad chunked body", b"POST /api/lookup HTTP/1.1\r\nHost: x\r\nContent-Type: text/csv\r\nTransfer-Encoding: chunked\r\n\r\nzz\r\nlon\r\n0\r\n\r\n".to_vec(), Transport),
+        ("unknown method", b"BREW /api/lookup HTTP/1.1\r\nHost: x\r\nConnection: close\r\n\r\n".to_vec(), Json(405)),
+        ("DELETE", b"DELETE /api/lookup HTTP/1.1\r\nHost: x\r\nConnection: close\r\n\r\n".to_vec(), Json(405)),
+        ("not JSON", post_request("/api/lookup", geojson, b"{not json"), Json(400)),
+        ("deeply nested JSON", post_request("/api/lookup", geojson, nested.as_bytes()), Json(400)),
+        ("features not an array", post_request("/api/lookup", geojson, br#"{"type":"FeatureCollection","features":"x"}"#), Json(400)),
+        ("a Feature, not a collection", post_request("/api/lookup", geojson, br#"{"type":"Feature"}"#), Json(400)),
+        ("JSON number 1e400", post_request("/api/intersects", geojson, br#"{"type":"Polygon","coordinates":[[[1e400,49],[3,50],[4,49],[1e400,49]]]}"#), Json(400)),
+        ("invalid UTF-8 body", post_request("/api/intersects", geojson, b"\xff\xfe\xfd"), Json(400)),
+        ("a Point to intersect", post_request("/api/intersects", geojson, br#"{"type":"Point","coordinates":[3,49]}"#), Json(400)),
+        ("CSV without coordinates", post_request("/api/lookup", csv, b"name,x_coord\na,1\n"), Json(400)),
+        ("empty CSV", post_request("/api/lookup", csv, b""), Json(400)),
+        ("XML body", post_request("/api/lookup", Some("application/xml"), b"<a/>"), Json(415)),
+        ("no Content-Type", post_request("/api/lookup", None, b"lon,lat\n3,49\n"), Json(415)),
+        ("declared 300 MB body", b"POST /api/lookup HTTP/1.1\r\nHost: x\r\nConnection: close\r\nContent-Type: text/csv\r\nContent-Length: 300000000\r\n\r\nlon,lat\n".to_vec(), Json(413)),
+        ("admin route without a token", post_request("/admin/reload", None, b""), Json(404)),
     ];
-    for (name, request) in cases {
-        let (status, body) = raw(&server.addr, &request);
-        assert!((400..500).contains(&status), "{name}: {status} {body}");
+    assert!(cases.len() >= 40, "{} cases", cases.len());
+    for (name, request, expect) in &cases {
+        let (status, body) = raw(&server.addr, request);
+        match expect {
+            Json(code) => {
+                assert_eq!(status, *code, "{name}: {body}");
+                let json: serde_json::Value = serde_json::from_str(&body).unwrap_or_default();
+                assert!(json["error"]["message"].is_string(), "{name}: not our JSON error: {body}");
+            }
+            Transport => assert!((400..500).contains(&status), "{name}: {status} {body}"),
+        }
     }
-    let (status, body) =
-        post(&server.addr, "/api/lookup", "Content-Type: application/geo+json\r\n", &"[".repeat(100_000));
-    assert!(status == 400 && body.contains("error"), "deeply nested JSON: {status} {body}");
-    let (status, _) = post(&server.addr, "/admin/reload", "", "");
-    assert_eq!(status, 404, "no admin route without a token");
-    let (status, _) = get(&server.addr, "/healthz");
-    assert_eq!(status, 200, "still up");
+    let (status, _) = get(&server.addr, SOISSONS);
+    assert_eq!(status, 200, "still answering");
+    let (_, metrics) = get(&server.addr, "/metrics");
+    assert!(!metrics.lines().any(|l| l.contains("status=\"5")), "no 5xx: {metrics}");
+    eprintln!("{} hostile requests answered 4xx; server still up", cases.len());
+}
+
+/// Issue 6: every limit answers as documented — a slow body 408, a batch over the concurrent limit 503
+/// with `Retry-After`, a client that never finishes its headers is cut off, connections over the limit
+/// wait in the backlog and are served when a slot frees.
+#[test]
+fn limits_answer_with_the_documented_errors() {
+    let server = Server::start(&["--request-timeout", "2", "--max-batches", "1", "--max-connections", "3"]);
+    let addr = server.addr.clone();
+
+    // A body that trickles in slower than the request time limit.
+    let mut slow = TcpStream::connect(&addr).expect("connect");
+    slow.write_all(b"POST /api/lookup HTTP/1.1\r\nHost: x\r\nContent-Type: text/csv\r\nContent-Length: 1000\r\n\r\nlon,lat\n")
+        .expect("send");
+    slow.set_read_timeout(Some(Duration::from_secs(10))).expect("timeout");
+    let mut answer = Vec::new();
+    let _ = slow.read_to_end(&mut answer);
+    let answer = String::from_utf8_lossy(&answer);
+    assert!(answer.starts_with("HTTP/1.1 408") && answer.contains("\"timeout\""), "{answer}");
+    drop(slow);
+
+    // One batch at a time: a second one meanwhile is told to come back.
+    let mut big = String::from("lon,lat\n");
+    for i in 0..200_000 {
+        big.push_str(&format!(
+            "{:.4},{:.4}\n",
+            2.0 + f64::from(i % 500) * 0.01,
+            46.0 + f64::from(i / 500) * 0.01
+        ));
+    }
+    // The first batch holds its slot while its answer streams; not reading it keeps it streaming.
+    let mut first = TcpStream::connect(&addr).expect("connect");
+    first
+        .write_all(
+            format!(
+                "POST /api/lookup HTTP/1.1\r\nHost: x\r\nConnection: close\r\nContent-Type: text/csv\r\nContent-Length: {}\r\n\r\n{big}",
+                big.len()
+            )
+            .as_bytes(),
+        )
+        .expect("send");
+    first.set_read_timeout(Some(Duration::from_secs(60))).expect("timeout");
+    let mut head = [0u8; 12];
+    first.read_exact(&mut head).expect("the first batch answers");
+    assert_eq!(&head, b"HTTP/1.1 200");
+    let mut second = TcpStream::connect(&addr).expect("connect");
+    second
+        .write_all(b"POST /api/lookup HTTP/1.1\r\nHost: x\r\nConnection: close\r\nContent-Type: text/csv\r\nContent-Length: 13\r\n\r\nlon,lat\n3,49\n")
+        .expect("send");
+    let mut refused = String::new();
+    let _ = second.read_to_string(&mut refused);
+    assert!(refused.starts_with("HTTP/1.1 503"), "{refused}");
+    assert!(refused.contains("retry-after: 1") && refused.contains("\"busy\""), "{refused}");
+    let mut rest = Vec::new();
+    let _ = first.read_to_end(&mut rest);
+    let whole = format!("{}{}", String::from_utf8_lossy(&head), String::from_utf8_lossy(&rest));
+    let body = whole.split_once("\r\n\r\n").map(|(_, b)| dechunk(b)).unwrap_or_default();
+    assert_eq!(body.lines().count(), 200_001, "the running batch is whole");
+    let (status, _) = post(&addr, "/api/lookup", "Content-Type: text/csv\r\n", "lon,lat\n3,49\n");
+    assert_eq!(status, 200, "a slot is free again");
+
+    // Headers that never end: the connection is closed after the header time limit.
+    let mut loris = TcpStream::connect(&addr).expect("connect");
+    loris.write_all(b"GET /healthz HTTP/1.1\r\nHost: x\r\nX-Slow: ").expect("send");
+    loris.set_read_timeout(Some(Duration::from_secs(30))).expect("timeout");
+    let started = Instant::now();
+    let mut rest = Vec::new();
+    let _ = loris.read_to_end(&mut rest);
+    assert!(started.elapsed() < Duration::from_secs(20), "cut off after {:?}", started.elapsed());
+
+    // Three connections held open: a fourth waits, and is served once one of them closes.
+    let held: Vec<TcpStream> = (0..3).map(|_| TcpStream::connect(&addr).expect("connect")).collect();
+    std::thread::sleep(Duration::from_millis(300));
+    let mut waiting = TcpStream::connect(&addr).expect("the backlog takes it");
+    waiting.write_all(b"GET /healthz HTTP/1.1\r\nHost: x\r\nConnection: close\r\n\r\n").expect("send");
+    waiting.set_read_timeout(Some(Duration::from_millis(1500))).expect("timeout");
+    let mut byte = [0u8; 1];
+    assert!(waiting.read(&mut byte).is_err(), "not served while three connections are held");
+    drop(held);
+    waiting.set_read_timeout(Some(Duration::from_secs(30))).expect("timeout");
+    let mut answer = Vec::new();
+    let _ = waiting.read_to_end(&mut answer);
+    assert!(String::from_utf8_lossy(&answer).starts_with("HTTP/1.1 200"), "served once a slot freed");
+    let (_, metrics) = get(&addr, "/metrics");
+    assert!(metrics.contains("territoires_batches_refused_total "), "{metrics}");
 }
 
 #[test]

@@ -17,7 +17,8 @@ pub struct ErrorBody {
 /// Code and message of an error.
 #[derive(Debug, serde::Serialize, utoipa::ToSchema)]
 pub struct ErrorDetail {
-    /// Stable code: `bad_request`, `not_found`, `method_not_allowed`, `payload_too_large`, `unsupported_media_type`, `timeout`.
+    /// Stable code: `bad_request`, `unauthorized`, `not_found`, `method_not_allowed`, `timeout`, `payload_too_large`,
+    /// `unsupported_media_type`, `reload_refused`, `busy`, `internal`.
     pub code: String,
     /// Human explanation, naming the bad value.
     pub message: String,
@@ -44,6 +45,9 @@ pub enum ApiError {
     /// 415: a body in a media type this route does not take.
     #[error("{0}")]
     UnsupportedMediaType(String),
+    /// 503: as many batches as allowed are running; retry in a moment (`Retry-After` says when).
+    #[error("{0}")]
+    Busy(String),
     /// 500: a bug; the detail is logged, not sent.
     #[error("internal error")]
     Internal(String),
@@ -58,6 +62,7 @@ impl ApiError {
             Self::ReloadRefused(_) => (StatusCode::UNPROCESSABLE_ENTITY, "reload_refused"),
             Self::TooLarge(_) => (StatusCode::PAYLOAD_TOO_LARGE, "payload_too_large"),
             Self::UnsupportedMediaType(_) => (StatusCode::UNSUPPORTED_MEDIA_TYPE, "unsupported_media_type"),
+            Self::Busy(_) => (StatusCode::SERVICE_UNAVAILABLE, "busy"),
             Self::Internal(_) => (StatusCode::INTERNAL_SERVER_ERROR, "internal"),
         }
     }
@@ -69,7 +74,12 @@ impl IntoResponse for ApiError {
             tracing::error!(%detail, "internal error");
         }
         let (status, code) = self.status_and_code();
-        (status, Json(json!({ "error": { "code": code, "message": self.to_string() } }))).into_response()
+        let mut response =
+            (status, Json(json!({ "error": { "code": code, "message": self.to_string() } }))).into_response();
+        if matches!(self, Self::Busy(_)) {
+            response.headers_mut().insert(header::RETRY_AFTER, header::HeaderValue::from_static("1"));
+        }
+        response
     }
 }
 

@@ -28,6 +28,8 @@ pub fn router() -> Router<AppState> {
         .route("/api/lookup", get(get_lookup).post(post_lookup))
         .route("/api/intersects", post(post_intersects))
         .layer(DefaultBodyLimit::max(MAX_BODY_BYTES))
+        // Refuses a declared Content-Length over the limit at once, before any byte is read.
+        .layer(tower_http::limit::RequestBodyLimitLayer::new(MAX_BODY_BYTES))
 }
 
 /// Query of `GET /api/lookup`.
@@ -83,7 +85,8 @@ pub async fn get_lookup(
     request_body(content = String, description = "FeatureCollection of Points (application/geo+json) or CSV (text/csv), up to 1,000,000 sites", content_type = "application/geo+json"),
     responses((status = 200, description = "Same sites, same order, answered"), (status = 400, description = "Malformed request", body = ErrorBody),
         (status = 413, description = "Over 1,000,000 sites or 256 MiB", body = ErrorBody),
-        (status = 415, description = "Neither GeoJSON nor CSV", body = ErrorBody)))]
+        (status = 415, description = "Neither GeoJSON nor CSV", body = ErrorBody),
+        (status = 503, description = "As many batches as allowed are running; retry after `Retry-After` seconds", body = ErrorBody)))]
 pub async fn post_lookup(
     State(state): State<AppState>,
     headers: HeaderMap,
@@ -94,7 +97,9 @@ pub async fn post_lookup(
     let atlas = state.atlas();
     if media.starts_with("text/csv") || media.starts_with("application/csv") {
         check_csv_rows(&body)?;
+        let slot = state.batch_slot()?;
         return respond::stream_blocking("text/csv; charset=utf-8", move |out| {
+            let _slot = slot;
             annotate_csv_limited(&atlas, &body[..], out, "body", MAX_BATCH_SITES as u64).map(|_| ()).map_err(
                 |e| match e {
                     BatchError::TooManyRows { .. } => ApiError::TooLarge(e.to_string()),
@@ -105,7 +110,9 @@ pub async fn post_lookup(
         .await;
     }
     if media.starts_with("application/json") || media.starts_with("application/geo+json") {
+        let slot = state.batch_slot()?;
         return respond::stream_blocking("application/geo+json", move |out| {
+            let _slot = slot;
             lookup_feature_collection(&atlas, &body, out)
         })
         .await;
@@ -263,9 +270,13 @@ pub async fn post_intersects(
         Err(e) => return Err(ApiError::BadRequest(format!("bad geometry: {e}"))),
     };
     let atlas = state.atlas();
-    let answer = tokio::task::spawn_blocking(move || atlas.territories_intersecting(&site))
-        .await
-        .map_err(|e| ApiError::Internal(e.to_string()))?
-        .map_err(ApiError::BadRequest)?;
+    let slot = state.batch_slot()?;
+    let answer = tokio::task::spawn_blocking(move || {
+        let _slot = slot;
+        atlas.territories_intersecting(&site)
+    })
+    .await
+    .map_err(|e| ApiError::Internal(e.to_string()))?
+    .map_err(ApiError::BadRequest)?;
     Ok(respond::json(&answer, &HeaderMap::new()))
 }

@@ -30,6 +30,8 @@ pub struct Metrics {
     pub atlas_built_at: AtomicU64,
     /// Reloads that failed validation (the old Atlas kept serving).
     pub reload_failures: AtomicU64,
+    /// Batches turned away (503) because as many as allowed were running.
+    pub busy: AtomicU64,
 }
 
 impl Default for Metrics {
@@ -41,6 +43,7 @@ impl Default for Metrics {
             sum_micros: AtomicU64::new(0),
             atlas_built_at: AtomicU64::new(now_secs()),
             reload_failures: AtomicU64::new(0),
+            busy: AtomicU64::new(0),
         }
     }
 }
@@ -139,5 +142,10 @@ pub async fn get_metrics(State(state): State<AppState>) -> Response {
     );
     out.push_str("# TYPE territoires_reload_failures_total counter\n");
     let _ = writeln!(out, "territoires_reload_failures_total {}", m.reload_failures.load(Ordering::Relaxed));
+    out.push_str(
+        "# HELP territoires_batches_refused_total Batches answered 503 because the server was busy.\n",
+    );
+    out.push_str("# TYPE territoires_batches_refused_total counter\n");
+    let _ = writeln!(out, "territoires_batches_refused_total {}", m.busy.load(Ordering::Relaxed));
     ([(header::CONTENT_TYPE, "text/plain; version=0.0.4; charset=utf-8")], out).into_response()
 }

@@ -2,7 +2,7 @@
 //! call one Atlas method and wrap the answer; no geometry here.
 //!
 //! Limits: bodies up to [`lookup::MAX_BODY_BYTES`], batches up to [`lookup::MAX_BATCH_SITES`] sites,
-//! [`REQUEST_TIMEOUT`] per request; every error is `{"error":{"code","message"}}`.
+//! [`Limits`] on request time and batches running at once; every error is `{"error":{"code","message"}}`.
 
 pub mod admin;
 pub mod error;
@@ -32,8 +32,25 @@ use tracing::Level;
 
 use crate::atlas::{Atlas, AtlasSources};
 
-/// Longest a request may take before it is answered 408.
+/// Longest a request may take before it is answered 408, unless configured otherwise.
 pub const REQUEST_TIMEOUT: Duration = Duration::from_secs(60);
+
+/// Limits an operator may tune (`serve --request-timeout`, `--max-batches`).
+#[derive(Debug, Clone, Copy)]
+pub struct Limits {
+    /// Longest a request may take before it is answered 408.
+    pub request_timeout: Duration,
+    /// Batch and polygon requests (`POST`) running at once; more are answered 503 with `Retry-After`,
+    /// so a few large batches cannot starve single lookups.
+    pub max_batches: usize,
+}
+
+impl Default for Limits {
+    fn default() -> Self {
+        let cores = std::thread::available_parallelism().map_or(2, std::num::NonZero::get);
+        Self { request_timeout: REQUEST_TIMEOUT, max_batches: 2 * cores }
+    }
+}
 
 /// The state every handler gets: the current Atlas, swapped whole on reload, and the metrics.
 #[derive(Clone)]
@@ -47,6 +64,9 @@ pub struct AppState {
     reloading: Arc<tokio::sync::Mutex<()>>,
     /// Bearer token of `POST /admin/reload`; the route does not exist without it.
     admin_token: Option<Arc<str>>,
+    limits: Limits,
+    /// One permit per batch running.
+    batches: Arc<tokio::sync::Semaphore>,
 }
 
 impl AppState {
@@ -65,7 +85,31 @@ impl AppState {
             sources: None,
             reloading: Arc::default(),
             admin_token: None,
+            limits: Limits::default(),
+            batches: Arc::new(tokio::sync::Semaphore::new(Limits::default().max_batches)),
         }
+    }
+
+    /// Sets the request time limit and the number of batches running at once.
+    #[must_use]
+    pub fn with_limits(mut self, limits: Limits) -> Self {
+        self.batches = Arc::new(tokio::sync::Semaphore::new(limits.max_batches.max(1)));
+        self.limits = limits;
+        self
+    }
+
+    /// A slot for one batch, held until its answer is written; `Busy` when all are taken.
+    ///
+    /// # Errors
+    /// [`error::ApiError::Busy`] when as many batches as allowed are running.
+    pub fn batch_slot(&self) -> Result<tokio::sync::OwnedSemaphorePermit, error::ApiError> {
+        self.batches.clone().try_acquire_owned().map_err(|_| {
+            self.metrics.busy.fetch_add(1, Ordering::Relaxed);
+            error::ApiError::Busy(format!(
+                "{} batches are running, the most this server takes at once; retry in a moment",
+                self.limits.max_batches
+            ))
+        })
     }
 
     /// Remembers where the Atlas came from, so it can be rebuilt on reload.
@@ -160,9 +204,13 @@ pub fn build_app(state: AppState) -> Router {
         .merge(crate::web::router())
         .fallback(crate::web::fallback)
         .route_layer(axum::middleware::from_fn_with_state(state.clone(), metrics::track))
-        .layer(axum::middleware::from_fn(error::json_errors))
         .layer(CompressionLayer::new())
-        .layer(TimeoutLayer::with_status_code(axum::http::StatusCode::REQUEST_TIMEOUT, REQUEST_TIMEOUT))
+        .layer(TimeoutLayer::with_status_code(
+            axum::http::StatusCode::REQUEST_TIMEOUT,
+            state.limits.request_timeout,
+        ))
+        // Outside the timeout, so its 408 gets the JSON shape too.
+        .layer(axum::middleware::from_fn(error::json_errors))
         .layer(cors)
         .layer(PropagateRequestIdLayer::x_request_id())
         .layer(trace)
