@@ -1,5 +1,6 @@
 //! The real binary serving on a loopback port: routes over TCP, live reload under load (SIGHUP and
-//! `POST /admin/reload`, one broken), malformed raw requests, graceful shutdown.
+//! `POST /admin/reload`, one broken), malformed raw requests, limits, graceful shutdown, and a load of
+//! mixed requests checked against the known sites.
 
 use std::io::{BufRead, BufReader, Read, Write};
 use std::net::TcpStream;
@@ -20,10 +21,16 @@ struct Server {
 
 impl Server {
     fn start(extra: &[&str]) -> Self {
+        Self::start_logging(extra, "info")
+    }
+
+    /// With `RUST_LOG` set to `filter` (it must keep `territoires::server` at info, which says where
+    /// the server listens).
+    fn start_logging(extra: &[&str], filter: &str) -> Self {
         let mut child = Command::new(env!("CARGO_BIN_EXE_territoires"))
             .env_remove("TERRITOIRES_TERRITORIES")
             .env_remove("TERRITOIRES_GEODATA")
-            .env("RUST_LOG", "info")
+            .env("RUST_LOG", filter)
             .args(["serve", "--addr", "127.0.0.1:0", "--geodata"])
             .arg(geodata())
             .args(extra)
@@ -441,4 +448,165 @@ fn sigterm_lets_the_request_in_flight_finish() {
     std::thread::sleep(Duration::from_millis(500));
     assert!(TcpStream::connect(&server.addr).is_err(), "no new connections after shutdown");
     assert!(server.log.lock().expect("log").contains("shutting down"));
+}
+
+/// A keep-alive HTTP/1.1 connection that reads answers by `Content-Length` (or chunks).
+struct Client {
+    reader: BufReader<TcpStream>,
+}
+
+impl Client {
+    fn connect(addr: &str) -> std::io::Result<Self> {
+        let stream = TcpStream::connect(addr)?;
+        stream.set_read_timeout(Some(Duration::from_secs(60)))?;
+        stream.set_nodelay(true)?;
+        Ok(Self { reader: BufReader::new(stream) })
+    }
+
+    /// Sends one request; returns status, headers (lower-case) and body.
+    fn send(&mut self, request: &str) -> std::io::Result<(u16, String, Vec<u8>)> {
+        self.reader.get_mut().write_all(request.as_bytes())?;
+        let mut head = String::new();
+        loop {
+            let mut line = String::new();
+            if self.reader.read_line(&mut line)? == 0 {
+                return Err(std::io::Error::new(std::io::ErrorKind::UnexpectedEof, "closed"));
+            }
+            if line == "\r\n" {
+                break;
+            }
+            head.push_str(&line.to_ascii_lowercase());
+        }
+        let status = head.split(' ').nth(1).and_then(|s| s.parse().ok()).unwrap_or(0);
+        let header =
+            |name: &str| head.lines().find_map(|l| l.strip_prefix(name).map(|v| v.trim().to_owned()));
+        let mut body = Vec::new();
+        if let Some(n) = header("content-length:").and_then(|v| v.parse::<usize>().ok()) {
+            body.resize(n, 0);
+            self.reader.read_exact(&mut body)?;
+        } else if header("transfer-encoding:").is_some_and(|v| v.contains("chunked")) {
+            loop {
+                let mut size = String::new();
+                self.reader.read_line(&mut size)?;
+                let n = usize::from_str_radix(size.trim(), 16).unwrap_or(0);
+                let mut chunk = vec![0; n + 2];
+                self.reader.read_exact(&mut chunk)?;
+                if n == 0 {
+                    break;
+                }
+                body.extend_from_slice(&chunk[..n]);
+            }
+        }
+        Ok((status, head, body))
+    }
+}
+
+/// Issue 6: many mixed requests from 64 keep-alive connections against the binary: not one 5xx, not
+/// one wrong answer (lookups are checked against the known sites, the rest against what each route must
+/// say). `TERRITOIRES_LOAD_REQUESTS` changes the count (100,000 by default).
+#[test]
+fn a_load_of_mixed_requests_gets_no_5xx_and_no_wrong_answer() {
+    let (Some(phase2), Some(sites)) =
+        (crate::support::shared(crate::support::PHASE2_GEOJSON), crate::support::known_sites())
+    else {
+        return;
+    };
+    let total: u64 =
+        std::env::var("TERRITOIRES_LOAD_REQUESTS").ok().and_then(|v| v.parse().ok()).unwrap_or(100_000);
+    let edition = format!("2023={}", phase2.display());
+    let server = Server::start_logging(&["--territories", &edition], "warn,territoires::server=info");
+    let addr = server.addr.clone();
+    // The layer's ETag, for conditional requests.
+    let mut probe = Client::connect(&addr).expect("connect");
+    let (_, head, _) = probe
+        .send("GET /api/layers/territories.geojson?edition=2023&zoom=4 HTTP/1.1\r\nHost: x\r\n\r\n")
+        .expect("layer");
+    let etag = head.lines().find_map(|l| l.strip_prefix("etag:")).expect("etag").trim().to_owned();
+    let sites = Arc::new(sites);
+    let next = Arc::new(AtomicU64::new(0));
+    let started = Instant::now();
+    let workers: Vec<_> = (0..64)
+        .map(|_| {
+            let (addr, next, sites, etag) = (addr.clone(), next.clone(), sites.clone(), etag.clone());
+            std::thread::spawn(move || -> (u64, Vec<String>) {
+                let mut client = Client::connect(&addr).expect("connect");
+                let (mut done, mut wrong) = (0u64, Vec::new());
+                loop {
+                    let i = next.fetch_add(1, Ordering::Relaxed);
+                    if i >= total {
+                        break;
+                    }
+                    let site = &sites[(i / 16) as usize % sites.len()];
+                    // The sea site has no commune: ask for Soissons instead.
+                    let commune = if site.insee_com.is_empty() { "02722" } else { site.insee_com.as_str() };
+                    let (target, extra) = match i % 16 {
+                        0..=7 => (format!("/api/lookup?lon={}&lat={}", site.lon, site.lat), ""),
+                        8 => ("/healthz".to_owned(), ""),
+                        9 => ("/api/territories/2023/ti-3214".to_owned(), ""),
+                        10 => ("/api/search?q=soissons&limit=3".to_owned(), ""),
+                        11 => (format!("/api/units/{commune}"), ""),
+                        12 => (
+                            "/api/layers/territories.geojson?edition=2023&zoom=4".to_owned(),
+                            "if-none-match",
+                        ),
+                        13 => ("/tiles/territories-2023/6/32/22.mvt".to_owned(), ""),
+                        14 => ("/api/lookup?lon=NaN&lat=49".to_owned(), ""),
+                        _ => ("/ogc/collections/territories-2023/items?limit=2".to_owned(), ""),
+                    };
+                    let conditional =
+                        if extra.is_empty() { String::new() } else { format!("If-None-Match: {etag}\r\n") };
+                    let request = format!("GET {target} HTTP/1.1\r\nHost: x\r\n{conditional}\r\n");
+                    let answer = client.send(&request).or_else(|_| {
+                        // The server may close an idle keep-alive connection; one retry on a new one.
+                        client = Client::connect(&addr)?;
+                        client.send(&request)
+                    });
+                    let Ok((status, _, body)) = answer else {
+                        wrong.push(format!("{target}: no answer"));
+                        continue;
+                    };
+                    let json: serde_json::Value = serde_json::from_slice(&body).unwrap_or_default();
+                    let ok = match i % 16 {
+                        0..=7 => {
+                            let ids: Vec<&str> = json["territories"]
+                                .as_array()
+                                .map(|t| t.iter().filter_map(|t| t["id"].as_str()).collect())
+                                .unwrap_or_default();
+                            status == 200 && ids.join(";") == site.territory_2023
+                        }
+                        8 => status == 200 && json["status"] == "ok",
+                        9 => status == 200 && json["id"] == "ti-3214",
+                        10 => status == 200 && json[0]["code"] == "02722",
+                        11 => status == 200 && json["code"] == commune,
+                        12 => status == 304 && body.is_empty(),
+                        13 => status == 200 && !body.is_empty(),
+                        14 => status == 400 && json["error"]["code"] == "bad_request",
+                        _ => status == 200 && json["numberReturned"] == 2,
+                    };
+                    if !ok {
+                        wrong.push(format!("{target}: {status} {}", String::from_utf8_lossy(&body)));
+                    }
+                    done += 1;
+                }
+                (done, wrong)
+            })
+        })
+        .collect();
+    let mut done = 0;
+    let mut wrong = Vec::new();
+    for w in workers {
+        let (d, mut bad) = w.join().expect("worker");
+        done += d;
+        wrong.append(&mut bad);
+    }
+    let elapsed = started.elapsed();
+    eprintln!(
+        "{done} requests from 64 connections in {elapsed:.1?} ({:.0}/s), {} wrong",
+        done as f64 / elapsed.as_secs_f64(),
+        wrong.len()
+    );
+    assert!(wrong.is_empty(), "{} wrong answers, first: {:?}", wrong.len(), &wrong[..wrong.len().min(5)]);
+    assert_eq!(done, total);
+    let (_, metrics) = get(&addr, "/metrics");
+    assert!(!metrics.lines().any(|l| l.contains("status=\"5")), "no 5xx: {metrics}");
 }
