@@ -116,7 +116,8 @@ if pg:
                  pg["join_subdivided_1core_s"] * k, single))
     rows.append(("PostGIS, subdivided, parallel", "same, default parallel plan", pg["join_subdivided_parallel_s"] * k, par))
 for name, what, ns, ours in rows:
-    p(f"| {name} | {what} | {fmt(ns)} | {fmt(1e9 / ns) if ns else '–'} | {ratio(ours, ns) if ours else ''} |")
+    per_second = "–" if "per point" in name or not ns else fmt(1e9 / ns)  # a median latency is no rate
+    p(f"| {name} | {what} | {fmt(ns)} | {per_second} | {ratio(ours, ns) if ours else ''} |")
 p("")
 p("Ratios compare like with like: our single-thread `territories_containing` against the single-thread "
   "references, our rayon figure against PostGIS's parallel plans; below 1 means we are faster.")
@@ -141,7 +142,7 @@ if pts:
     for key, label in [("territories_containing", "`territories_containing`, all points"),
                        ("territories_containing_inside", "… points inside a territory"),
                        ("territories_containing_outside", "… points outside"),
-                       ("units_containing", "`units_containing` (R-tree + point-in-polygon)"),
+                       ("units_containing", "`units_containing` (the point index alone)"),
                        ("units_containing_inside", "… points inside a territory"),
                        ("units_containing_outside", "… points outside"),
                        ("lookup_full", "`lookup` (full answer)")]:
@@ -158,17 +159,21 @@ if pts:
         p("")
 
 # ------------------------------------------------------------------------------------------ HTTP
-p("### 4. HTTP: `GET /api/lookup` against `/healthz` and a static page (wrk on loopback, same 2 cores)")
+static_path = "/"
+if os.path.exists(os.path.join(RES, "http_static_path.txt")):
+    static_path = open(os.path.join(RES, "http_static_path.txt")).read().strip()
+p("### 4. HTTP: `GET /api/lookup` against `/healthz` and a static file (wrk on loopback, same 2 cores)")
 p("")
 p("Server: `territoires serve` (release) with geodata/ and editions 2023 + 2019, default settings (one log "
   "line per request, to a file). wrk: 1 thread for 1 connection, 2 otherwise; lookups cycle through the "
-  "first 100,000 bench points.")
+  "first 100,000 bench points. Each route ran twice per connection count, interleaved with the others; "
+  "the better run is shown.")
 p("")
 p("| connections | route | req/s | p50 ms | p90 ms | p99 ms | lookup ÷ it |")
 p("|---:|---|---:|---:|---:|---:|---:|")
 for c in (1, 16, 64):
     lk = load(f"wrk_lookup_c{c}.json")
-    for route, name in (("lookup", "`GET /api/lookup?lon=&lat=`"), ("healthz", "`GET /healthz`"), ("static", "`GET /` (static page)")):
+    for route, name in (("lookup", "`GET /api/lookup?lon=&lat=`"), ("healthz", "`GET /healthz`"), ("static", f"`GET {static_path}` (static, from memory)")):
         r = load(f"wrk_{route}_c{c}.json")
         if not r:
             continue
@@ -198,7 +203,7 @@ if cli:
     p(f"| CLI `lookup --csv`, {cli['small_rows']:,} rows | {cli['small_rows']:,} | {cli['small_s']:.2f} | – | "
       f"peak RSS {cli['small_max_rss_kb'] / 1024:.0f} MB |")
     p(f"| CLI lookup work alone (difference of the two runs) | {cli['rows'] - cli['small_rows']:,} | "
-      f"{cli['seconds'] - cli['small_s']:.2f} | {fmt(rate)} | peak RSS +{(cli['max_rss_kb'] - cli['small_max_rss_kb']) / 1024:.0f} MB |")
+      f"{cli['seconds'] - cli['small_s']:.2f} | {fmt(rate)} | peak RSS {(cli['max_rss_kb'] - cli['small_max_rss_kb']) / 1024:+.0f} MB |")
 p("")
 
 # ------------------------------------------------------------------------------------------ start-up
@@ -256,11 +261,11 @@ if cli and cli["seconds"] > cli["small_s"]:
     rate = (cli["rows"] - cli["small_rows"]) / (cli["seconds"] - cli["small_s"])
     flat = cli["max_rss_kb"] - cli["small_max_rss_kb"]
     p(f"| CLI batch ≥ 1M sites/s of lookup work | {rate:,.0f}/s | {verdict(rate >= 1e6, f'{1e6 / rate:.1f}× too slow')} |")
-    p(f"| CLI memory flat | +{flat / 1024:.0f} MB from {cli['small_rows']:,} to {cli['rows']:,} rows | "
+    p(f"| CLI memory flat | {flat / 1024:+.0f} MB from {cli['small_rows']:,} to {cli['rows']:,} rows | "
       f"{verdict(flat < 50 * 1024, 'grows with the input')} |")
 if api:
     grow = (api["hwm_after_kb"] - api["rss_before_kb"]) / 1024
-    p(f"| API batch memory flat | peak +{grow:.0f} MB over the idle server for a {api['bytes_in'] / 1e6:.0f} MB body | "
+    p(f"| API batch memory flat | peak {grow:+.0f} MB over the idle server for a {api['bytes_in'] / 1e6:.0f} MB body | "
       f"{verdict(grow < 50, 'body and answer are held whole in memory')} |")
 lk, hz, stc = load("wrk_lookup_c64.json"), load("wrk_healthz_c64.json"), load("wrk_static_c64.json")
 if lk and hz:
@@ -268,7 +273,7 @@ if lk and hz:
     p(f"| HTTP lookup at 64 connections ≥ 70% of /healthz | {r * 100:.1f}% | {verdict(r >= 0.7, f'{(0.7 - r) * 100:.1f} points short')} |")
 if lk and stc:
     r = lk["rps"] / stc["rps"]
-    p(f"| … and of the static page, the real ceiling | {r * 100:.1f}% | {verdict(r >= 0.7, f'{(0.7 - r) * 100:.1f} points short')} |")
+    p(f"| … and of the static file, the real ceiling | {r * 100:.1f}% | {verdict(r >= 0.7, f'{(0.7 - r) * 100:.1f} points short')} |")
     p99 = lk["p99_ms"]
     p(f"| HTTP lookup p99 < 10 ms at 64 connections | {p99:.2f} ms | {verdict(p99 < 10, f'{p99 / 10:.1f}× the target')} |")
 if st:
