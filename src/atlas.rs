@@ -72,17 +72,18 @@ impl EditionSource {
 }
 
 impl AtlasSources {
-    /// The unit layers of a geodata directory (`epci.shp`, `ept.shp`, `communes.shp`, whichever exist,
-    /// communes last) and the given editions, or, when none is given, every list in `DIR/territories/`
+    /// The unit layers of a geodata directory (`epci`, `ept`, `communes`, whichever exist, communes last;
+    /// each a Shapefile `.shp` or else a `.geojson`) and the given editions, or, when none is given, every list in `DIR/territories/`
     /// (edition id = file stem).
     ///
     /// # Errors
     /// When the directory has no unit layer, or a default list has a name that is not a valid edition id.
     pub fn from_geodata_dir(dir: &Path, editions: Vec<EditionSource>) -> Result<Self, AtlasErrors> {
-        let unit_files: Vec<PathBuf> = ["epci.shp", "ept.shp", "communes.shp"]
+        let unit_files: Vec<PathBuf> = ["epci", "ept", "communes"]
             .iter()
-            .map(|f| dir.join(f))
-            .filter(|p| p.exists())
+            .filter_map(|layer| {
+                ["shp", "geojson"].iter().map(|ext| dir.join(format!("{layer}.{ext}"))).find(|p| p.exists())
+            })
             .collect();
         if unit_files.is_empty() {
             return Err(AtlasErrors(vec![AtlasError::NoUnits(dir.to_path_buf())]));
@@ -248,6 +249,9 @@ pub struct Atlas {
     /// Folded names of territories and units, for the search box.
     search: SearchIndex,
     timings: BuildTimings,
+    /// What loading repaired or ignored (invalid geometries repaired, degenerate rings dropped...),
+    /// each naming its file and record.
+    warnings: Vec<String>,
 }
 
 /// Unit indexes containing a point (EPCI, EPT, commune: three at most).
@@ -360,6 +364,8 @@ pub struct Summary {
     pub index_pieces: usize,
     /// Build timings.
     pub timings: BuildTimings,
+    /// Loading warnings (repaired geometries...).
+    pub warnings: usize,
 }
 
 /// Counts for one edition.
@@ -391,11 +397,13 @@ impl Atlas {
         let read: Vec<_> = sources
             .unit_files
             .par_iter()
-            .map(|path| (path, source::read_units(path, &ReadOptions::default())))
+            .map(|path| (path, source::read_units_with_report(path, &ReadOptions::default())))
             .collect();
+        let mut warnings = Vec::new();
         for (path, result) in read {
             match result {
-                Ok(read) => {
+                Ok((read, mut report)) => {
+                    warnings.append(&mut report);
                     unit_files.extend(std::iter::repeat_n(path.display().to_string(), read.len()));
                     units.extend(read);
                 }
@@ -468,6 +476,7 @@ impl Atlas {
             by_kind: Vec::new(),
             search: SearchIndex::default(),
             timings: BuildTimings::default(),
+            warnings,
         };
         atlas.leaf_answers = (0..atlas.leaves.len() as u32)
             .map(|leaf| {
@@ -557,6 +566,12 @@ impl Atlas {
     #[must_use]
     pub fn timings(&self) -> &BuildTimings {
         &self.timings
+    }
+
+    /// What loading repaired or ignored, each naming its file and record.
+    #[must_use]
+    pub fn warnings(&self) -> &[String] {
+        &self.warnings
     }
 
     /// Indexes of the units containing `point`: at most one per kind (the border rule in the module
@@ -702,7 +717,13 @@ impl Atlas {
                 }
             })
             .collect();
-        Summary { units, editions, index_pieces: self.index.len(), timings: self.timings.clone() }
+        Summary {
+            units,
+            editions,
+            index_pieces: self.index.len(),
+            timings: self.timings.clone(),
+            warnings: self.warnings.len(),
+        }
     }
 }
 

@@ -166,6 +166,9 @@ fn lookup(args: &LookupArgs) -> anyhow::Result<()> {
 fn validate(args: &DataArgs) -> anyhow::Result<()> {
     let started = Instant::now();
     let atlas = args.build_atlas()?;
+    for warning in atlas.warnings() {
+        eprintln!("warning: {warning}");
+    }
     let summary = atlas.summary();
     let mut kinds: Vec<_> = summary.units.iter().collect();
     kinds.sort();

@@ -39,6 +39,9 @@ pub fn serve(args: &ServeArgs) -> anyhow::Result<()> {
         .init();
     let sources = args.data.sources()?;
     let atlas = crate::atlas::Atlas::build(&sources)?;
+    for warning in atlas.warnings() {
+        warn!("{warning}");
+    }
     let t = atlas.timings();
     info!(units_ms = t.units_ms, editions_ms = t.editions_ms, index_ms = t.index_ms, "atlas built");
     let mut limits = crate::api::Limits {

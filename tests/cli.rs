@@ -137,3 +137,125 @@ fn validate_lists_every_error_with_file_and_line() {
     assert!(err.contains(&format!("{name}:4")), "{err}");
     let _ = shared;
 }
+
+/// A geodata directory holding the 11 EPT only (small and fast), to be broken in various ways.
+fn ept_geodata() -> tempfile::TempDir {
+    let dir = tempfile::tempdir().expect("tempdir");
+    for ext in ["shp", "shx", "dbf", "prj", "cpg"] {
+        std::fs::copy(geodata().join(format!("ept.{ext}")), dir.path().join(format!("ept.{ext}")))
+            .expect("copy");
+    }
+    dir
+}
+
+fn validate_in(dir: &std::path::Path, extra: &[&str]) -> (bool, String) {
+    let out = Command::cargo_bin("territoires")
+        .expect("binary built")
+        .env_remove("TERRITOIRES_TERRITORIES")
+        .env_remove("TERRITOIRES_GEODATA")
+        .args(["validate", "--geodata"])
+        .arg(dir)
+        .args(extra)
+        .output()
+        .expect("runs");
+    let text = format!("{}{}", String::from_utf8_lossy(&out.stdout), String::from_utf8_lossy(&out.stderr));
+    assert!(!text.contains("panicked"), "{text}");
+    (out.status.success(), text)
+}
+
+fn square_feature(siren: &str, ring: &str) -> String {
+    format!(
+        r#"{{"type":"Feature","properties":{{"SIREN":"{siren}","NOM":"Essai {siren}","TYPE":"EPT","KIND":"EPT"}},"geometry":{{"type":"Polygon","coordinates":[{ring}]}}}}"#
+    )
+}
+
+/// Issue 6: broken data at start-up ends with an error naming the file (and record), a non-zero exit and
+/// no panic; a geometry that can be repaired is repaired and reported.
+#[test]
+fn data_faults_at_start_up_name_the_file_and_never_panic() {
+    let (ok, text) = validate_in(ept_geodata().path(), &[]);
+    assert!(ok && text.contains("11 EPT"), "the intact copy loads: {text}");
+
+    let dir = ept_geodata();
+    let missing = dir.path().join("nowhere.csv");
+    let (ok, text) = validate_in(dir.path(), &["--territories", &format!("t={}", missing.display())]);
+    assert!(!ok && text.contains("nowhere.csv"), "missing list: {text}");
+
+    let dir = ept_geodata();
+    std::fs::remove_file(dir.path().join("ept.dbf")).expect("rm");
+    let (ok, text) = validate_in(dir.path(), &[]);
+    assert!(!ok && text.contains("ept.dbf"), "missing .dbf: {text}");
+
+    let dir = ept_geodata();
+    let shp = dir.path().join("ept.shp");
+    let bytes = std::fs::read(&shp).expect("read");
+    std::fs::write(&shp, &bytes[..bytes.len() / 2]).expect("truncate");
+    let (ok, text) = validate_in(dir.path(), &[]);
+    assert!(!ok && text.contains("ept.shp"), "truncated .shp: {text}");
+
+    let dir = ept_geodata();
+    std::fs::copy(geodata().join("epci.dbf"), dir.path().join("ept.dbf")).expect("copy");
+    let (ok, text) = validate_in(dir.path(), &[]);
+    assert!(
+        !ok && text.contains("ept.") && text.contains("1255") && text.contains("11"),
+        "count mismatch: {text}"
+    );
+
+    let dir = ept_geodata();
+    std::fs::write(
+        dir.path().join("ept.prj"),
+        r#"PROJCS["Home_Made",GEOGCS["GCS_Mars_2000",DATUM["D_Mars_2000",SPHEROID["Mars",3396190.0,169.89]],PRIMEM["Reference_Meridian",0.0],UNIT["Degree",0.0174532925199433]],PROJECTION["Stereographic"],UNIT["Meter",1.0]]"#,
+    )
+    .expect("prj");
+    let (ok, text) = validate_in(dir.path(), &[]);
+    assert!(!ok && text.contains("ept.prj"), "unknown CRS: {text}");
+
+    // A bow-tie (self-crossing ring) is repaired and reported; a ring of two points cannot be.
+    let dir = tempfile::tempdir().expect("tempdir");
+    let bow_tie =
+        square_feature("200057867", "[[2.30,48.90],[2.40,48.95],[2.40,48.90],[2.30,48.95],[2.30,48.90]]");
+    let fine = square_feature("200057875", "[[2.40,48.85],[2.45,48.85],[2.45,48.88],[2.40,48.85]]");
+    std::fs::write(
+        dir.path().join("ept.geojson"),
+        format!(r#"{{"type":"FeatureCollection","features":[{bow_tie},{fine}]}}"#),
+    )
+    .expect("geojson");
+    let (ok, text) = validate_in(dir.path(), &[]);
+    assert!(ok && text.contains("2 EPT"), "{text}");
+    assert!(text.contains("warning:") && text.contains("ept.geojson") && text.contains("repaired"), "{text}");
+    let two_points = square_feature("200057941", "[[2.40,48.85],[2.45,48.85]]");
+    std::fs::write(
+        dir.path().join("ept.geojson"),
+        format!(r#"{{"type":"FeatureCollection","features":[{fine},{two_points}]}}"#),
+    )
+    .expect("geojson");
+    let (ok, text) = validate_in(dir.path(), &[]);
+    assert!(!ok && text.contains("ept.geojson") && text.contains("feature 1"), "{text}");
+
+    // The same territory id twice in one GeoJSON list.
+    let dir = ept_geodata();
+    let list = dir.path().join("twice.geojson");
+    std::fs::write(
+        &list,
+        r#"{"type":"FeatureCollection","features":[
+{"type":"Feature","properties":{"id_territoire":"ti-1101","lib_territoire":"Un","liste_geo":"Plaine Commune (200057867)"},"geometry":null},
+{"type":"Feature","properties":{"id_territoire":"ti-1101","lib_territoire":"Deux","liste_geo":"Est Ensemble (200057875)"},"geometry":null}]}"#,
+    )
+    .expect("list");
+    let (ok, text) = validate_in(dir.path(), &["--territories", &format!("t={}", list.display())]);
+    assert!(!ok && text.contains("twice.geojson") && text.contains("ti-1101"), "duplicate id: {text}");
+
+    // The server refuses to start on broken data, with the same message.
+    let dir = ept_geodata();
+    std::fs::remove_file(dir.path().join("ept.dbf")).expect("rm");
+    let out = Command::cargo_bin("territoires")
+        .expect("binary built")
+        .env_remove("TERRITOIRES_TERRITORIES")
+        .env_remove("TERRITOIRES_GEODATA")
+        .args(["serve", "--addr", "127.0.0.1:0", "--geodata"])
+        .arg(dir.path())
+        .output()
+        .expect("runs");
+    let err = String::from_utf8_lossy(&out.stderr);
+    assert!(!out.status.success() && err.contains("ept.dbf") && !err.contains("panicked"), "{err}");
+}

@@ -141,6 +141,9 @@ impl AppState {
             .map_err(|e| format!("reload task failed: {e}"))?;
         match built {
             Ok(atlas) => {
+                for warning in atlas.warnings() {
+                    tracing::warn!("{warning}");
+                }
                 let summary = atlas.summary();
                 self.swap(atlas);
                 tracing::info!("reloaded: {} editions", summary.editions.len());
