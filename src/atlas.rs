@@ -252,6 +252,8 @@ pub struct Atlas {
     /// What loading repaired or ignored (invalid geometries repaired, degenerate rings dropped...),
     /// each naming its file and record.
     warnings: Vec<String>,
+    /// Counts for `validate` and `/healthz`.
+    summary: Summary,
 }
 
 /// Unit indexes containing a point (EPCI, EPT, commune: three at most).
@@ -354,7 +356,7 @@ pub fn checked_point(lon: f64, lat: f64) -> Result<Point<f64>, PointError> {
 }
 
 /// Counts for a validation summary.
-#[derive(Debug, Clone, Serialize)]
+#[derive(Debug, Clone, Default, Serialize)]
 pub struct Summary {
     /// Units by kind.
     pub units: HashMap<UnitKind, usize>,
@@ -477,6 +479,7 @@ impl Atlas {
             search: SearchIndex::default(),
             timings: BuildTimings::default(),
             warnings,
+            summary: Summary::default(),
         };
         atlas.leaf_answers = (0..atlas.leaves.len() as u32)
             .map(|leaf| {
@@ -497,6 +500,9 @@ impl Atlas {
             .collect();
         atlas.search = search;
         atlas.timings = timings;
+        atlas.summary = atlas.count();
+        // The build frees about a quarter of what it allocates.
+        crate::memory::release_freed();
         Ok(atlas)
     }
 
@@ -694,6 +700,11 @@ impl Atlas {
     /// Counts for `validate` and `/healthz`.
     #[must_use]
     pub fn summary(&self) -> Summary {
+        self.summary.clone()
+    }
+
+    /// Counts the units and members (once, at build: `/healthz` answers from it).
+    fn count(&self) -> Summary {
         let mut units = HashMap::new();
         for u in &self.units {
             *units.entry(u.kind).or_insert(0) += 1;

@@ -159,34 +159,58 @@ pub fn annotate_csv_limited<R: BufRead, W: Write>(
 
     let width = headers.len();
     let mut stats = BatchStats::default();
+    // Records are read into the same buffers chunk after chunk, and answers hold no strings of their
+    // own but for errors: a batch allocates per chunk, not per row.
     let mut chunk: Vec<csv::ByteRecord> = Vec::with_capacity(CHUNK_ROWS);
-    let mut records = reader.byte_records();
+    let mut joined = Vec::new();
+    let editions = atlas.editions();
     loop {
-        chunk.clear();
-        for record in records.by_ref().take(CHUNK_ROWS) {
-            chunk.push(record.map_err(csv_error)?);
+        let mut filled = 0;
+        while filled < CHUNK_ROWS {
+            if chunk.len() == filled {
+                chunk.push(csv::ByteRecord::new());
+            }
+            if !reader.read_byte_record(&mut chunk[filled]).map_err(csv_error)? {
+                break;
+            }
+            filled += 1;
         }
-        if chunk.is_empty() {
+        if filled == 0 {
             break;
         }
-        if stats.rows + chunk.len() as u64 > max_rows {
+        if stats.rows + filled as u64 > max_rows {
             return Err(BatchError::TooManyRows { source_name: source_name.to_owned(), max: max_rows });
         }
-        let answers: Vec<RowAnswer> = chunk
+        let answers: Vec<RowAnswer> = chunk[..filled]
             .par_iter()
             .map(|record| answer_row(atlas, record, lon_col, lat_col, width, decimal_comma))
             .collect();
-        for (record, answer) in chunk.iter_mut().zip(answers) {
+        for (record, answer) in chunk[..filled].iter_mut().zip(answers) {
             stats.rows += 1;
-            stats.inside += u64::from(answer.columns.iter().any(|c| !c.is_empty()));
-            stats.errors += u64::from(!answer.error.is_empty());
+            stats.inside += u64::from(!answer.hits.is_empty());
+            stats.errors += u64::from(answer.error.is_some());
             while record.len() < width {
                 record.push_field(b"");
             }
-            for column in &answer.columns {
-                record.push_field(column.as_bytes());
+            for (e, entry) in editions.iter().enumerate() {
+                let territories =
+                    || answer.hits.iter().filter(|h| h.0 == e).map(|h| &entry.edition.territories[h.1]);
+                for name in [false, true] {
+                    joined.clear();
+                    for (i, t) in territories().enumerate() {
+                        if i > 0 {
+                            joined.push(b';');
+                        }
+                        joined.extend_from_slice(if name {
+                            t.name.as_bytes()
+                        } else {
+                            t.id.as_str().as_bytes()
+                        });
+                    }
+                    record.push_field(&joined);
+                }
             }
-            record.push_field(answer.error.as_bytes());
+            record.push_field(answer.error.as_deref().unwrap_or_default().as_bytes());
             writer.write_byte_record(record).map_err(csv_error)?;
         }
     }
@@ -205,9 +229,9 @@ fn unique_name(header: &csv::ByteRecord, name: String) -> String {
 }
 
 struct RowAnswer {
-    /// Two columns per edition: ids, names.
-    columns: Vec<String>,
-    error: String,
+    /// `(edition, territory, unit)` of each territory containing the site.
+    hits: crate::atlas::TerritoryHits,
+    error: Option<String>,
 }
 
 fn answer_row(
@@ -218,8 +242,6 @@ fn answer_row(
     width: usize,
     decimal_comma: bool,
 ) -> RowAnswer {
-    let editions = atlas.editions();
-    let mut columns = vec![String::new(); editions.len() * 2];
     let field = |i: usize| record.get(i).unwrap_or_default();
     let parsed = match (
         parse_coordinate(field(lon_col), decimal_comma),
@@ -229,26 +251,15 @@ fn answer_row(
         (None, _) => Err(format!("longitude {:?} is not a number", String::from_utf8_lossy(field(lon_col)))),
         (_, None) => Err(format!("latitude {:?} is not a number", String::from_utf8_lossy(field(lat_col)))),
     };
-    let mut error = match parsed {
+    match parsed {
         Ok(point) => {
-            for (e, t, _) in atlas.territories_containing(point) {
-                let territory = &editions[e].edition.territories[t];
-                for (column, value) in [(2 * e, territory.id.as_str()), (2 * e + 1, territory.name.as_str())]
-                {
-                    if !columns[column].is_empty() {
-                        columns[column].push(';');
-                    }
-                    columns[column].push_str(value);
-                }
-            }
-            String::new()
+            let hits = atlas.territories_containing(point);
+            let error = (record.len() != width)
+                .then(|| format!("row has {} fields, header has {width}", record.len()));
+            RowAnswer { hits, error }
         }
-        Err(message) => message,
-    };
-    if record.len() != width && error.is_empty() {
-        error = format!("row has {} fields, header has {width}", record.len());
+        Err(message) => RowAnswer { hits: crate::atlas::TerritoryHits::new(), error: Some(message) },
     }
-    RowAnswer { columns, error }
 }
 
 #[cfg(test)]

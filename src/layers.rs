@@ -42,8 +42,8 @@ struct Prepared {
     feature: usize,
     /// Bounding box of the full-detail geometry.
     bbox: Rect<f64>,
-    /// The GeoJSON Feature text.
-    json: String,
+    /// Where its GeoJSON Feature text is in the level's whole collection (kept once, there).
+    json: std::ops::Range<usize>,
     /// The simplified geometry, for vector tiles.
     geometry: MultiPolygon<f64>,
 }
@@ -75,33 +75,33 @@ impl Layer {
     pub fn build(features: &[LayerFeature]) -> Self {
         let geometries: Vec<&MultiPolygon<f64>> = features.iter().map(|f| &f.geometry).collect();
         let topology = Topology::new(&geometries);
-        let levels = ZOOMS
+        // Per level: the features, simplified and serialised once into the whole collection.
+        let (levels, full): (Vec<(u8, Vec<Prepared>)>, Vec<Encoded>) = ZOOMS
             .par_iter()
             .map(|&zoom| {
                 let simplified = topology.simplify(tolerance(zoom));
                 let decimals = decimals(zoom);
-                let prepared = features
-                    .iter()
-                    .zip(simplified)
-                    .enumerate()
-                    .filter(|(_, (_, g))| !g.0.is_empty())
-                    .map(|(feature, (f, geometry))| {
-                        let bbox =
-                            f.geometry.bounding_rect().unwrap_or_else(|| Rect::new((0.0, 0.0), (0.0, 0.0)));
-                        let json = feature_json(f, &geometry, decimals);
-                        Prepared { feature, bbox, json, geometry }
-                    })
-                    .collect();
-                (zoom, prepared)
+                let mut body = String::from(COLLECTION_START);
+                let mut prepared = Vec::new();
+                for (feature, (f, geometry)) in features.iter().zip(simplified).enumerate() {
+                    if geometry.0.is_empty() {
+                        continue;
+                    }
+                    if !prepared.is_empty() {
+                        body.push(',');
+                    }
+                    let start = body.len();
+                    push_feature_json(&mut body, f, &geometry, decimals);
+                    let bbox =
+                        f.geometry.bounding_rect().unwrap_or_else(|| Rect::new((0.0, 0.0), (0.0, 0.0)));
+                    prepared.push(Prepared { feature, bbox, json: start..body.len(), geometry });
+                }
+                body.push_str(COLLECTION_END);
+                ((zoom, prepared), Encoded::new(body, GEOJSON))
             })
-            .collect::<Vec<_>>();
+            .unzip();
         let meta = features.iter().map(|f| (f.id.clone(), f.properties.clone())).collect();
-        let mut layer = Self { meta, levels, full: Vec::new(), tiles: Mutex::default() };
-        layer.full = ZOOMS
-            .par_iter()
-            .map(|&z| Encoded::new(layer.collection(Some(f64::from(z)), None), GEOJSON))
-            .collect();
-        layer
+        Self { meta, levels, full, tiles: Mutex::default() }
     }
 
     /// The whole layer at `zoom`, pre-serialised, with its ETag and compressed forms.
@@ -116,9 +116,9 @@ impl Layer {
     /// bounding box meets `bbox` when given.
     #[must_use]
     pub fn collection(&self, zoom: Option<f64>, bbox: Option<Rect<f64>>) -> String {
+        let body = self.full(zoom).body(crate::encoded::Encoding::Identity);
         let level = self.level(zoom);
-        let mut out = String::with_capacity(level.iter().map(|p| p.json.len() + 1).sum::<usize>() + 64);
-        out.push_str(r#"{"type":"FeatureCollection","features":["#);
+        let mut out = String::from(COLLECTION_START);
         let mut first = true;
         for p in level {
             if bbox.is_some_and(|b| !intersects(b, p.bbox)) {
@@ -128,9 +128,10 @@ impl Layer {
                 out.push(',');
             }
             first = false;
-            out.push_str(&p.json);
+            // The ranges were cut at feature boundaries of a UTF-8 string.
+            out.push_str(std::str::from_utf8(&body[p.json.clone()]).unwrap_or_default());
         }
-        out.push_str("]}");
+        out.push_str(COLLECTION_END);
         out
     }
 
@@ -278,8 +279,11 @@ fn decimals(zoom: u8) -> usize {
     d
 }
 
-fn feature_json(f: &LayerFeature, g: &MultiPolygon<f64>, decimals: usize) -> String {
-    let mut out = String::new();
+const COLLECTION_START: &str = r#"{"type":"FeatureCollection","features":["#;
+const COLLECTION_END: &str = "]}";
+
+/// Appends one GeoJSON Feature to `out`.
+fn push_feature_json(out: &mut String, f: &LayerFeature, g: &MultiPolygon<f64>, decimals: usize) {
     let id = serde_json::to_string(&f.id).unwrap_or_default();
     let props = serde_json::to_string(&f.properties).unwrap_or_else(|_| "{}".into());
     let _ = write!(
@@ -301,9 +305,9 @@ fn feature_json(f: &LayerFeature, g: &MultiPolygon<f64>, decimals: usize) -> Str
                     out.push(',');
                 }
                 out.push('[');
-                push_rounded(&mut out, c.x, decimals);
+                push_rounded(out, c.x, decimals);
                 out.push(',');
-                push_rounded(&mut out, c.y, decimals);
+                push_rounded(out, c.y, decimals);
                 out.push(']');
             }
             out.push(']');
@@ -311,7 +315,6 @@ fn feature_json(f: &LayerFeature, g: &MultiPolygon<f64>, decimals: usize) -> Str
         out.push(']');
     }
     out.push_str("]}}");
-    out
 }
 
 /// `x` rounded to `decimals`, printed without trailing zeros.

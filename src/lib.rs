@@ -12,6 +12,7 @@ pub mod encoded;
 pub mod features;
 pub mod index;
 pub mod layers;
+pub mod memory;
 pub mod model;
 pub mod search;
 pub mod server;

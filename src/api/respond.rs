@@ -102,6 +102,9 @@ where
             // Only reaches the client once the body has started; before that the status says it.
             let _ = errors.blocking_send(Err(std::io::Error::other(e.to_string())));
         }
+        // A large batch frees its body and buffers now: give the memory back, so it does not stay
+        // resident between batches.
+        crate::memory::release_freed();
         result
     });
     let first = match rx.recv().await {

@@ -196,7 +196,8 @@ impl EdgeIndex {
     #[must_use]
     pub fn nearest(&self, point: Point<f64>) -> Option<Nearest> {
         let q = to_unit_sphere(point.0);
-        let (run, d2) = self.tree.nearest_neighbor_iter_with_distance_2(&q).next()?;
+        let run = self.tree.nearest_neighbor(&q)?;
+        let d2 = rstar::PointDistance::distance_2(run, &q);
         Some(Nearest { owner: run.owner as usize, distance_m: chord_to_metres(d2.sqrt()) })
     }
 }

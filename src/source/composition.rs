@@ -312,6 +312,31 @@ const SIREN_LIST_PROPS: &[&str] = &["siren_groupement", "siren", "member_siren"]
 const NAME_LIST_PROPS: &[&str] = &["lib_groupement", "member_name"];
 const KIND_LIST_PROPS: &[&str] = &["nature_juridique", "member_kind"];
 
+/// A GeoJSON object as far as a territory list needs it; other members (geometry, bbox, crs) are
+/// skipped by the parser without being built.
+#[derive(serde::Deserialize)]
+struct LeanFeature {
+    #[serde(rename = "type")]
+    kind: Option<String>,
+    properties: Option<Value>,
+    features: Option<Vec<LeanFeature>>,
+}
+
+/// The features of a FeatureCollection, a Feature or an array of features, each reduced to its type and
+/// properties; `None` when the text is anything else (the caller then parses it fully to explain).
+fn lean_features(text: &str) -> Option<Vec<Value>> {
+    let reduce = |f: LeanFeature| serde_json::json!({ "type": f.kind, "properties": f.properties });
+    if text.trim_start().starts_with('[') {
+        let list: Vec<LeanFeature> = serde_json::from_str(text).ok()?;
+        return Some(list.into_iter().map(reduce).collect());
+    }
+    let root: LeanFeature = serde_json::from_str(text).ok()?;
+    if root.kind.as_deref() == Some("Feature") {
+        return Some(vec![reduce(root)]);
+    }
+    root.features.map(|features| features.into_iter().map(reduce).collect())
+}
+
 /// Parses an ANCT GeoJSON list (one feature per territory; members in `liste_geo` or in comma-separated
 /// `siren_groupement`/`lib_groupement`); geometry is ignored. `name` is the file name used in messages.
 #[must_use]
@@ -319,30 +344,39 @@ pub fn parse_geojson(name: &str, bytes: &[u8]) -> Composition {
     let mut b = Builder::new(name);
     // serde_json rejects a BOM, and some exports start with one.
     let text = b.decode(strip_bom(bytes));
-    let root: Value = match serde_json::from_str(&text) {
-        Ok(v) => v,
-        Err(e) => {
-            b.format_error(format!("not GeoJSON: invalid JSON: {e}"));
-            return b.finish();
-        }
-    };
-    let features: Vec<&Value> = match &root {
-        Value::Object(o) if o.get("type").and_then(Value::as_str) == Some("Feature") => vec![&root],
-        Value::Object(o) => match o.get("features") {
-            Some(Value::Array(a)) => a.iter().collect(),
-            _ => {
-                b.format_error(format!(
-                    "not GeoJSON: expected a FeatureCollection with a \"features\" array; found keys: {}",
-                    quoted_list(&o.keys().cloned().collect::<Vec<_>>())
-                ));
+    // Fast path: features' properties only, geometries skipped unparsed (they are most of the file).
+    // Anything unexpected takes the full parse below, which says precisely what is wrong.
+    let lean = lean_features(&text);
+    let root: Value = match &lean {
+        Some(_) => Value::Null,
+        None => match serde_json::from_str(&text) {
+            Ok(v) => v,
+            Err(e) => {
+                b.format_error(format!("not GeoJSON: invalid JSON: {e}"));
                 return b.finish();
             }
         },
-        Value::Array(a) => a.iter().collect(),
-        _ => {
-            b.format_error("not GeoJSON: expected a FeatureCollection object".into());
-            return b.finish();
-        }
+    };
+    let features: Vec<&Value> = match (&lean, &root) {
+        (Some(lean), _) => lean.iter().collect(),
+        (None, root) => match root {
+            Value::Object(o) if o.get("type").and_then(Value::as_str) == Some("Feature") => vec![&root],
+            Value::Object(o) => match o.get("features") {
+                Some(Value::Array(a)) => a.iter().collect(),
+                _ => {
+                    b.format_error(format!(
+                        "not GeoJSON: expected a FeatureCollection with a \"features\" array; found keys: {}",
+                        quoted_list(&o.keys().cloned().collect::<Vec<_>>())
+                    ));
+                    return b.finish();
+                }
+            },
+            Value::Array(a) => a.iter().collect(),
+            _ => {
+                b.format_error("not GeoJSON: expected a FeatureCollection object".into());
+                return b.finish();
+            }
+        },
     };
 
     // The schema is judged once, on the first feature with properties, so a wrong kind of file gives one
