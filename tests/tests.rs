@@ -7,6 +7,7 @@ mod support;
 
 mod api;
 mod atlas_real;
+mod batch;
 mod cli;
 mod ogc;
 mod server;

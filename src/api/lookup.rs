@@ -8,14 +8,12 @@ use axum::extract::{DefaultBodyLimit, Query, State};
 use axum::http::{HeaderMap, header};
 use axum::response::{IntoResponse, Response};
 use axum::routing::{get, post};
-use rayon::prelude::*;
 use serde::Deserialize;
-use serde_json::{Map, Value, json};
 
 use super::error::{ApiError, ErrorBody};
 use super::{AppState, respond};
 use crate::atlas::{Atlas, Lookup};
-use crate::batch::{BatchError, annotate_csv_limited};
+use crate::batch::{BatchError, annotate_csv_limited, annotate_feature_collection};
 
 /// Largest request body accepted by the POST routes (bytes).
 pub const MAX_BODY_BYTES: usize = 256 * 1024 * 1024;
@@ -100,12 +98,9 @@ pub async fn post_lookup(
         let slot = state.batch_slot()?;
         return respond::stream_blocking("text/csv; charset=utf-8", move |out| {
             let _slot = slot;
-            annotate_csv_limited(&atlas, &body[..], out, "body", MAX_BATCH_SITES as u64).map(|_| ()).map_err(
-                |e| match e {
-                    BatchError::TooManyRows { .. } => ApiError::TooLarge(e.to_string()),
-                    other => ApiError::BadRequest(other.to_string()),
-                },
-            )
+            annotate_csv_limited(&atlas, &body[..], out, "body", MAX_BATCH_SITES as u64)
+                .map(|_| ())
+                .map_err(batch_error)
         })
         .await;
     }
@@ -113,13 +108,22 @@ pub async fn post_lookup(
         let slot = state.batch_slot()?;
         return respond::stream_blocking("application/geo+json", move |out| {
             let _slot = slot;
-            lookup_feature_collection(&atlas, &body, out)
+            annotate_feature_collection(&atlas, &body, out, MAX_BATCH_SITES).map(|_| ()).map_err(batch_error)
         })
         .await;
     }
     Err(ApiError::UnsupportedMediaType(format!(
         "Content-Type {media:?}: send application/geo+json (a FeatureCollection of Points) or text/csv"
     )))
+}
+
+/// The answer to a batch that cannot be processed.
+fn batch_error(e: BatchError) -> ApiError {
+    match e {
+        BatchError::TooManyRows { .. } => ApiError::TooLarge(e.to_string()),
+        BatchError::Write(_) => ApiError::Internal(e.to_string()),
+        other => ApiError::BadRequest(other.to_string()),
+    }
 }
 
 /// Refuses a CSV body of more than [`MAX_BATCH_SITES`] rows before any answer streams. Lines bound the
@@ -138,97 +142,6 @@ fn check_csv_rows(body: &[u8]) -> Result<(), ApiError> {
         )));
     }
     Ok(())
-}
-
-/// The parts of a batch body read up front; each feature is parsed on its own, in parallel.
-#[derive(Deserialize)]
-struct FeatureCollectionBody<'a> {
-    #[serde(rename = "type")]
-    kind: Option<std::borrow::Cow<'a, str>>,
-    #[serde(borrow)]
-    features: Option<Vec<&'a serde_json::value::RawValue>>,
-}
-
-/// Features answered together (in parallel) before being written.
-const FEATURE_CHUNK: usize = 16_384;
-
-/// Answers a FeatureCollection of Points into `out`: same features, same order, with `territories` and
-/// `nearest` (or `error`) added to the properties.
-fn lookup_feature_collection(
-    atlas: &Atlas,
-    body: &[u8],
-    out: &mut dyn std::io::Write,
-) -> Result<(), ApiError> {
-    let collection: FeatureCollectionBody<'_> =
-        serde_json::from_slice(body).map_err(|e| ApiError::BadRequest(format!("body is not JSON: {e}")))?;
-    if collection.kind.as_deref() != Some("FeatureCollection") {
-        return Err(ApiError::BadRequest("expected a GeoJSON FeatureCollection".into()));
-    }
-    let Some(features) = collection.features else {
-        return Err(ApiError::BadRequest("FeatureCollection without a \"features\" array".into()));
-    };
-    if features.len() > MAX_BATCH_SITES {
-        return Err(ApiError::TooLarge(format!(
-            "{} features; the limit is {MAX_BATCH_SITES} per request",
-            features.len()
-        )));
-    }
-    let write = |out: &mut dyn std::io::Write, bytes: &[u8]| {
-        out.write_all(bytes).map_err(|e| ApiError::Internal(format!("streaming the answer: {e}")))
-    };
-    write(out, br#"{"type":"FeatureCollection","features":["#)?;
-    for (c, chunk) in features.chunks(FEATURE_CHUNK).enumerate() {
-        let answered: Vec<Vec<u8>> = chunk
-            .par_iter()
-            .map(|raw| {
-                let feature: Value = serde_json::from_str(raw.get()).unwrap_or(Value::Null);
-                serde_json::to_vec(&answer_feature(atlas, &feature)).unwrap_or_default()
-            })
-            .collect();
-        for (i, feature) in answered.iter().enumerate() {
-            if c > 0 || i > 0 {
-                write(out, b",")?;
-            }
-            write(out, feature)?;
-        }
-    }
-    write(out, b"]}")
-}
-
-fn answer_feature(atlas: &Atlas, feature: &Value) -> Value {
-    let mut properties: Map<String, Value> =
-        feature.get("properties").and_then(Value::as_object).cloned().unwrap_or_default();
-    let geometry = feature.get("geometry").cloned().unwrap_or(Value::Null);
-    let point = match geometry.get("type").and_then(Value::as_str) {
-        Some("Point") => match geometry.get("coordinates").and_then(Value::as_array).map(Vec::as_slice) {
-            Some([lon, lat, ..]) => match (lon.as_f64(), lat.as_f64()) {
-                (Some(lon), Some(lat)) => Ok((lon, lat)),
-                _ => Err("coordinates must be numbers".to_owned()),
-            },
-            _ => Err("a Point needs [lon, lat] coordinates".to_owned()),
-        },
-        Some(other) => Err(format!("geometry is a {other}, expected a Point")),
-        None => Err("feature without a Point geometry".to_owned()),
-    };
-    match point.and_then(|(lon, lat)| atlas.lookup(lon, lat).map_err(|e| e.to_string())) {
-        Ok(lookup) => {
-            properties.insert("territories".into(), json!(lookup.territories));
-            properties.insert("nearest".into(), json!(lookup.nearest));
-        }
-        Err(message) => {
-            properties.insert("territories".into(), json!([]));
-            properties.insert("nearest".into(), json!([]));
-            properties.insert("error".into(), Value::String(message));
-        }
-    }
-    let mut out = Map::new();
-    out.insert("type".into(), "Feature".into());
-    if let Some(id) = feature.get("id") {
-        out.insert("id".into(), id.clone());
-    }
-    out.insert("geometry".into(), geometry);
-    out.insert("properties".into(), Value::Object(properties));
-    Value::Object(out)
 }
 
 /// Body of `POST /api/intersects`: a GeoJSON Polygon/MultiPolygon geometry, or a Feature holding one.

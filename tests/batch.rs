@@ -1,0 +1,96 @@
+//! Property tests of the batch paths on the real Atlas: whatever the rows or features, N in gives N out,
+//! in order; good sites are answered, bad ones say why (issue 6).
+
+use proptest::prelude::*;
+use territoires::batch::{annotate_csv, annotate_feature_collection};
+
+use crate::support::atlas_2023;
+
+/// A coordinate field: a number inside France, a number out of range, or something that is not one.
+fn coordinate() -> impl Strategy<Value = (String, bool)> {
+    prop_oneof![
+        4 => (-4.5f64..7.5).prop_map(|v| (format!("{v}"), true)),
+        1 => (181.0f64..1e300).prop_map(|v| (format!("{v}"), false)),
+        1 => "[a-zA-Z;, \"\n]{0,6}".prop_map(|s| (s, false)),
+        1 => Just(("NaN".to_owned(), false)),
+        1 => Just(("".to_owned(), false)),
+    ]
+}
+
+proptest! {
+    #![proptest_config(ProptestConfig { cases: 64, ..ProptestConfig::default() })]
+
+    #[test]
+    fn csv_batches_answer_every_row_in_order(
+        rows in proptest::collection::vec((coordinate(), coordinate()), 0..60),
+        semicolon in any::<bool>(),
+    ) {
+        let Some(atlas) = atlas_2023() else { return Ok(()) };
+        let delimiter = if semicolon { b';' } else { b',' };
+        let mut writer = csv::WriterBuilder::new().delimiter(delimiter).from_writer(Vec::new());
+        writer.write_record(["id", "lon", "lat"]).expect("header");
+        for (i, ((lon, _), (lat, _))) in rows.iter().enumerate() {
+            writer.write_record([i.to_string().as_str(), lon, lat]).expect("row");
+        }
+        let input = writer.into_inner().expect("csv");
+        let mut output = Vec::new();
+        let stats = annotate_csv(atlas, &input[..], &mut output, "prop").expect("a batch with a header is answered");
+        prop_assert_eq!(stats.rows as usize, rows.len());
+        let mut reader = csv::ReaderBuilder::new().delimiter(delimiter).from_reader(&output[..]);
+        let error_col = reader.headers().expect("headers").iter().position(|h| h == "error").expect("error column");
+        let answered: Vec<csv::StringRecord> = reader.records().map(|r| r.expect("row")).collect();
+        prop_assert_eq!(answered.len(), rows.len(), "N in, N out");
+        for (i, (row, ((_, lon_ok), (lat_ok_text, _)))) in answered.iter().zip(&rows).enumerate() {
+            let id = i.to_string();
+            prop_assert_eq!(&row[0], id.as_str(), "order kept");
+            let lat_ok = lat_ok_text.parse::<f64>().is_ok_and(|v| (-90.0..=90.0).contains(&v)) && !lat_ok_text.is_empty();
+            let good = *lon_ok && lat_ok;
+            prop_assert_eq!(row[error_col].is_empty(), good, "row {}: {:?}", i, row);
+        }
+    }
+
+    #[test]
+    fn geojson_batches_answer_every_feature_in_order(
+        sites in proptest::collection::vec(prop_oneof![
+            3 => ((-4.5f64..7.5), (42.5f64..50.5)).prop_map(|(x, y)| serde_json::json!({"type":"Point","coordinates":[x, y]})),
+            1 => Just(serde_json::json!({"type":"Point","coordinates":["a", 1]})),
+            1 => Just(serde_json::json!({"type":"Point","coordinates":[500, 1]})),
+            1 => Just(serde_json::json!({"type":"LineString","coordinates":[[1,2],[3,4]]})),
+            1 => Just(serde_json::Value::Null),
+            1 => Just(serde_json::json!([1, 2])),
+        ], 0..40),
+    ) {
+        let Some(atlas) = atlas_2023() else { return Ok(()) };
+        let features: Vec<serde_json::Value> = sites
+            .iter()
+            .enumerate()
+            .map(|(i, g)| serde_json::json!({"type":"Feature","properties":{"i": i},"geometry": g}))
+            .collect();
+        let body = serde_json::json!({"type":"FeatureCollection","features":features}).to_string();
+        let mut output = Vec::new();
+        let stats = annotate_feature_collection(atlas, body.as_bytes(), &mut output, 1_000).expect("answered");
+        let answer: serde_json::Value = serde_json::from_slice(&output).expect("the answer is JSON");
+        let answered = answer["features"].as_array().expect("features");
+        prop_assert_eq!(answered.len(), sites.len(), "N in, N out");
+        prop_assert_eq!(stats.rows as usize, sites.len());
+        for (i, (f, g)) in answered.iter().zip(&sites).enumerate() {
+            prop_assert_eq!(&f["properties"]["i"], &serde_json::json!(i), "order kept");
+            let usable = g["type"] == "Point" && g["coordinates"][0].as_f64().is_some_and(|x| x.abs() <= 180.0);
+            prop_assert_eq!(f["properties"].get("error").is_none(), usable, "feature {}: {}", i, f);
+        }
+    }
+}
+
+#[test]
+fn a_batch_over_its_limit_is_refused_before_any_answer() {
+    let Some(atlas) = atlas_2023() else { return };
+    let point = r#"{"type":"Feature","properties":{},"geometry":{"type":"Point","coordinates":[3.3,49.4]}}"#;
+    let body = format!(r#"{{"type":"FeatureCollection","features":[{point},{point},{point}]}}"#);
+    let mut output = Vec::new();
+    let refused = annotate_feature_collection(atlas, body.as_bytes(), &mut output, 2);
+    assert!(
+        matches!(refused, Err(territoires::batch::BatchError::TooManyRows { max: 2, .. })),
+        "{refused:?}"
+    );
+    assert!(output.is_empty());
+}
