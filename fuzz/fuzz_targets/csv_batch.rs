@@ -9,11 +9,16 @@ fuzz_target!(|data: &[u8]| {
     let atlas = support::atlas();
     let mut output = Vec::new();
     if let Ok(stats) = territoires::batch::annotate_csv(atlas, data, &mut output, "fuzz") {
-        // The output has a header and one record per row counted.
+        // The output keeps the separator sniffed from the input's first line (the one with the most of
+        // `;`, tab, `,`; `,` on a tie), a header, and one record per row read.
+        let header = data.split(|&b| b == b'\n').next().unwrap_or_default();
+        let count = |d: u8| header.iter().filter(|&&c| c == d).count();
+        let delimiter =
+            [b';', b'\t', b','].into_iter().max_by_key(|&d| (count(d), d == b',')).unwrap_or(b',');
         let records = csv::ReaderBuilder::new()
             .has_headers(true)
             .flexible(true)
-            .delimiter(*output.iter().find(|b| matches!(b, b',' | b';' | b'\t')).unwrap_or(&b','))
+            .delimiter(delimiter)
             .from_reader(&output[..])
             .byte_records()
             .count();
