@@ -139,15 +139,19 @@ export class Batch {
     this.render(true);
   }
 
-  /** Index of the answer's `territory_E` column for the current edition (the server's column order). */
-  territoryColumn(header) {
-    const name = `territory_${this.edition()}`;
-    // The input may hold a column of that name too: the server's are at the end, so take the last one
-    // that is followed by its _name column.
-    for (let i = header.length - 2; i >= 0; i -= 1) {
-      if (header[i] === name && header[i + 1] === `${name}_name`) return i;
+  /**
+   * The answer's columns for the current edition. The server appends `territory_E` and `territory_E_name`
+   * for each edition, then `error`, renaming any the input already has to `_2`, `_3`...: so they are
+   * found from the end, name or renamed name.
+   */
+  answerColumns(header) {
+    const named = (column, base) => column === base || (column.startsWith(`${base}_`) && /^\d+$/.test(column.slice(base.length + 1)));
+    const error = header.length > 0 && named(header[header.length - 1], 'error') ? header.length - 1 : -1;
+    const base = `territory_${this.edition()}`;
+    for (let i = header.length - 3; i >= 0; i -= 1) {
+      if (named(header[i], base) && named(header[i + 1], `${base}_name`)) return { territory: i, error };
     }
-    return -1;
+    return { territory: -1, error };
   }
 
   /**
@@ -157,8 +161,7 @@ export class Batch {
   render(fresh = false) {
     const r = this.result;
     if (!r) return;
-    const column = this.territoryColumn(r.header);
-    const errorColumn = r.header.lastIndexOf('error');
+    const { territory: column, error: errorColumn } = this.answerColumns(r.header);
     let inside = 0;
     let errors = 0;
     const features = [];
