@@ -11,12 +11,13 @@ use std::fmt;
 use std::path::{Path, PathBuf};
 use std::time::{Duration, Instant};
 
-use geo::{BoundingRect, GeodesicArea, MultiPolygon, Point};
+use geo::{BoundingRect, MultiPolygon, Point};
 use rayon::prelude::*;
 use serde::Serialize;
 use smallvec::SmallVec;
 
 use crate::dissolve::dissolve;
+use crate::geometry::area::multi_polygon_area_m2;
 use crate::index::{EdgeIndex, PolygonIndex};
 use crate::layers::{Layer, LayerFeature};
 use crate::model::{
@@ -855,7 +856,7 @@ fn edition_entry(edition: Edition, units: &[Unit]) -> EditionEntry {
         .collect();
     let edges = EdgeIndex::build(&outlines.iter().collect::<Vec<_>>());
     let areas_km2: Vec<f64> =
-        outlines.iter().map(|o| (o.geodesic_area_unsigned() / 1e4).round() / 100.0).collect();
+        outlines.iter().map(|o| (multi_polygon_area_m2(o) / 1e4).round() / 100.0).collect();
     let bboxes: Vec<[f64; 4]> = outlines
         .iter()
         .map(|o| o.bounding_rect().map_or([0.0; 4], |r| [r.min().x, r.min().y, r.max().x, r.max().y]))

@@ -80,6 +80,8 @@ pub struct GeodataReport {
     pub ept: usize,
     /// Vertices of all EPCI outlines.
     pub epci_vertices: usize,
+    /// Commune borders made to match exactly (vertices merged, vertices inserted into a neighbour's edge).
+    pub borders_matched: crate::dissolve::SnapReport,
     /// EPCI or EPT whose outline is not valid after dissolving (should be empty).
     pub invalid: Vec<String>,
     /// Holes in EPCI outlines that another commune fills (enclaves of a neighbouring EPCI).
@@ -98,6 +100,11 @@ impl fmt::Display for GeodataReport {
     fn fmt(&self, f: &mut fmt::Formatter<'_>) -> fmt::Result {
         writeln!(f, "communes: {} ({} vertices)", self.communes, self.commune_vertices)?;
         writeln!(f, "EPCI: {}, EPT: {} ({} vertices)", self.epci, self.ept, self.epci_vertices)?;
+        writeln!(
+            f,
+            "commune borders matched within 1 mm: {} vertices merged, {} inserted into a neighbour's edge",
+            self.borders_matched.snapped, self.borders_matched.inserted
+        )?;
         writeln!(f, "invalid outlines: {}", list_or_none(&self.invalid))?;
         writeln!(f, "holes filled by another EPCI's commune (enclaves): {}", self.enclave_holes)?;
         writeln!(f, "gaps between communes filled (< 1 km²): {}", list_or_none(&self.slivers_filled))?;
@@ -151,7 +158,15 @@ struct CommuneRef {
 /// # Errors
 /// An unreadable archive, a member missing from it, a malformed row, or a file that cannot be written.
 pub fn build_geodata(wheel: &Path, npm: &Path, out: &Path) -> Result<GeodataReport, BuildError> {
-    let communes = read_communes(wheel)?;
+    let mut communes = read_communes(wheel)?;
+    // A few neighbouring communes miss each other by less than a millimetre (float noise in the
+    // source): match them once here, so every dissolve after this cancels shared borders exactly and
+    // leaves no sliver hole.
+    let shapes: Vec<MultiPolygon<f64>> = communes.iter().map(|c| c.geometry.clone()).collect();
+    let (matched, borders_matched) = crate::dissolve::snap_shared_borders(&shapes);
+    for (c, g) in communes.iter_mut().zip(matched) {
+        c.geometry = g;
+    }
     let npm_files =
         read_npm(npm, &["package/data/epci.json", "package/data/ept.json", "package/data/communes.json"])?;
     let parse = |name: &str| -> Result<Vec<Groupement>, BuildError> {
@@ -181,6 +196,7 @@ pub fn build_geodata(wheel: &Path, npm: &Path, out: &Path) -> Result<GeodataRepo
         commune_vertices: communes.iter().map(vertex_count).sum(),
         epci: epci.len(),
         ept: ept.len(),
+        borders_matched,
         ..GeodataReport::default()
     };
     for g in epci.iter().chain(&ept) {

@@ -5,6 +5,7 @@ use serde::Serialize;
 use unicode_normalization::UnicodeNormalization;
 
 use crate::atlas::{Atlas, EditionEntry, UnitRef};
+use crate::geometry::area::multi_polygon_area_m2;
 use crate::model::UnitKind;
 
 /// One edition in the list of editions.
@@ -160,27 +161,54 @@ pub struct Intersects {
     pub territories: Vec<Overlap>,
 }
 
+/// Why a site polygon cannot be measured against the territories.
+#[derive(Debug, Clone, PartialEq, thiserror::Error)]
+#[non_exhaustive]
+pub enum SiteError {
+    /// A vertex that is not a finite lon/lat.
+    #[error("site: {0}")]
+    Point(#[from] crate::atlas::PointError),
+    /// No vertex at all, or a ring of fewer than four positions.
+    #[error("site has no area")]
+    Empty,
+    /// Not a valid polygon by the OGC rules (self-intersecting ring, hole outside its exterior...).
+    #[error("site is not a valid polygon: {0}")]
+    Invalid(String),
+}
+
 impl Atlas {
-    /// Every territory `site` overlaps, with the share of the site's area inside it. Areas are geodesic
-    /// (on the WGS84 ellipsoid), so the answer is right in the DROM as in the metropole.
+    /// Every territory `site` overlaps, with the share of the site's area inside it. The site's rings
+    /// may turn either way (they are oriented first); it must be valid by the OGC rules. Areas are
+    /// geodesic on the WGS84 ellipsoid, ring by ring, so the answer is right in the DROM as in the
+    /// metropole and whatever the winding.
     ///
     /// # Errors
-    /// Coordinates that are not finite lon/lat, or a site of zero area.
-    pub fn territories_intersecting(&self, site: &geo::MultiPolygon<f64>) -> Result<Intersects, String> {
-        use geo::{BooleanOps, BoundingRect, GeodesicArea};
+    /// Coordinates that are not finite lon/lat, an invalid site (the reason says where), a site of
+    /// zero area.
+    pub fn territories_intersecting(&self, site: &geo::MultiPolygon<f64>) -> Result<Intersects, SiteError> {
+        use geo::orient::{Direction, Orient};
+        use geo::{BooleanOps, BoundingRect, Validation};
         for c in site
             .0
             .iter()
             .flat_map(|p| std::iter::once(p.exterior()).chain(p.interiors()))
             .flat_map(|r| r.0.iter())
         {
-            crate::atlas::checked_point(c.x, c.y).map_err(|e| format!("site: {e}"))?;
+            crate::atlas::checked_point(c.x, c.y)?;
         }
-        let site_area = site.geodesic_area_unsigned();
+        if site.0.is_empty() || site.0.iter().any(|p| p.exterior().0.len() < 4) {
+            return Err(SiteError::Empty);
+        }
+        // RFC 7946 asks writers for counter-clockwise exteriors but readers not to reject the others.
+        let site = site.clone().orient(Direction::Default);
+        if let Err(reason) = site.check_validation() {
+            return Err(SiteError::Invalid(reason.to_string()));
+        }
+        let site_area = multi_polygon_area_m2(&site);
         if site_area.is_nan() || site_area <= 0.0 {
-            return Err("site has no area".into());
+            return Err(SiteError::Empty);
         }
-        let Some(bbox) = site.bounding_rect() else { return Err("site is empty".into()) };
+        let Some(bbox) = site.bounding_rect() else { return Err(SiteError::Empty) };
         let mut territories = Vec::new();
         for entry in self.editions() {
             let mut found = Vec::new();
@@ -189,7 +217,7 @@ impl Atlas {
                 if b[0] > bbox.max().x || b[2] < bbox.min().x || b[1] > bbox.max().y || b[3] < bbox.min().y {
                     continue;
                 }
-                let area = site.intersection(outline).geodesic_area_unsigned();
+                let area = multi_polygon_area_m2(&site.intersection(outline));
                 if area > 0.0 {
                     let territory = &entry.edition.territories[t];
                     found.push(Overlap {
@@ -206,7 +234,7 @@ impl Atlas {
         }
         Ok(Intersects {
             site_area_m2: site_area.round(),
-            area_method: "geodesic on the WGS84 ellipsoid (Karney)",
+            area_method: "geodesic on the WGS84 ellipsoid (Karney), ring by ring",
             territories,
         })
     }

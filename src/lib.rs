@@ -10,6 +10,7 @@ pub mod cli;
 pub mod dissolve;
 pub mod encoded;
 pub mod features;
+pub mod geometry;
 pub mod index;
 pub mod layers;
 pub mod memory;

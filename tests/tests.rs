@@ -9,6 +9,7 @@ mod api;
 mod atlas_real;
 mod batch;
 mod cli;
+mod geometry_truth;
 mod ogc;
 mod server;
 mod tiles;

@@ -190,6 +190,6 @@ pub async fn post_intersects(
     })
     .await
     .map_err(|e| ApiError::Internal(e.to_string()))?
-    .map_err(ApiError::BadRequest)?;
+    .map_err(|e| ApiError::BadRequest(e.to_string()))?;
     Ok(respond::json(&answer, &HeaderMap::new()))
 }

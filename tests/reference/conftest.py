@@ -54,7 +54,9 @@ def server():
     binary = os.environ.get("TERRITOIRES_BIN", str(ROOT / "target/debug/territoires"))
     port = _free_port()
     proc = subprocess.Popen(
-        [binary, "serve", "--addr", f"127.0.0.1:{port}", "--geodata", str(ROOT / "geodata")],
+        # TERRITOIRES_SERVE_ARGS adds flags, e.g. "--territories 2023=FILE" to check other lists.
+        [binary, "serve", "--addr", f"127.0.0.1:{port}", "--geodata", str(ROOT / "geodata")]
+        + os.environ.get("TERRITOIRES_SERVE_ARGS", "").split(),
         stdout=subprocess.DEVNULL,
         stderr=subprocess.DEVNULL,
     )
