@@ -9,6 +9,7 @@ mod api;
 mod atlas_real;
 mod batch;
 mod cli;
+mod layers_valid;
 mod ogc;
 mod server;
 mod tiles;
