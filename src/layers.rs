@@ -1,6 +1,7 @@
 //! Map layers: GeoJSON of territory outlines and unit boundaries, simplified per zoom level with the
 //! topology kept (a border shared by two features is simplified once, so neighbours never gain gaps or
-//! overlaps), coordinates rounded to what the zoom needs, serialised once at build.
+//! overlaps), coordinates rounded to what the zoom needs, valid by OGC rules on that grid and never
+//! empty, serialised once at build; vector tiles clipped by a polygon overlay on the tile grid.
 //!
 //! Handlers only pick pre-serialised features (optionally by bounding box) and concatenate them.
 
@@ -18,7 +19,14 @@ const TILE_BUFFER: f64 = 64.0;
 /// Media type of GeoJSON answers.
 pub const GEOJSON: &str = "application/geo+json";
 
+use geo::orient::{Direction, Orient};
 use geo::{BoundingRect, Coord, LineString, MultiPolygon, Polygon, Rect, Simplify};
+use i_overlay::core::fill_rule::FillRule;
+use i_overlay::core::overlay::{IntOverlayOptions, Overlay};
+use i_overlay::core::overlay_rule::OverlayRule;
+use i_overlay::core::solver::Solver;
+use i_overlay::i_float::int::point::IntPoint;
+use i_overlay::i_shape::int::shape::{IntContour, IntShapes};
 use rayon::prelude::*;
 
 /// Zoom levels a layer is prepared for; a request uses the first one at or above its zoom.
@@ -79,8 +87,8 @@ impl Layer {
         let (levels, full): (Vec<(u8, Vec<Prepared>)>, Vec<Encoded>) = ZOOMS
             .par_iter()
             .map(|&zoom| {
-                let simplified = topology.simplify(tolerance(zoom));
                 let decimals = decimals(zoom);
+                let simplified = topology.simplify_valid(tolerance(zoom), Grid::new(decimals));
                 let mut body = String::from(COLLECTION_START);
                 let mut prepared = Vec::new();
                 for (feature, (f, geometry)) in features.iter().zip(simplified).enumerate() {
@@ -143,7 +151,8 @@ impl Layer {
     }
 
     /// Vector tile `z/x/y` (Web Mercator XYZ scheme) with one layer named `name`: the features meeting
-    /// the tile, simplified for its zoom, in a 4096 grid with a 64-unit buffer.
+    /// the tile, simplified for its zoom, in a 4096 grid with a 64-unit buffer, clipped by a polygon
+    /// intersection so every polygon is valid on the grid, exteriors positive by the surveyor's formula.
     ///
     /// # Errors
     /// A tile address outside the grid, or an encoding failure.
@@ -165,33 +174,74 @@ impl Layer {
             let my = (1.0 - (phi.tan() + 1.0 / phi.cos()).ln() / std::f64::consts::PI) / 2.0 * n;
             ((mx - fx) * extent, (my - fy) * extent)
         };
-        let clip =
-            pointy::BBox::new([(-TILE_BUFFER, -TILE_BUFFER), (extent + TILE_BUFFER, extent + TILE_BUFFER)]);
+        // Clipped to the buffered tile on the integer grid by a polygon overlay: the output is valid on the
+        // grid the tile stores (no clamped points, no self-touching rings), rings under a grid unit of area
+        // are left out, exteriors come out positive by the surveyor's formula (clockwise on screen, y down),
+        // each followed by its holes.
+        let (lo, hi) = (-TILE_BUFFER, extent + TILE_BUFFER);
+        #[allow(clippy::cast_possible_truncation)]
+        // One unit inside the buffer line: the overlay snaps points within a unit of an edge onto it.
+        let (ilo, ihi) = (lo as i32 + 1, hi as i32 - 1);
+        let tile_box: IntContour = vec![
+            IntPoint::new(ilo, ilo),
+            IntPoint::new(ihi, ilo),
+            IntPoint::new(ihi, ihi),
+            IntPoint::new(ilo, ihi),
+        ];
         let mut tile = mvt::Tile::new(TILE_EXTENT);
         let mut layer = tile.create_layer(name);
         for p in self.level(Some(f64::from(z))) {
             if !intersects(bounds, p.bbox) {
                 continue;
             }
-            let mut encoder = mvt::GeomEncoder::new(mvt::GeomType::Polygon).bbox(clip);
-            for polygon in &p.geometry.0 {
-                for (r, ring) in rings_of(polygon).enumerate() {
-                    // The closing point is implied by ClosePath.
-                    // geo's counter-clockwise exteriors are counter-clockwise on screen too; MVT wants them
-                    // clockwise, hence the reversal.
+            let subject: Vec<IntContour> = p
+                .geometry
+                .0
+                .iter()
+                .flat_map(rings_of)
+                .filter_map(|ring| {
                     let points: Vec<(f64, f64)> =
-                        ring.0[..ring.0.len().saturating_sub(1)].iter().rev().map(project).collect();
-                    // Readers tell exteriors from holes by winding (exteriors positive in the y-down grid), so
-                    // a ring that simplification or rounding flipped or flattened would turn a whole
-                    // polygon inside out: leave it out instead (it is under a pixel).
-                    let area = shoelace(&points);
-                    let keep = if r == 0 { area > 0.5 } else { area < -0.5 };
-                    if !keep {
-                        if r == 0 {
-                            break;
-                        }
-                        continue;
+                        ring.0[..ring.0.len().saturating_sub(1)].iter().map(project).collect();
+                    // Far-away parts are cut off in floating point first, so the grid stays small.
+                    let points = clip_ring_to_square(points, lo - PRECLIP_MARGIN, hi + PRECLIP_MARGIN);
+                    #[allow(clippy::cast_possible_truncation)]
+                    let mut contour: IntContour = points
+                        .iter()
+                        .map(|&(x, y)| IntPoint::new(x.round() as i32, y.round() as i32))
+                        .collect();
+                    contour.dedup();
+                    while contour.len() > 1 && contour.first() == contour.last() {
+                        contour.pop();
                     }
+                    (contour.len() >= 3).then_some(contour)
+                })
+                .collect();
+            if subject.is_empty() {
+                continue;
+            }
+            let shapes = Overlay::with_contours_custom(
+                &subject,
+                std::slice::from_ref(&tile_box),
+                valid_output(1),
+                Solver::default(),
+            )
+            .overlay(OverlayRule::Intersect, FillRule::NonZero);
+            let mut encoder = mvt::GeomEncoder::new(mvt::GeomType::Polygon);
+            let mut last: Option<(f64, f64)> = None;
+            for shape in &shapes {
+                for (r, contour) in shape.iter().enumerate() {
+                    let mut points: Vec<(f64, f64)> =
+                        contour.iter().map(|q| (f64::from(q.x), f64::from(q.y))).collect();
+                    let area = shoelace(&points);
+                    if (r == 0) != (area > 0.0) {
+                        points.reverse();
+                    }
+                    // A ring starting where the previous one ended would be written without its MoveTo
+                    // (the encoder elides repeated points), which readers take apart differently.
+                    if last.is_some() && points.first() == last.as_ref() {
+                        points.rotate_left(1);
+                    }
+                    last = points.last().copied();
                     for (tx, ty) in points {
                         encoder.add_point(tx, ty).map_err(|e| e.to_string())?;
                     }
@@ -247,6 +297,45 @@ impl Layer {
         let z = Self::level_zoom(zoom);
         self.levels.iter().find(|(l, _)| *l == z).map_or(&[], |(_, f)| f.as_slice())
     }
+}
+
+/// Tile grid units kept beyond the buffer when cutting far-away parts off before the exact clip.
+const PRECLIP_MARGIN: f64 = 1024.0;
+
+/// The part of closed `ring` inside the square `[lo, hi]²` (Sutherland–Hodgman): exact inside the square,
+/// possibly with zero-width runs along its edges, which the exact clip against the smaller tile box drops.
+fn clip_ring_to_square(ring: Vec<(f64, f64)>, lo: f64, hi: f64) -> Vec<(f64, f64)> {
+    if ring.iter().all(|&(x, y)| (lo..=hi).contains(&x) && (lo..=hi).contains(&y)) {
+        return ring;
+    }
+    let mut points = ring;
+    // Edges of the square: (coordinate 0 = x / 1 = y, limit, inside when below the limit?).
+    for (axis, limit, below) in [(0, lo, false), (0, hi, true), (1, lo, false), (1, hi, true)] {
+        let value = |p: (f64, f64)| if axis == 0 { p.0 } else { p.1 };
+        let inside = |p: (f64, f64)| if below { value(p) <= limit } else { value(p) >= limit };
+        let crossing = |a: (f64, f64), b: (f64, f64)| {
+            let t = (limit - value(a)) / (value(b) - value(a));
+            if axis == 0 { (limit, a.1 + t * (b.1 - a.1)) } else { (a.0 + t * (b.0 - a.0), limit) }
+        };
+        let mut out = Vec::with_capacity(points.len());
+        for i in 0..points.len() {
+            let (prev, cur) = (points[(i + points.len() - 1) % points.len()], points[i]);
+            match (inside(prev), inside(cur)) {
+                (true, true) => out.push(cur),
+                (true, false) => out.push(crossing(prev, cur)),
+                (false, true) => {
+                    out.push(crossing(prev, cur));
+                    out.push(cur);
+                }
+                (false, false) => {}
+            }
+        }
+        points = out;
+        if points.is_empty() {
+            break;
+        }
+    }
+    points
 }
 
 /// Signed area by the surveyor's formula (positive for clockwise rings in a y-down grid).
@@ -368,6 +457,12 @@ struct Topology {
     arcs: Vec<Vec<Coord<f64>>>,
     /// Per feature, per polygon, per ring: the arcs (index, reversed?) that make it.
     rings: Vec<Vec<Vec<RingArcs>>>,
+    /// Per arc: the features using it.
+    users: Vec<Vec<usize>>,
+    /// Per feature: its polygon with the largest exterior, kept when everything else collapses.
+    largest: Vec<usize>,
+    /// Per feature: its full-detail bounding box, its outline of last resort.
+    bboxes: Vec<Option<Rect<f64>>>,
 }
 
 impl Topology {
@@ -409,7 +504,7 @@ impl Topology {
             arc_index.insert(canonical, arcs.len() - 1);
             (arcs.len() - 1, reversed)
         };
-        let rings = geometries
+        let rings: Vec<Vec<Vec<RingArcs>>> = geometries
             .iter()
             .map(|g| {
                 g.0.iter()
@@ -446,52 +541,291 @@ impl Topology {
                     .collect()
             })
             .collect();
-        Self { arcs, rings }
+        let mut users: Vec<Vec<usize>> = vec![Vec::new(); arcs.len()];
+        for (f, polygons) in rings.iter().enumerate() {
+            for &(arc, _) in polygons.iter().flatten().flatten() {
+                if users[arc].last() != Some(&f) {
+                    users[arc].push(f);
+                }
+            }
+        }
+        let largest = geometries
+            .iter()
+            .map(|g| {
+                let areas = g.0.iter().map(|p| ring_area(p.exterior()).abs());
+                areas.enumerate().max_by(|a, b| a.1.total_cmp(&b.1)).map_or(0, |(i, _)| i)
+            })
+            .collect();
+        let bboxes = geometries.iter().map(|g| g.bounding_rect()).collect();
+        Self { arcs, rings, users, largest, bboxes }
     }
 
-    /// Every geometry with each arc simplified by Douglas-Peucker at `epsilon` degrees; rings that
-    /// collapse are dropped, polygons whose exterior collapses too.
-    fn simplify(&self, epsilon: f64) -> Vec<MultiPolygon<f64>> {
-        let arcs: Vec<Vec<Coord<f64>>> =
-            self.arcs.iter().map(|a| LineString(a.clone()).simplify(epsilon).0).collect();
-        self.rings
-            .iter()
-            .map(|polygons| {
-                MultiPolygon(
-                    polygons
-                        .iter()
-                        .filter_map(|rings| {
-                            let mut built = rings.iter().map(|ring| {
-                                let mut pts: Vec<Coord<f64>> = Vec::new();
-                                for &(arc, reversed) in ring {
-                                    let a = &arcs[arc];
-                                    let seq: Box<dyn Iterator<Item = &Coord<f64>>> =
-                                        if reversed { Box::new(a.iter().rev()) } else { Box::new(a.iter()) };
-                                    for c in seq {
-                                        if pts.last() != Some(c) {
-                                            pts.push(*c);
-                                        }
-                                    }
-                                }
-                                if let Some(&f) = pts.first().filter(|f| Some(*f) != pts.last()) {
-                                    pts.push(f);
-                                }
-                                LineString(pts)
-                            });
-                            // A ring that simplification flattened or turned over is dropped (it is
-                            // smaller than the tolerance); holes are clockwise, exteriors not.
-                            let exterior = built.next()?;
-                            if exterior.0.len() < 4 || ring_area(&exterior) <= 0.0 {
-                                return None;
-                            }
-                            let holes = built.filter(|r| r.0.len() >= 4 && ring_area(r) < 0.0).collect();
-                            Some(Polygon::new(exterior, holes))
-                        })
-                        .collect(),
-                )
+    /// Every geometry with each arc simplified by Douglas-Peucker at `epsilon` degrees and snapped to `grid`
+    /// (what the GeoJSON prints), valid by OGC rules and never empty.
+    ///
+    /// Shared arcs are simplified once, so neighbours keep one border. A feature whose simplified form is
+    /// invalid (a ring crossing itself or another, a hole out of its exterior, parts overlapping) or empty
+    /// gets the arcs of its faulty polygons simplified again at a quarter of the tolerance, then a sixteenth,
+    /// then not at all, re-checking every feature sharing them, until it is valid. What is still invalid
+    /// then (the exact outline breaks on the grid) is repaired on the integer grid by an overlay; a feature
+    /// smaller than the grid everywhere is drawn as its bounding box widened to one grid cell.
+    fn simplify_valid(&self, epsilon: f64, grid: Grid) -> Vec<MultiPolygon<f64>> {
+        const FACTORS: [f64; 4] = [1.0, 0.25, 1.0 / 16.0, 0.0];
+        const EXACT: u8 = 3;
+        let arc_at = |arc: usize, level: u8| -> Vec<Coord<f64>> {
+            let factor = FACTORS[usize::from(level)];
+            let points = if factor > 0.0 {
+                LineString(self.arcs[arc].clone()).simplify(epsilon * factor).0
+            } else {
+                self.arcs[arc].clone()
+            };
+            let mut snapped: Vec<Coord<f64>> = points.into_iter().map(|c| grid.snap(c)).collect();
+            snapped.dedup();
+            snapped
+        };
+        let mut levels = vec![0u8; self.arcs.len()];
+        let mut arcs: Vec<Vec<Coord<f64>>> =
+            (0..self.arcs.len()).into_par_iter().map(|a| arc_at(a, 0)).collect();
+        let mut geometries = vec![MultiPolygon(Vec::new()); self.rings.len()];
+        let mut stuck = vec![false; self.rings.len()];
+        let mut dirty: Vec<usize> = (0..self.rings.len()).collect();
+        while !dirty.is_empty() {
+            let checked: Vec<(usize, MultiPolygon<f64>, Vec<usize>)> = dirty
+                .par_iter()
+                .map(|&f| {
+                    let (geometry, sources) = self.assemble(f, &arcs);
+                    let faulty = self.faulty_polygons(f, &geometry, &sources, grid);
+                    (f, geometry, faulty)
+                })
+                .collect();
+            let mut refine: Vec<usize> = Vec::new();
+            for (f, geometry, faulty) in checked {
+                geometries[f] = geometry;
+                let before = refine.len();
+                for &p in &faulty {
+                    for &(arc, _) in self.rings[f][p].iter().flatten() {
+                        if levels[arc] < EXACT {
+                            refine.push(arc);
+                        }
+                    }
+                }
+                stuck[f] = !faulty.is_empty() && refine.len() == before;
+            }
+            refine.sort_unstable();
+            refine.dedup();
+            for &arc in &refine {
+                levels[arc] += 1;
+            }
+            let refined: Vec<(usize, Vec<Coord<f64>>)> =
+                refine.par_iter().map(|&arc| (arc, arc_at(arc, levels[arc]))).collect();
+            dirty.clear();
+            for (arc, points) in refined {
+                arcs[arc] = points;
+                dirty.extend_from_slice(&self.users[arc]);
+            }
+            dirty.sort_unstable();
+            dirty.dedup();
+        }
+        geometries
+            .into_par_iter()
+            .zip(stuck)
+            .enumerate()
+            .map(|(f, (geometry, stuck))| {
+                let geometry = if stuck { repair_on_grid(&geometry, grid) } else { geometry };
+                if geometry.0.is_empty() {
+                    self.bboxes[f].map_or(geometry, |b| MultiPolygon(vec![grid.cell_cover(b)]))
+                } else {
+                    geometry
+                }
             })
             .collect()
     }
+
+    /// Feature `f` made of `arcs` (already simplified and snapped), with, per polygon kept, the index of the
+    /// polygon it comes from. Rings that simplification flattened or turned over are dropped (they are
+    /// under the tolerance; holes are clockwise, exteriors not), polygons whose exterior collapses too.
+    fn assemble(&self, f: usize, arcs: &[Vec<Coord<f64>>]) -> (MultiPolygon<f64>, Vec<usize>) {
+        let mut sources = Vec::new();
+        let polygons = self.rings[f]
+            .iter()
+            .enumerate()
+            .filter_map(|(p, rings)| {
+                let mut built = rings.iter().map(|ring| {
+                    let mut pts: Vec<Coord<f64>> = Vec::new();
+                    for &(arc, reversed) in ring {
+                        let a = &arcs[arc];
+                        let seq: Box<dyn Iterator<Item = &Coord<f64>>> =
+                            if reversed { Box::new(a.iter().rev()) } else { Box::new(a.iter()) };
+                        for c in seq {
+                            if pts.last() != Some(c) {
+                                pts.push(*c);
+                            }
+                        }
+                    }
+                    if pts.len() > 1 && pts.first() == pts.last() {
+                        pts.pop();
+                    }
+                    if let Some(&first) = pts.first() {
+                        pts.push(first);
+                    }
+                    LineString(pts)
+                });
+                let exterior = built.next()?;
+                if exterior.0.len() < 4 || ring_area(&exterior) <= 0.0 {
+                    return None;
+                }
+                let holes = built.filter(|r| r.0.len() >= 4 && ring_area(r) < 0.0).collect();
+                sources.push(p);
+                Some(Polygon::new(exterior, holes))
+            })
+            .collect();
+        (MultiPolygon(polygons), sources)
+    }
+
+    /// The polygons of feature `f` (indices in its full-detail geometry) to draw with more detail: those
+    /// that are not valid on the grid (see [`is_valid_on_grid`]), the parts that overlap or touch along a
+    /// line, or its largest polygon when nothing is left.
+    fn faulty_polygons(
+        &self,
+        f: usize,
+        geometry: &MultiPolygon<f64>,
+        sources: &[usize],
+        grid: Grid,
+    ) -> Vec<usize> {
+        if geometry.0.is_empty() {
+            return if self.rings[f].is_empty() { Vec::new() } else { vec![self.largest[f]] };
+        }
+        let contours: Vec<Vec<IntContour>> = geometry.0.iter().map(|p| grid_contours(p, grid)).collect();
+        let mut faulty: Vec<usize> =
+            (0..contours.len()).filter(|&i| !is_valid_on_grid(&contours[i])).collect();
+        if faulty.is_empty() && contours.len() > 1 && !is_valid_on_grid(&contours.concat()) {
+            // Valid parts that overlap or touch along a line: those whose boxes meet another's.
+            let boxes: Vec<Option<Rect<f64>>> = geometry.0.iter().map(BoundingRect::bounding_rect).collect();
+            let meets = |i: usize, j: usize| match (boxes[i], boxes[j]) {
+                (Some(a), Some(b)) => intersects(a, b),
+                _ => false,
+            };
+            faulty = (0..boxes.len()).filter(|&i| (0..boxes.len()).any(|j| j != i && meets(i, j))).collect();
+            if faulty.is_empty() {
+                faulty = (0..boxes.len()).collect();
+            }
+        }
+        faulty.into_iter().filter_map(|i| sources.get(i).copied()).collect()
+    }
+}
+
+/// The rings of `polygon` (on `grid`) as integer contours, without their closing points.
+fn grid_contours(polygon: &Polygon<f64>, grid: Grid) -> Vec<IntContour> {
+    rings_of(polygon)
+        .map(|r| r.0[..r.0.len().saturating_sub(1)].iter().map(|c| grid.to_int(*c)).collect())
+        .collect()
+}
+
+/// Whether `contours` (the rings of polygons, exteriors and holes wound oppositely) form OGC-valid
+/// polygons: the integer overlay, asked to keep every point and give OGC-valid output, gives back as
+/// many rings, as many points and the same area. A crossing adds points, a spike loses them, a ring
+/// touching itself or parts touching along a line change the ring count, a hole outside its exterior or
+/// overlapping parts change the area. Exact on the integer grid, and O(n log n), unlike a pairwise check.
+fn is_valid_on_grid(contours: &[IntContour]) -> bool {
+    let options = IntOverlayOptions {
+        preserve_input_collinear: true,
+        preserve_output_collinear: true,
+        ..IntOverlayOptions::ogc()
+    };
+    let shapes = Overlay::with_contours_custom(contours, &[], options, Solver::default())
+        .overlay(OverlayRule::Subject, FillRule::NonZero);
+    let summary = |rings: &mut dyn Iterator<Item = &IntContour>| {
+        rings.fold((0usize, 0usize, 0i128), |(n, points, area), r| {
+            (n + 1, points + r.len(), area + double_area(r).abs())
+        })
+    };
+    summary(&mut contours.iter()) == summary(&mut shapes.iter().flatten())
+}
+
+/// Twice the signed area of an integer contour (positive counter-clockwise, y up).
+fn double_area(contour: &IntContour) -> i128 {
+    let n = contour.len();
+    (0..n)
+        .map(|i| {
+            let (a, b) = (contour[i], contour[(i + 1) % n]);
+            i128::from(a.x) * i128::from(b.y) - i128::from(b.x) * i128::from(a.y)
+        })
+        .sum()
+}
+
+/// The decimal grid a zoom level's coordinates are printed on.
+#[derive(Debug, Clone, Copy)]
+struct Grid {
+    /// Grid cells per degree (a power of ten).
+    scale: f64,
+}
+
+impl Grid {
+    fn new(decimals: usize) -> Self {
+        Self { scale: 10f64.powi(i32::try_from(decimals).unwrap_or(7)) }
+    }
+
+    /// `c` on the grid: exactly the value a client parses from [`push_rounded`]'s text.
+    fn snap(self, c: Coord<f64>) -> Coord<f64> {
+        Coord { x: (c.x * self.scale).round() / self.scale, y: (c.y * self.scale).round() / self.scale }
+    }
+
+    #[allow(clippy::cast_possible_truncation)]
+    fn to_int(self, c: Coord<f64>) -> IntPoint {
+        IntPoint::new((c.x * self.scale).round() as i32, (c.y * self.scale).round() as i32)
+    }
+
+    fn coord_of(self, p: IntPoint) -> Coord<f64> {
+        Coord { x: f64::from(p.x) / self.scale, y: f64::from(p.y) / self.scale }
+    }
+
+    /// The grid cells covering `r` (at least one): the outline kept for a feature under the grid.
+    fn cell_cover(self, r: Rect<f64>) -> Polygon<f64> {
+        let (x0, y0) = ((r.min().x * self.scale).floor(), (r.min().y * self.scale).floor());
+        let (x1, y1) = (
+            ((r.max().x * self.scale).ceil()).max(x0 + 1.0),
+            ((r.max().y * self.scale).ceil()).max(y0 + 1.0),
+        );
+        let s = self.scale;
+        Polygon::new(
+            LineString::from(vec![(x0 / s, y0 / s), (x1 / s, y0 / s), (x1 / s, y1 / s), (x0 / s, y1 / s)]),
+            vec![],
+        )
+        .orient(Direction::Default)
+    }
+}
+
+/// Overlay options giving OGC-valid output (holes touching their exterior at a point split off, no
+/// collinear points), exteriors counter-clockwise in a y-up frame.
+fn valid_output(min_area: u64) -> IntOverlayOptions {
+    IntOverlayOptions { min_output_area: min_area, ..IntOverlayOptions::ogc() }
+}
+
+/// Polygons from overlay shapes (outer contour first, then holes), rings closed.
+fn polygons_from_shapes(shapes: IntShapes, to_coord: impl Fn(IntPoint) -> Coord<f64>) -> MultiPolygon<f64> {
+    let ring = |contour: &IntContour| {
+        let mut pts: Vec<Coord<f64>> = contour.iter().map(|p| to_coord(*p)).collect();
+        if let Some(&first) = pts.first() {
+            pts.push(first);
+        }
+        LineString(pts)
+    };
+    MultiPolygon(
+        shapes
+            .iter()
+            .filter(|shape| !shape.is_empty())
+            .map(|shape| Polygon::new(ring(&shape[0]), shape[1..].iter().map(ring).collect()))
+            .collect(),
+    )
+}
+
+/// `geometry` (on `grid`) made valid on the same grid: its rings resolved by the non-zero rule with an
+/// integer overlay, whose output vertices are grid points, so printing them changes nothing.
+fn repair_on_grid(geometry: &MultiPolygon<f64>, grid: Grid) -> MultiPolygon<f64> {
+    let contours: Vec<IntContour> = geometry.0.iter().flat_map(|p| grid_contours(p, grid)).collect();
+    let shapes = Overlay::with_contours_custom(&contours, &[], valid_output(0), Solver::default())
+        .overlay(OverlayRule::Subject, FillRule::NonZero);
+    polygons_from_shapes(shapes, |p| grid.coord_of(p))
 }
 
 fn ring_area(ring: &LineString<f64>) -> f64 {
@@ -529,7 +863,7 @@ mod tests {
             MultiPolygon(vec![Polygon::new(LineString::from(right), vec![])]),
         ];
         let topology = Topology::new(&geoms.iter().collect::<Vec<_>>());
-        let simplified = topology.simplify(0.01);
+        let simplified = topology.simplify_valid(0.01, Grid::new(7));
         let border_points = |mp: &MultiPolygon<f64>| -> Vec<Key> {
             let mut v: Vec<Key> =
                 mp.0[0].exterior().0.iter().filter(|c| c.x > 0.5 && c.x < 1.5).map(|c| key(*c)).collect();

@@ -10,6 +10,7 @@ mod atlas_real;
 mod batch;
 mod cli;
 mod geometry_truth;
+mod layers_valid;
 mod ogc;
 mod server;
 mod tiles;

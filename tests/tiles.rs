@@ -81,3 +81,73 @@ async fn a_tile_over_soissons_holds_its_territory_around_the_town() {
         assert_eq!(status.as_u16(), expected, "{uri}: {}", String::from_utf8_lossy(&body));
     }
 }
+
+/// Places spread over France (dense borders, coasts, a tricky outline, overseas) for tile checks.
+const PLACES: [(&str, f64, f64); 7] = [
+    ("Lille", 3.06, 50.63),
+    ("Paris", 2.35, 48.85),
+    ("Marseille", 5.37, 43.30),
+    ("Soissons", 3.328_181, 49.383_574),
+    ("Brest coast", -4.49, 48.39),
+    ("Etang de Berre", 5.1148, 43.5111),
+    ("Reunion", 55.45, -21.0),
+];
+
+/// Regression test for issue 11: polygons were clipped by clamping points onto the buffer line, which left
+/// self-intersecting rings in most clipped features (MVT 2.1 §4.3.4.4 forbids them). Every decoded polygon
+/// must be valid (`geo::Validation`), its exterior positive and its interiors negative by the surveyor's
+/// formula in the y-down grid, and stay within the 64-unit buffer (give or take the few units by which the
+/// overlay snaps vertices near the clip edge onto it).
+#[tokio::test]
+async fn decoded_tile_polygons_are_valid_and_wound_as_the_spec_says() {
+    use geo::{Area, CoordsIter, Validation};
+    let Some(atlas) = shared_atlas_2023() else { return };
+    let app = build_app(AppState::from_shared(atlas.clone()));
+    let mut problems = Vec::new();
+    let mut polygons = 0usize;
+    for layer in ["territories-2023", "territories-2019", "epci", "ept"] {
+        for (place, lon, lat) in PLACES {
+            for z in 0u8..=14 {
+                let (x, y, _, _) = tile_of(lon, lat, z);
+                let (status, body, _) = fetch(&app, &format!("/tiles/{layer}/{z}/{x}/{y}.mvt")).await;
+                assert_eq!(status, StatusCode::OK);
+                let reader = Reader::new(body).expect("valid MVT");
+                for f in reader.get_features_as::<f64>(0).expect("features") {
+                    let id = f.properties.as_ref().and_then(|p| p.get("id")).cloned();
+                    let where_ = format!("{layer} {z}/{x}/{y} ({place}) {id:?}");
+                    let parts = match f.geometry {
+                        geo::Geometry::Polygon(p) => vec![p],
+                        geo::Geometry::MultiPolygon(mp) => mp.0,
+                        other => panic!("{where_}: {other:?}"),
+                    };
+                    for p in &parts {
+                        polygons += 1;
+                        // Surveyor's formula on the raw y-down grid coordinates (a LineString has no area).
+                        let signed =
+                            |r: &geo::LineString<f64>| geo::Polygon::new(r.clone(), vec![]).signed_area();
+                        if signed(p.exterior()) <= 0.0 {
+                            problems.push(format!("{where_}: exterior ring not positive"));
+                        }
+                        if p.interiors().iter().any(|r| signed(r) >= 0.0) {
+                            problems.push(format!("{where_}: interior ring not negative"));
+                        }
+                        if let Err(e) = p.check_validation() {
+                            problems.push(format!("{where_}: {e}"));
+                        }
+                        if let Some(c) = p
+                            .coords_iter()
+                            .find(|c| !(-68.0..=4164.0).contains(&c.x) || !(-68.0..=4164.0).contains(&c.y))
+                        {
+                            problems.push(format!("{where_}: point {c:?} beyond the buffer"));
+                        }
+                    }
+                    if let Err(e) = geo::MultiPolygon(parts).check_validation() {
+                        problems.push(format!("{where_}: feature {e}"));
+                    }
+                }
+            }
+        }
+    }
+    assert!(polygons > 100, "{polygons} polygons decoded");
+    assert!(problems.is_empty(), "{} of {polygons} polygons:\n{}", problems.len(), problems.join("\n"));
+}
