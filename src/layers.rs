@@ -631,7 +631,8 @@ impl Topology {
             .zip(stuck)
             .enumerate()
             .map(|(f, (geometry, stuck))| {
-                let geometry = if stuck { repair_on_grid(&geometry, grid) } else { geometry };
+                let geometry =
+                    if stuck { keep_valid_parts(repair_on_grid(&geometry, grid)) } else { geometry };
                 if geometry.0.is_empty() {
                     self.bboxes[f].map_or(geometry, |b| MultiPolygon(vec![grid.cell_cover(b)]))
                 } else {
@@ -712,6 +713,31 @@ impl Topology {
         }
         faulty.into_iter().filter_map(|i| sources.get(i).copied()).collect()
     }
+}
+
+/// `geometry` without the smaller parts that make it invalid for `geo` (and GEOS) where the grid overlay
+/// saw none: two parts snapped onto one grid point, one's vertex on the other's edge. Such a part is
+/// under a few pixels at the zoom where it happens; the feature keeps its largest part.
+fn keep_valid_parts(geometry: MultiPolygon<f64>) -> MultiPolygon<f64> {
+    if geometry.0.len() < 2 || geo::Validation::is_valid(&geometry) {
+        return geometry;
+    }
+    let mut parts = geometry.0;
+    parts.sort_by(|a, b| ring_area(b.exterior()).total_cmp(&ring_area(a.exterior())));
+    let mut kept: Vec<Polygon<f64>> = Vec::with_capacity(parts.len());
+    for part in parts {
+        let Some(bbox) = part.bounding_rect() else { continue };
+        let near: Vec<Polygon<f64>> = kept
+            .iter()
+            .filter(|k| k.bounding_rect().is_some_and(|b| intersects(b, bbox)))
+            .cloned()
+            .chain(std::iter::once(part.clone()))
+            .collect();
+        if geo::Validation::is_valid(&MultiPolygon(near)) {
+            kept.push(part);
+        }
+    }
+    MultiPolygon(kept)
 }
 
 /// The rings of `polygon` (on `grid`) as integer contours, without their closing points.
