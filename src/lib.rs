@@ -10,6 +10,8 @@ pub mod cli;
 pub mod dissolve;
 pub mod encoded;
 pub mod features;
+pub mod figures;
+pub mod import_cli;
 pub mod index;
 pub mod layers;
 pub mod memory;
