@@ -17,6 +17,7 @@ use serde::Serialize;
 use smallvec::SmallVec;
 
 use crate::dissolve::dissolve;
+use crate::figures::{CommuneCover, Figures};
 use crate::geometry::area::multi_polygon_area_m2;
 use crate::index::{EdgeIndex, PolygonIndex};
 use crate::layers::{Layer, LayerFeature};
@@ -26,6 +27,7 @@ use crate::model::{
 };
 use crate::search::SearchIndex;
 use crate::source::composition::{CompositionError, read_composition};
+use crate::source::edition_meta::read_edition_meta;
 use crate::source::error::LoadError;
 use crate::source::{self, ReadOptions};
 
@@ -104,7 +106,9 @@ fn default_editions(dir: &Path) -> Result<Vec<EditionSource>, AtlasErrors> {
         .map(|e| e.path())
         .filter(|p| p.extension().is_some_and(|e| e == "csv" || e == "geojson"))
         .collect();
+    // Newest first: year-named editions (2023, 2019) list the current programme phase first.
     found.sort();
+    found.reverse();
     found
         .into_iter()
         .map(|path| {
@@ -208,6 +212,8 @@ pub struct EditionEntry {
     pub bboxes: Vec<[f64; 4]>,
     /// The outlines as a map layer.
     pub layer: Layer,
+    /// Communes and population of each territory, in territory order.
+    pub figures: Vec<Figures>,
 }
 
 impl EditionEntry {
@@ -255,6 +261,10 @@ pub struct Atlas {
     warnings: Vec<String>,
     /// Counts for `validate` and `/healthz`.
     summary: Summary,
+    /// The communes each unit covers.
+    cover: CommuneCover,
+    /// Communes and population of each unit, by unit index.
+    unit_figures: Vec<Figures>,
 }
 
 /// Unit indexes containing a point (EPCI, EPT, commune: three at most).
@@ -384,6 +394,8 @@ pub struct EditionSummary {
     pub members: usize,
     /// Members by kind of unit.
     pub members_by_kind: HashMap<UnitKind, usize>,
+    /// Label, period, list date, source, licence, attribution.
+    pub meta: crate::model::EditionMeta,
 }
 
 impl Atlas {
@@ -426,6 +438,13 @@ impl Atlas {
             seen_ids.push(&es.id);
             // Syntax errors and unknown codes are reported together, so one run lists every problem.
             let listed = read_composition(&es.path);
+            let meta = match read_edition_meta(&es.path, &es.id) {
+                Ok(meta) => meta,
+                Err(error) => {
+                    errors.push(AtlasError::Composition { edition: es.id.clone(), error: error.into() });
+                    continue;
+                }
+            };
             errors.extend(
                 listed
                     .errors
@@ -433,7 +452,7 @@ impl Atlas {
                     .map(|error| AtlasError::Composition { edition: es.id.clone(), error }),
             );
             match resolve_edition(es, listed.territories, &by_siren, &by_insee, &units) {
-                Ok(edition) => editions.push(edition),
+                Ok(edition) => editions.push(crate::model::Edition { meta, ..edition }),
                 Err(errs) => errors.extend(errs),
             }
         }
@@ -451,16 +470,18 @@ impl Atlas {
             is_parent[*p] = true;
         }
         let leaves: Vec<usize> = (0..units.len()).filter(|&u| !is_parent[u]).collect();
+        let cover = CommuneCover::build(&units, &parents);
+        let unit_figures: Vec<Figures> = (0..units.len()).map(|u| cover.figures(&units, [u])).collect();
         // The point index, the editions and the unit layers do not depend on each other.
         let (index, (editions, unit_layers)): (_, (Vec<EditionEntry>, _)) = rayon::join(
             || PolygonIndex::build(&leaves.iter().map(|&u| &units[u].geometry).collect::<Vec<_>>()),
             || {
                 rayon::join(
-                    || editions.into_par_iter().map(|e| edition_entry(e, &units)).collect(),
+                    || editions.into_par_iter().map(|e| edition_entry(e, &units, &cover)).collect(),
                     || {
                         [UnitKind::Epci, UnitKind::Ept]
                             .into_par_iter()
-                            .map(|kind| (kind, unit_layer(&units, kind)))
+                            .map(|kind| (kind, unit_layer(&units, &unit_figures, kind)))
                             .collect()
                     },
                 )
@@ -481,6 +502,8 @@ impl Atlas {
             timings: BuildTimings::default(),
             warnings,
             summary: Summary::default(),
+            cover,
+            unit_figures,
         };
         atlas.leaf_answers = (0..atlas.leaves.len() as u32)
             .map(|leaf| {
@@ -567,6 +590,18 @@ impl Atlas {
     /// The search index of territory and unit names.
     pub(crate) fn search_index(&self) -> &SearchIndex {
         &self.search
+    }
+
+    /// Communes and population of a unit (a commune: itself; an EPCI or EPT: its communes).
+    #[must_use]
+    pub fn unit_figures(&self, unit: usize) -> Figures {
+        self.unit_figures.get(unit).copied().unwrap_or_default()
+    }
+
+    /// The communes (unit indexes) a unit covers.
+    #[must_use]
+    pub fn communes_of(&self, unit: usize) -> &[usize] {
+        self.cover.communes_of(unit)
     }
 
     /// Build timings.
@@ -726,6 +761,7 @@ impl Atlas {
                     territories: e.edition.territories.len(),
                     members,
                     members_by_kind,
+                    meta: e.edition.meta.clone(),
                 }
             })
             .collect();
@@ -814,23 +850,31 @@ fn resolve_edition(
         territories.push(Territory { id: lt.id, name: lt.name, region, members });
     }
     if errors.is_empty() {
-        Ok(Edition { id: source.id.clone(), source: source.path.display().to_string(), territories })
+        Ok(Edition {
+            id: source.id.clone(),
+            source: source.path.display().to_string(),
+            meta: crate::model::EditionMeta::fallback(&source.id),
+            territories,
+        })
     } else {
         Err(errors)
     }
 }
 
 /// The units of one kind as a map layer.
-fn unit_layer(units: &[Unit], kind: UnitKind) -> Layer {
+fn unit_layer(units: &[Unit], figures: &[Figures], kind: UnitKind) -> Layer {
     let features: Vec<LayerFeature> = units
         .iter()
-        .filter(|u| u.kind == kind)
-        .map(|u| {
+        .zip(figures)
+        .filter(|(u, _)| u.kind == kind)
+        .map(|(u, f)| {
             let mut properties = serde_json::Map::new();
             properties.insert("kind".into(), u.kind.label().into());
             properties.insert("code".into(), u.code().into());
             properties.insert("name".into(), u.name.as_str().into());
             properties.insert("type".into(), u.legal_form.as_str().into());
+            properties.insert("communes".into(), f.communes.into());
+            properties.insert("population".into(), f.population.into());
             LayerFeature { id: u.code().to_owned(), properties, geometry: u.geometry.clone() }
         })
         .collect();
@@ -838,7 +882,7 @@ fn unit_layer(units: &[Unit], kind: UnitKind) -> Layer {
 }
 
 /// Dissolves each territory's members into an outline and indexes the outlines' edges.
-fn edition_entry(edition: Edition, units: &[Unit]) -> EditionEntry {
+fn edition_entry(edition: Edition, units: &[Unit], cover: &CommuneCover) -> EditionEntry {
     let mut territories_of_unit: Vec<Vec<usize>> = vec![Vec::new(); units.len()];
     for (t, territory) in edition.territories.iter().enumerate() {
         for m in &territory.members {
@@ -861,12 +905,15 @@ fn edition_entry(edition: Edition, units: &[Unit]) -> EditionEntry {
         .iter()
         .map(|o| o.bounding_rect().map_or([0.0; 4], |r| [r.min().x, r.min().y, r.max().x, r.max().y]))
         .collect();
+    let figures: Vec<Figures> =
+        edition.territories.iter().map(|t| cover.figures(units, t.members.iter().map(|m| m.unit))).collect();
     let features: Vec<LayerFeature> = edition
         .territories
         .iter()
         .zip(&outlines)
         .zip(&areas_km2)
-        .map(|((t, outline), area)| {
+        .zip(&figures)
+        .map(|(((t, outline), area), f)| {
             let mut properties = serde_json::Map::new();
             properties.insert("edition".into(), edition.id.as_str().into());
             properties.insert("id".into(), t.id.as_str().into());
@@ -874,9 +921,11 @@ fn edition_entry(edition: Edition, units: &[Unit]) -> EditionEntry {
             properties.insert("region".into(), t.region.clone().map_or(serde_json::Value::Null, Into::into));
             properties.insert("members".into(), t.members.len().into());
             properties.insert("area_km2".into(), (*area).into());
+            properties.insert("communes".into(), f.communes.into());
+            properties.insert("population".into(), f.population.into());
             LayerFeature { id: t.id.to_string(), properties, geometry: outline.clone() }
         })
         .collect();
     let layer = Layer::build(&features);
-    EditionEntry { edition, outlines, territories_of_unit, edges, areas_km2, bboxes, layer }
+    EditionEntry { edition, outlines, territories_of_unit, edges, areas_km2, bboxes, layer, figures }
 }

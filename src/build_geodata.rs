@@ -125,7 +125,6 @@ fn list_or_none(items: &[String]) -> String {
 struct CommuneShape {
     insee: String,
     name: String,
-    population: Option<u64>,
     geometry: MultiPolygon<f64>,
 }
 
@@ -151,6 +150,8 @@ struct CommuneRef {
     #[serde(rename = "type")]
     kind: String,
     siren: Option<String>,
+    /// INSEE's municipal population (populations légales 2022; Mayotte 2017).
+    population: Option<u64>,
 }
 
 /// Reads both packages and writes `epci.*`, `ept.*` and `communes.*` into `out`.
@@ -184,6 +185,11 @@ pub fn build_geodata(wheel: &Path, npm: &Path, out: &Path) -> Result<GeodataRepo
         .iter()
         .filter(|c| c.kind == "commune-actuelle")
         .filter_map(|c| Some((c.code.as_str(), c.siren.as_deref()?)))
+        .collect();
+    let population_of: HashMap<&str, u64> = refs
+        .iter()
+        .filter(|c| c.kind == "commune-actuelle")
+        .filter_map(|c| Some((c.code.as_str(), c.population?)))
         .collect();
     let parent_of = |groups: &[Groupement]| -> HashMap<String, String> {
         groups.iter().flat_map(|g| g.membres.iter().map(|m| (m.code.clone(), g.code.clone()))).collect()
@@ -284,7 +290,8 @@ pub fn build_geodata(wheel: &Path, npm: &Path, out: &Path) -> Result<GeodataRepo
                 ("NOM", text(&c.name)),
                 ("EPCI", opt_text(epci_of.get(&c.insee).map(String::as_str))),
                 ("EPT", opt_text(ept_of.get(&c.insee).map(String::as_str))),
-                ("POP", c.population.map_or(FieldValue::Numeric(None), number)),
+                // The population of the reference the membership comes from (one vintage for all).
+                ("POP", population_of.get(c.insee.as_str()).copied().map_or(FieldValue::Numeric(None), number)),
             ]);
             (record, &c.geometry)
         })
@@ -339,8 +346,7 @@ fn read_communes(wheel: &Path) -> Result<Vec<CommuneShape>, BuildError> {
     let col = |name: &str| {
         headers.iter().position(|h| h == name).ok_or_else(|| input_err(&place, format!("no column {name}")))
     };
-    let (c_code, c_type, c_nom, c_pop, c_geom) =
-        (col("code")?, col("type")?, col("nom")?, col("population_municipale")?, col("geometry")?);
+    let (c_code, c_type, c_nom, c_geom) = (col("code")?, col("type")?, col("nom")?, col("geometry")?);
     let mut rows = Vec::new();
     for (i, rec) in csv.records().enumerate() {
         let rec = rec.map_err(|e| input_err(&place, e))?;
@@ -357,7 +363,6 @@ fn read_communes(wheel: &Path) -> Result<Vec<CommuneShape>, BuildError> {
             Ok(CommuneShape {
                 insee: field(c_code).to_owned(),
                 name: field(c_nom).to_owned(),
-                population: field(c_pop).parse().ok(),
                 geometry,
             })
         })

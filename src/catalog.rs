@@ -19,6 +19,8 @@ pub struct EditionInfo {
     pub territories: usize,
     /// Number of members.
     pub members: usize,
+    /// Label, period, list date, source, licence and attribution.
+    pub meta: crate::model::EditionMeta,
 }
 
 /// A territory in a list or search result.
@@ -38,6 +40,10 @@ pub struct TerritorySummary {
     pub members: usize,
     /// Geodesic area, km².
     pub area_km2: f64,
+    /// Number of current communes covered (those of its EPCI/EPT members plus its commune members).
+    pub communes: u32,
+    /// Sum of the municipal population of those communes (year in the edition's metadata).
+    pub population: u64,
     /// `[west, south, east, north]`.
     pub bbox: [f64; 4],
     /// When found by search through a member: that member.
@@ -97,9 +103,9 @@ pub struct UnitDetail {
     pub insee: Option<String>,
     /// Legal form (`CA`, `CC`, `COM`...).
     pub legal_form: String,
-    /// Population.
+    /// Municipal population: the commune's own, or the sum over an EPCI's or EPT's communes.
     pub population: Option<u64>,
-    /// Number of communes (EPCI, EPT).
+    /// Number of communes covered (1 for a commune).
     pub communes: Option<u32>,
     /// `[west, south, east, north]`.
     pub bbox: Option<[f64; 4]>,
@@ -251,6 +257,7 @@ impl Atlas {
                     .map_or_else(String::new, |f| f.to_string_lossy().into_owned()),
                 territories: e.edition.territories.len(),
                 members: e.edition.territories.iter().map(|t| t.members.len()).sum(),
+                meta: e.edition.meta.clone(),
             })
             .collect()
     }
@@ -311,6 +318,8 @@ impl Atlas {
             region_name: territory.region.as_deref().and_then(crate::search::region_name),
             members: territory.members.len(),
             area_km2: entry.areas_km2[t],
+            communes: entry.figures[t].communes,
+            population: entry.figures[t].population,
             bbox: entry.bboxes[t],
             matched_member,
         }
@@ -364,8 +373,8 @@ impl Atlas {
             siren: unit.siren.as_ref().map(ToString::to_string),
             insee: unit.insee.as_ref().map(ToString::to_string),
             legal_form: unit.legal_form.clone(),
-            population: unit.population,
-            communes: unit.commune_count,
+            population: Some(self.unit_figures(u).population),
+            communes: Some(self.unit_figures(u).communes),
             bbox: geo::BoundingRect::bounding_rect(&unit.geometry)
                 .map(|r| [r.min().x, r.min().y, r.max().x, r.max().y]),
             parents: self.parents_of(u).iter().map(|&p| self.unit_ref(p)).collect(),

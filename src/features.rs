@@ -7,6 +7,13 @@ use serde_json::{Map, Value};
 use crate::atlas::Atlas;
 use crate::model::UnitKind;
 
+/// The Licence Ouverte 2.0's text.
+pub const LICENCE_OUVERTE_URL: &str = "https://www.etalab.gouv.fr/licence-ouverte-open-licence/";
+
+/// Attribution of the unit layers (IGN boundaries, INSEE codes).
+pub const UNITS_ATTRIBUTION: &str =
+    "IGN — ADMIN EXPRESS COG carto, INSEE — Code officiel géographique, 1 January 2024";
+
 /// Which features a collection holds.
 #[derive(Debug, Clone, Copy, PartialEq, Eq)]
 pub enum Source {
@@ -25,6 +32,10 @@ pub struct Collection {
     pub title: String,
     /// What it holds.
     pub description: String,
+    /// Licence of the data (name, link), when known.
+    pub licence: Option<crate::model::Licence>,
+    /// Attribution text to show with the data, when known.
+    pub attribution: Option<String>,
     /// Where its features come from.
     pub source: Source,
 }
@@ -50,15 +61,19 @@ impl Atlas {
             .enumerate()
             .map(|(i, e)| Collection {
                 id: format!("territories-{}", e.edition.id),
-                title: format!("Territoires d'industrie, édition {}", e.edition.id),
+                title: format!("Territoires d'industrie, {}", e.edition.meta.label.fr),
                 description: format!(
-                    "{} territories of edition {} (list {}), each dissolved from its members",
+                    "{} territories of edition {} ({}{}; list {}), each dissolved from its members",
                     e.edition.territories.len(),
                     e.edition.id,
+                    e.edition.meta.label.en,
+                    e.edition.meta.list_date.as_ref().map_or_else(String::new, |d| format!(", list of {d}")),
                     std::path::Path::new(&e.edition.source)
                         .file_name()
                         .map_or_else(String::new, |f| f.to_string_lossy().into_owned())
                 ),
+                licence: e.edition.meta.licence.clone(),
+                attribution: e.edition.meta.attribution.clone(),
                 source: Source::Territories(i),
             })
             .collect();
@@ -72,6 +87,11 @@ impl Atlas {
                     id: id.to_owned(),
                     title: title.to_owned(),
                     description: format!("{title}, 1 January 2024 (IGN ADMIN EXPRESS, INSEE COG)"),
+                    licence: Some(crate::model::Licence {
+                        name: "Licence Ouverte / Open Licence 2.0".into(),
+                        url: Some(LICENCE_OUVERTE_URL.into()),
+                    }),
+                    attribution: Some(UNITS_ATTRIBUTION.into()),
                     source: Source::Units(kind),
                 });
             }
@@ -157,17 +177,22 @@ impl Atlas {
                 let codes: Vec<&str> = t.members.iter().map(|m| self.units()[m.unit].code()).collect();
                 properties.insert("member_codes".into(), codes.join(";").into());
                 properties.insert("area_km2".into(), entry.areas_km2[i].into());
+                properties.insert("communes".into(), entry.figures[i].communes.into());
+                properties.insert("population".into(), entry.figures[i].population.into());
                 Some(FeatureRef { id: t.id.to_string(), properties, geometry: &entry.outlines[i] })
             }
             Source::Units(kind) => {
-                let u = &self.units()[self.unit_of(kind, i)?];
+                let index = self.unit_of(kind, i)?;
+                let u = &self.units()[index];
                 properties.insert("kind".into(), u.kind.label().into());
                 properties.insert("code".into(), u.code().into());
                 properties
                     .insert("siren".into(), u.siren.as_ref().map_or(Value::Null, |s| s.as_str().into()));
                 properties.insert("name".into(), u.name.as_str().into());
                 properties.insert("type".into(), u.legal_form.as_str().into());
-                properties.insert("population".into(), u.population.map_or(Value::Null, Into::into));
+                let figures = self.unit_figures(index);
+                properties.insert("communes".into(), figures.communes.into());
+                properties.insert("population".into(), figures.population.into());
                 let parents: Vec<&str> = u.parents.iter().map(crate::model::Siren::as_str).collect();
                 properties.insert("parents".into(), parents.join(";").into());
                 // Measured when asked: a page of units costs far less than measuring 35,000 communes

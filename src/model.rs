@@ -329,8 +329,109 @@ pub struct Edition {
     pub id: EditionId,
     /// Where it was loaded from.
     pub source: String,
+    /// Label, period, list date, source and licence (from the list's `.meta.json` sidecar, or the id).
+    pub meta: EditionMeta,
     /// Territories in list order.
     pub territories: Vec<Territory>,
+}
+
+/// A text in French and English.
+#[derive(Debug, Clone, Default, PartialEq, Eq, Serialize, serde::Deserialize, utoipa::ToSchema)]
+pub struct Label {
+    /// French.
+    pub fr: String,
+    /// English.
+    pub en: String,
+}
+
+/// One file an edition was imported from.
+#[derive(Debug, Clone, Default, PartialEq, Eq, Serialize, serde::Deserialize, utoipa::ToSchema)]
+pub struct SourceFile {
+    /// File name (no directory).
+    pub name: String,
+    /// SHA-256 of its bytes, lower-case hex.
+    pub sha256: String,
+}
+
+/// Where an edition's list comes from.
+#[derive(Debug, Clone, Default, PartialEq, Eq, Serialize, serde::Deserialize, utoipa::ToSchema)]
+pub struct ListSource {
+    /// Who publishes it (`ANCT`).
+    pub publisher: String,
+    /// The dataset's title.
+    pub dataset: String,
+    /// The dataset's page.
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    pub url: Option<String>,
+    /// The files read, in order.
+    #[serde(default)]
+    pub files: Vec<SourceFile>,
+}
+
+/// A licence, by name and link.
+#[derive(Debug, Clone, Default, PartialEq, Eq, Serialize, serde::Deserialize, utoipa::ToSchema)]
+pub struct Licence {
+    /// Its name (`Licence Ouverte / Open Licence 2.0`).
+    pub name: String,
+    /// Its text.
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    pub url: Option<String>,
+}
+
+/// What a territory list is: the `ID.meta.json` sidecar written by `import-list` beside `ID.csv`.
+///
+/// ```
+/// use territoires::model::{EditionId, EditionMeta};
+/// let meta = EditionMeta::fallback(&EditionId::parse("2023").unwrap());
+/// assert_eq!(meta.label.en, "2023");
+/// assert!(meta.licence.is_none());
+/// ```
+#[derive(Debug, Clone, Default, PartialEq, Eq, Serialize, serde::Deserialize, utoipa::ToSchema)]
+pub struct EditionMeta {
+    /// The edition id.
+    pub edition: String,
+    /// Human label (`Phase II (2023-2027)`).
+    #[serde(default)]
+    pub label: Label,
+    /// Programme period (`2023-2027`).
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    pub period: Option<String>,
+    /// Date of the list, ISO 8601 (`2024-07-04`).
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    pub list_date: Option<String>,
+    /// Publisher, dataset and files.
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    pub source: Option<ListSource>,
+    /// Licence of the list.
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    pub licence: Option<Licence>,
+    /// The attribution text to show with the data.
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    pub attribution: Option<String>,
+    /// Where the commune populations summed per territory come from, with their year.
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    pub population: Option<PopulationSource>,
+}
+
+/// The population figures' source.
+#[derive(Debug, Clone, Default, PartialEq, Eq, Serialize, serde::Deserialize, utoipa::ToSchema)]
+pub struct PopulationSource {
+    /// What the figure is and where it comes from.
+    pub source: String,
+    /// The census year the figures are for.
+    pub year: u16,
+}
+
+impl EditionMeta {
+    /// The metadata of a list without a sidecar: the id as its label, nothing else known.
+    #[must_use]
+    pub fn fallback(id: &EditionId) -> Self {
+        Self {
+            edition: id.to_string(),
+            label: Label { fr: id.to_string(), en: id.to_string() },
+            ..Self::default()
+        }
+    }
 }
 
 #[cfg(test)]

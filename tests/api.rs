@@ -457,3 +457,85 @@ async fn the_openapi_description_lists_every_route() {
     assert!(paths["/api/lookup"]["post"].is_object() && paths["/api/lookup"]["get"].is_object());
     assert!(doc["components"]["schemas"]["Lookup"]["properties"]["territories"].is_object());
 }
+
+/// Issue 12: every place that names an edition gives its label, list date, licence and attribution, and
+/// every territory, EPCI and EPT its communes and population (the counts are checked against the `.dbf`
+/// in `figures.rs`; here, that every route carries the same numbers).
+#[tokio::test]
+async fn editions_carry_their_metadata_and_territories_their_figures() {
+    let Some(app) = app() else { return };
+    let (_, editions) = get_json(&app, "/api/editions").await;
+    let e2023 = editions.as_array().expect("array").iter().find(|e| e["id"] == "2023").expect("2023").clone();
+    assert_eq!(e2023["meta"]["label"]["fr"], "Phase II (2023-2027)");
+    assert_eq!(e2023["meta"]["period"], "2023-2027");
+    assert_eq!(e2023["meta"]["list_date"], "2024-07-04");
+    assert_eq!(e2023["meta"]["attribution"], "ANCT — Territoires d'industrie, données 2024-07-04");
+    assert_eq!(e2023["meta"]["licence"]["name"], "Licence Ouverte / Open Licence 2.0");
+    assert_eq!(e2023["meta"]["source"]["files"][0]["name"], "ti_geom.geojson");
+    assert_eq!(e2023["meta"]["population"]["year"], 2022);
+    let sample =
+        editions.as_array().expect("array").iter().find(|e| e["id"] == "sample").expect("sample").clone();
+    assert_eq!(sample["meta"]["label"]["en"], "sample", "no sidecar: the id");
+    let (_, health) = get_json(&app, "/healthz").await;
+    let h2019 = health["editions"]
+        .as_array()
+        .expect("array")
+        .iter()
+        .find(|e| e["id"] == "2019")
+        .expect("2019")
+        .clone();
+    assert_eq!(
+        (h2019["meta"]["label"]["en"].clone(), h2019["meta"]["list_date"].clone()),
+        ("Phase I (2019-2022)".into(), "2022-12".into())
+    );
+
+    let (_, list) = get_json(&app, "/api/territories?edition=2023").await;
+    let soissons =
+        list.as_array().expect("array").iter().find(|t| t["id"] == "ti-3214").expect("ti-3214").clone();
+    let (_, detail) = get_json(&app, "/api/territories/2023/ti-3214").await;
+    assert_eq!(soissons["communes"], 164);
+    for t in [&soissons, &detail] {
+        assert_eq!((t["communes"].clone(), t["population"].clone()), (164.into(), 107_206.into()));
+    }
+    let (_, item) = get_json(&app, "/ogc/collections/territories-2023/items/ti-3214").await;
+    assert_eq!(
+        (item["properties"]["communes"].clone(), item["properties"]["population"].clone()),
+        (164.into(), 107_206.into())
+    );
+    let (_, layer) = get_json(&app, "/api/layers/territories.geojson?edition=2023&zoom=4").await;
+    let feature = layer["features"]
+        .as_array()
+        .expect("features")
+        .iter()
+        .find(|f| f["properties"]["id"] == "ti-3214")
+        .expect("feature")
+        .clone();
+    assert_eq!(feature["properties"]["population"], 107_206);
+    let (_, unit) = get_json(&app, "/api/units/240200477").await;
+    let (_, epci) = get_json(&app, "/ogc/collections/epci/items/240200477").await;
+    assert_eq!(unit["communes"], 27, "{unit}");
+    assert_eq!(epci["properties"]["communes"], unit["communes"]);
+    assert_eq!(epci["properties"]["population"], unit["population"]);
+    let (_, units) = get_json(&app, "/api/layers/units.geojson?kind=ept").await;
+    assert!(
+        units["features"]
+            .as_array()
+            .expect("features")
+            .iter()
+            .all(|f| f["properties"]["communes"].as_u64().is_some_and(|n| n > 0))
+    );
+    let (_, collection) = get_json(&app, "/ogc/collections/territories-2023").await;
+    assert!(collection["title"].as_str().is_some_and(|t| t.contains("Phase II (2023-2027)")), "{collection}");
+    assert!(
+        collection["description"].as_str().is_some_and(|t| t.contains("list of 2024-07-04")),
+        "{collection}"
+    );
+    assert_eq!(collection["attribution"], "ANCT — Territoires d'industrie, données 2024-07-04");
+    let licence = collection["links"]
+        .as_array()
+        .expect("links")
+        .iter()
+        .find(|l| l["rel"] == "license")
+        .expect("license link");
+    assert_eq!(licence["href"], "https://www.etalab.gouv.fr/licence-ouverte-open-licence/");
+}

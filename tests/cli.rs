@@ -3,7 +3,7 @@
 use assert_cmd::Command;
 use serde_json::Value;
 
-use crate::support::{KNOWN_SITES, PHASE2_GEOJSON, geodata, shared};
+use crate::support::{geodata, known_sites_path, phase2};
 
 fn territoires() -> Command {
     let mut cmd = Command::cargo_bin("territoires").expect("binary built");
@@ -30,7 +30,7 @@ fn help_teaches_the_commands() {
 
 #[test]
 fn lookup_one_point_prints_territory_and_member() {
-    let list = require_shared!(PHASE2_GEOJSON);
+    let list = phase2();
     let territories = format!("2023={}", list.display());
     let out = cmd(&["lookup", "--lon", "3.328181", "--lat", "49.383574", "--territories", &territories])
         .output()
@@ -56,8 +56,8 @@ fn lookup_refuses_out_of_range_coordinates() {
 /// N rows in, N rows out, in order; bad rows answered in the error column, every input column kept.
 #[test]
 fn csv_batch_keeps_every_row_in_order() {
-    let list = require_shared!(PHASE2_GEOJSON);
-    let known = require_shared!(KNOWN_SITES);
+    let list = phase2();
+    let known = known_sites_path();
     let mut input =
         std::fs::read_to_string(&known).expect("known sites").replace("territory_2023", "expected");
     input.push_str("bad lon,,abc,49.0,,\nout of range,,3.0,95.0,,\nshort row,\n");
@@ -113,7 +113,15 @@ fn validate_summarises_the_default_data() {
     assert!(out.status.success(), "{}", String::from_utf8_lossy(&out.stderr));
     let text = String::from_utf8_lossy(&out.stdout);
     assert!(text.contains("1255 EPCI") && text.contains("11 EPT") && text.contains("34935 COM"), "{text}");
-    assert!(text.contains("sample:"), "{text}");
+    assert!(
+        text.contains("2023 (Phase II (2023-2027), list of 2024-07-04): 183 territories, 641 members"),
+        "{text}"
+    );
+    assert!(
+        text.contains("2019 (Phase I (2019-2022), list of 2022-12): 149 territories, 588 members"),
+        "{text}"
+    );
+    assert!(text.contains("attribution: ANCT — Territoires d'industrie, données 2024-07-04"), "{text}");
 }
 
 #[test]
@@ -135,7 +143,6 @@ fn validate_lists_every_error_with_file_and_line() {
     let name = broken.display().to_string();
     assert!(err.contains(&format!("{name}:3")), "{err}");
     assert!(err.contains(&format!("{name}:4")), "{err}");
-    let _ = shared;
 }
 
 /// A geodata directory holding the 11 EPT only (small and fast), to be broken in various ways.

@@ -1,4 +1,4 @@
-//! Shared test fixtures: paths to real data and a once-built Atlas with edition 2023.
+//! Shared test fixtures: the committed geodata/ (editions 2023 and 2019), tests/fixtures/, and a once-built Atlas.
 
 use std::path::{Path, PathBuf};
 use std::sync::{Arc, OnceLock};
@@ -15,57 +15,52 @@ pub fn geodata() -> PathBuf {
     root().join("geodata")
 }
 
-/// `../shared/data/<rel>` when it exists; otherwise prints why the caller skips.
+/// `../shared/data/<rel>` when it exists (only the cross-check of the committed lists uses it).
+#[allow(dead_code)]
 pub fn shared(rel: &str) -> Option<PathBuf> {
     let p = root().join("../shared/data").join(rel);
-    if p.exists() {
-        Some(p)
-    } else {
-        eprintln!("SKIPPED: {} is absent (it ships beside the repo in CI)", p.display());
-        None
-    }
+    p.exists().then_some(p)
 }
 
-/// Returns early from a test when shared data is absent.
-macro_rules! require_shared {
-    ($rel:expr) => {
-        match $crate::support::shared($rel) {
-            Some(p) => p,
-            None => return,
-        }
-    };
+/// The committed official editions.
+pub fn phase2() -> PathBuf {
+    geodata().join("territories/2023.csv")
 }
 
-pub const PHASE2_CSV: &str = "anct-ti-phase2-2024-07/members.csv";
-pub const PHASE2_GEOJSON: &str = "anct-ti-phase2-2024-07/ti_geom.geojson";
-pub const PHASE1_CSV: &str = "anct-ti-phase1-2022/members.csv";
-pub const KNOWN_SITES: &str = "examples/known-sites.csv";
+/// Phase I, as committed.
+pub fn phase1() -> PathBuf {
+    geodata().join("territories/2019.csv")
+}
+
+/// The illustrative sample list (a test fixture, no longer shipped in geodata/).
+pub fn sample() -> PathBuf {
+    root().join("tests/fixtures/sample.csv")
+}
+
+/// Known sites with their phase II territory (copied from ../shared/data/examples; see tests/fixtures/README.md).
+pub fn known_sites_path() -> PathBuf {
+    root().join("tests/fixtures/known-sites.csv")
+}
 
 pub fn edition(id: &str, path: &Path) -> EditionSource {
     EditionSource::parse(&format!("{id}={}", path.display())).expect("valid edition")
 }
 
-/// geodata/ with the sample edition, 2023 (ANCT GeoJSON) and 2019 (phase I CSV); built once per test run.
+/// The sample fixture, then geodata/'s editions 2023 and 2019 as shipped (with their sidecars); built
+/// once per test run. Returns `Option` so callers keep their shape; it is always `Some`.
 pub fn atlas_2023() -> Option<&'static Atlas> {
     shared_atlas_2023().map(|a| &**a)
 }
 
 /// The same Atlas, shareable with routers.
 pub fn shared_atlas_2023() -> Option<&'static Arc<Atlas>> {
-    static ATLAS: OnceLock<Option<Arc<Atlas>>> = OnceLock::new();
-    ATLAS
-        .get_or_init(|| {
-            let phase2 = shared(PHASE2_GEOJSON)?;
-            let phase1 = shared(PHASE1_CSV)?;
-            let editions = vec![
-                edition("sample", &geodata().join("territories/sample.csv")),
-                edition("2023", &phase2),
-                edition("2019", &phase1),
-            ];
-            let sources = AtlasSources::from_geodata_dir(&geodata(), editions).expect("geodata present");
-            Some(Arc::new(Atlas::build(&sources).unwrap_or_else(|e| panic!("atlas builds: {e}"))))
-        })
-        .as_ref()
+    static ATLAS: OnceLock<Arc<Atlas>> = OnceLock::new();
+    Some(ATLAS.get_or_init(|| {
+        let editions =
+            vec![edition("sample", &sample()), edition("2023", &phase2()), edition("2019", &phase1())];
+        let sources = AtlasSources::from_geodata_dir(&geodata(), editions).expect("geodata present");
+        Arc::new(Atlas::build(&sources).unwrap_or_else(|e| panic!("atlas builds: {e}")))
+    }))
 }
 
 /// One row of known-sites.csv.
@@ -80,7 +75,7 @@ pub struct KnownSite {
 }
 
 pub fn known_sites() -> Option<Vec<KnownSite>> {
-    let path = shared(KNOWN_SITES)?;
+    let path = known_sites_path();
     let mut reader = csv::Reader::from_path(&path).expect("known sites readable");
     Some(reader.deserialize().map(|r| r.expect("known site row")).collect())
 }

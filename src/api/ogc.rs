@@ -118,18 +118,26 @@ fn collection_json(atlas: &Atlas, c: &Collection, b: &str) -> Value {
         || vec![-180.0, -90.0, 180.0, 90.0],
         |r| vec![r.min().x, r.min().y, r.max().x, r.max().y],
     );
+    let mut links = vec![
+        json!({"href": format!("{b}/ogc/collections/{}", c.id), "rel": "self", "type": "application/json", "title": c.title}),
+        json!({"href": format!("{b}/ogc/collections/{}/items", c.id), "rel": "items", "type": "application/geo+json", "title": format!("{} (GeoJSON)", c.title)}),
+    ];
+    if let Some(licence) = &c.licence
+        && let Some(url) = &licence.url
+    {
+        links.push(json!({"href": url, "rel": "license", "type": "text/html", "title": licence.name}));
+    }
     json!({
         "id": c.id,
         "title": c.title,
         "description": c.description,
+        "attribution": c.attribution,
+        "license": c.licence.as_ref().map(|l| l.name.clone()),
         "itemType": "feature",
         "crs": [CRS84],
         "storageCrs": CRS84,
         "extent": { "spatial": { "bbox": [bbox], "crs": CRS84 } },
-        "links": [
-            {"href": format!("{b}/ogc/collections/{}", c.id), "rel": "self", "type": "application/json", "title": c.title},
-            {"href": format!("{b}/ogc/collections/{}/items", c.id), "rel": "items", "type": "application/geo+json", "title": format!("{} (GeoJSON)", c.title)}
-        ]
+        "links": links
     })
 }
 

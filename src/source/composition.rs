@@ -173,14 +173,6 @@ pub fn read_composition(path: &Path) -> Composition {
     }
 }
 
-/// Column names (lower case) accepted for each role, in order of preference.
-const ID_COLUMNS: &[&str] = &["id_ti", "id_territoire"];
-const NAME_COLUMNS: &[&str] = &["lib_ti", "lib_territoire"];
-const SIREN_COLUMNS: &[&str] = &["member_siren", "siren_groupement", "siren", "siren_membre"];
-const INSEE_COLUMNS: &[&str] = &["member_insee_com", "insee_com", "code_insee"];
-const MEMBER_NAME_COLUMNS: &[&str] = &["member_name", "lib_groupement", "lib_membre", "nom_groupement"];
-const KIND_COLUMNS: &[&str] = &["member_kind", "nature_juridique"];
-
 /// Parses a CSV list (one row per member); `name` is the file name used in messages.
 #[must_use]
 pub fn parse_csv(name: &str, bytes: &[u8]) -> Composition {
@@ -191,6 +183,22 @@ pub fn parse_csv(name: &str, bytes: &[u8]) -> Composition {
         b.format_error("empty file (expected a CSV header line or a GeoJSON FeatureCollection)".into());
         return b.finish();
     }
+    match csv_rows(&text) {
+        Ok((header, rows)) => parse_rows_into(b, &header, rows),
+        Err(e) => {
+            b.format_error(e);
+            b.finish()
+        }
+    }
+}
+
+/// The cells of a CSV text, header first, each data record with its 1-based physical line; the separator
+/// is sniffed from the first line. Records the reader cannot split are dropped (reading from memory,
+/// with flexible records, this does not happen in practice).
+///
+/// # Errors
+/// A text without a header line, as a message.
+pub(crate) fn csv_rows(text: &str) -> Result<(Vec<String>, Rows), String> {
     let header_line = text.lines().next().unwrap_or("");
     let mut reader = csv::ReaderBuilder::new()
         .delimiter(sniff_delimiter(header_line))
@@ -198,19 +206,83 @@ pub fn parse_csv(name: &str, bytes: &[u8]) -> Composition {
         .flexible(true)
         .from_reader(text.as_bytes());
     let mut records = reader.byte_records();
-    let lines = LineIndex::new(&text);
-
+    let lines = LineIndex::new(text);
+    let cells = |r: &csv::ByteRecord| r.iter().map(|f| String::from_utf8_lossy(f).into_owned()).collect();
     let header: Vec<String> = match records.next() {
-        Some(Ok(h)) => h.iter().map(|f| trim_name(&String::from_utf8_lossy(f)).to_lowercase()).collect(),
-        Some(Err(e)) => {
-            b.format_error(format!("cannot read the CSV header: {e}"));
-            return b.finish();
-        }
-        None => {
-            b.format_error("no CSV header line".into());
-            return b.finish();
-        }
+        Some(Ok(h)) => cells(&h),
+        Some(Err(e)) => return Err(format!("cannot read the CSV header: {e}")),
+        None => return Err("no CSV header line".into()),
     };
+    let rows = records
+        .filter_map(Result::ok)
+        .map(|r| (r.position().map_or(0, |p| lines.line_at(p.byte())), cells(&r)))
+        .collect();
+    Ok((header, rows))
+}
+
+/// Rows of text cells, each with the 1-based line (or sheet row) it was read from.
+pub type Rows = Vec<(u64, Vec<String>)>;
+
+/// Parses a table of cells (a CSV or a spreadsheet sheet): `header` names the columns, each row carries
+/// the 1-based line (or sheet row) it was read from. `name` is the file name used in messages.
+#[must_use]
+pub fn parse_rows(name: &str, header: &[String], rows: Rows) -> Composition {
+    parse_rows_into(Builder::new(name), header, rows)
+}
+
+/// Whether a header names a commune-level list: a commune code column and no member SIREN column.
+#[must_use]
+pub fn is_commune_level(header: &[String]) -> bool {
+    let header: Vec<String> = header.iter().map(|h| trim_name(h).to_lowercase()).collect();
+    let has = |names: &[&str]| names.iter().any(|n| header.iter().any(|h| h == n));
+    has(INSEE_COLUMNS) && !has(SIREN_COLUMNS)
+}
+
+/// The role of a column, by its header name, for cell repairs.
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+pub enum ColumnRole {
+    /// Territory id.
+    TerritoryId,
+    /// A territory or member name.
+    Name,
+    /// A member SIREN.
+    Siren,
+    /// A commune INSEE code.
+    Insee,
+    /// Anything else.
+    Other,
+}
+
+/// What a column holds, from its header name (as the list parsers read it).
+#[must_use]
+pub fn column_role(header: &str) -> ColumnRole {
+    let h = trim_name(header).to_lowercase();
+    let is = |names: &[&str]| names.contains(&h.as_str());
+    if is(ID_COLUMNS) {
+        ColumnRole::TerritoryId
+    } else if is(NAME_COLUMNS) || is(MEMBER_NAME_COLUMNS) {
+        ColumnRole::Name
+    } else if is(SIREN_COLUMNS) {
+        ColumnRole::Siren
+    } else if is(INSEE_COLUMNS) {
+        ColumnRole::Insee
+    } else {
+        ColumnRole::Other
+    }
+}
+
+/// Column names (lower case) accepted for each role, in order of preference.
+const ID_COLUMNS: &[&str] = &["id_ti", "id_territoire"];
+const NAME_COLUMNS: &[&str] = &["lib_ti", "lib_territoire"];
+const SIREN_COLUMNS: &[&str] = &["member_siren", "siren_groupement", "siren", "siren_membre"];
+const INSEE_COLUMNS: &[&str] =
+    &["member_insee_com", "insee_com", "code_insee", "codgeo", "code_commune", "insee"];
+const MEMBER_NAME_COLUMNS: &[&str] =
+    &["member_name", "lib_groupement", "lib_membre", "nom_groupement", "lib_com", "nom_commune"];
+const KIND_COLUMNS: &[&str] = &["member_kind", "nature_juridique"];
+
+fn parse_rows_into(mut b: Builder, header: &[String], rows: Rows) -> Composition {
+    let header: Vec<String> = header.iter().map(|h| trim_name(h).to_lowercase()).collect();
     let find = |names: &[&str]| names.iter().find_map(|n| header.iter().position(|h| h == n));
     let (id_col, name_col) = (find(ID_COLUMNS), find(NAME_COLUMNS));
     let (siren_col, insee_col) = (find(SIREN_COLUMNS), find(INSEE_COLUMNS));
@@ -238,26 +310,11 @@ pub fn parse_csv(name: &str, bytes: &[u8]) -> Composition {
         [siren_col, insee_col].iter().flatten().map(|&c| header[c].as_str()).collect::<Vec<_>>();
     let code_field = format!("member code ({})", code_columns.join(", "));
 
-    for record in records {
-        let record = match record {
-            Ok(r) => r,
-            Err(e) => {
-                // With `flexible` and byte records only I/O can fail, and reading from memory does not.
-                let line = e.position().map_or(0, |p| lines.line_at(p.byte()));
-                b.errors_push(CompositionError::BadRecord {
-                    pos: b.pos(Place::Line(line)),
-                    message: format!("unreadable CSV record: {e}"),
-                });
-                continue;
-            }
-        };
-        let line = record.position().map_or(0, |p| lines.line_at(p.byte()));
+    for (line, record) in rows {
         let pos = b.pos(Place::Line(line));
-        let field = |col: Option<usize>| {
-            col.and_then(|c| record.get(c)).map(|f| trim_name(&String::from_utf8_lossy(f)).to_owned())
-        };
+        let field = |col: Option<usize>| col.and_then(|c| record.get(c)).map(|f| trim_name(f).to_owned());
         // Spreadsheet exports often end with rows of bare delimiters: nothing to report there.
-        if record.iter().all(|f| trim_name(&String::from_utf8_lossy(f)).is_empty()) {
+        if record.iter().all(|f| trim_name(f).is_empty()) {
             continue;
         }
         let Some(territory) = b.territory(
@@ -643,7 +700,7 @@ fn split_entry(entry: &str) -> Option<(&str, &str)> {
 }
 
 /// The delimiter used by a header line: the most frequent of `;`, `,` and tab outside quotes (`,` on ties).
-fn sniff_delimiter(header: &str) -> u8 {
+pub(crate) fn sniff_delimiter(header: &str) -> u8 {
     let (mut in_quotes, mut counts) = (false, [0usize; 3]);
     for c in header.chars() {
         match c {
@@ -658,7 +715,7 @@ fn sniff_delimiter(header: &str) -> u8 {
     [b',', b';', b'\t'][best]
 }
 
-fn strip_bom(bytes: &[u8]) -> &[u8] {
+pub(crate) fn strip_bom(bytes: &[u8]) -> &[u8] {
     bytes.strip_prefix(b"\xef\xbb\xbf").unwrap_or(bytes)
 }
 
@@ -1056,17 +1113,6 @@ mod tests {
         }
     }
 
-    /// A file of the shared data set, or `None` (after saying so) when the data set is not there.
-    fn shared(rel: &str) -> Option<std::path::PathBuf> {
-        let path = Path::new(env!("CARGO_MANIFEST_DIR")).join("../shared/data").join(rel);
-        if path.exists() {
-            Some(path)
-        } else {
-            println!("SKIPPED: {} absent", path.display());
-            None
-        }
-    }
-
     fn pairs(c: &Composition) -> BTreeSet<(String, String)> {
         c.territories
             .iter()
@@ -1074,57 +1120,50 @@ mod tests {
             .collect()
     }
 
-    fn read_clean(rel: &str) -> Option<Composition> {
-        let c = read_composition(&shared(rel)?);
-        assert!(c.errors.is_empty(), "{rel}: {:?}", messages(&c));
-        Some(c)
+    /// A committed edition, read without error.
+    fn read_committed(edition: &str) -> Composition {
+        let path =
+            Path::new(env!("CARGO_MANIFEST_DIR")).join("geodata/territories").join(format!("{edition}.csv"));
+        let c = read_composition(&path);
+        assert!(c.errors.is_empty(), "{edition}: {:?}", messages(&c));
+        c
     }
 
+    /// The shipped lists (ANCT's, through `import-list`; `.ci/run` compares them with ANCT's files) have the
+    /// published counts, and read the same through the GeoJSON parser when written as ANCT's GeoJSON.
     #[test]
-    fn real_phase2_csv_and_geojson_agree() {
-        let (Some(csv), Some(geo)) = (
-            read_clean("anct-ti-phase2-2024-07/members.csv"),
-            read_clean("anct-ti-phase2-2024-07/ti_geom.geojson"),
-        ) else {
-            return;
-        };
-        for c in [&csv, &geo] {
-            assert_eq!(c.territories.len(), 183);
-            assert_eq!(c.member_count(), 641);
-        }
-        let kinds = |k: &str| {
-            csv.territories
+    fn committed_editions_have_the_published_counts() {
+        for (edition, territories, members, by_kind) in
+            [("2023", 183, 641, (626, 3, 12)), ("2019", 149, 588, (547, 3, 38))]
+        {
+            let csv = read_committed(edition);
+            assert_eq!((csv.territories.len(), csv.member_count()), (territories, members), "{edition}");
+            let kinds = |k: &str| {
+                csv.territories
+                    .iter()
+                    .flat_map(|t| &t.members)
+                    .filter(|m| m.kind_hint.as_deref() == Some(k))
+                    .count()
+            };
+            assert_eq!((kinds("EPCI"), kinds("EPT"), kinds("COM")), by_kind, "{edition}");
+            let features: Vec<String> = csv
+                .territories
                 .iter()
-                .flat_map(|t| &t.members)
-                .filter(|m| m.kind_hint.as_deref() == Some(k))
-                .count()
-        };
-        assert_eq!((kinds("EPCI"), kinds("EPT"), kinds("COM")), (626, 3, 12));
-        assert_eq!(pairs(&csv), pairs(&geo));
-        let names = |c: &Composition| {
-            c.territories.iter().map(|t| (t.id.clone(), t.name.clone())).collect::<Vec<_>>()
-        };
-        assert_eq!(names(&csv), names(&geo));
-        assert!(geo.territories.iter().all(|t| t.members.iter().all(|m| !m.name.is_empty())));
-        let commune = Siren::parse("215800467").map(MemberCode::Siren).expect("valid SIREN");
-        assert!(csv.territories.iter().flat_map(|t| &t.members).any(|m| m.code == commune));
-    }
-
-    #[test]
-    fn real_phase1_csv_and_geojson_agree() {
-        let (Some(csv), Some(geo)) = (
-            read_clean("anct-ti-phase1-2022/members.csv"),
-            read_clean("anct-ti-phase1-2022/polygone-4326_ti.geojson"),
-        ) else {
-            return;
-        };
-        for c in [&csv, &geo] {
-            assert_eq!(c.territories.len(), 149);
-            assert_eq!(c.member_count(), 588);
+                .map(|t| {
+                    let list: Vec<String> = t.members.iter().map(|m| format!("{} ({})", m.name, m.code)).collect();
+                    feature(
+                        &serde_json::json!({"id_territoire": t.id.as_str(), "lib_territoire": t.name, "liste_geo": list.join("; ")})
+                            .to_string(),
+                    )
+                })
+                .collect();
+            let geo = parse_geojson("g.geojson", collection(&features).as_bytes());
+            assert!(geo.errors.is_empty(), "{:?}", messages(&geo));
+            assert_eq!(pairs(&csv), pairs(&geo), "{edition}");
         }
-        assert_eq!(pairs(&csv), pairs(&geo));
-        // Every phase I name list can be paired with its codes, by commas or by legal forms.
-        let unnamed = geo.territories.iter().flat_map(|t| &t.members).filter(|m| m.name.is_empty()).count();
-        assert_eq!(unnamed, 0);
+        let commune = Siren::parse("215800467").map(MemberCode::Siren).expect("valid SIREN");
+        assert!(
+            read_committed("2023").territories.iter().flat_map(|t| &t.members).any(|m| m.code == commune)
+        );
     }
 }

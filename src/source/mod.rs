@@ -2,8 +2,10 @@
 
 pub mod composition;
 pub mod crs;
+pub mod edition_meta;
 pub mod error;
 pub mod geojson;
+pub mod import;
 pub mod shapefile;
 
 use std::collections::HashMap;

@@ -129,8 +129,24 @@ function defaultEdition(editions) {
   return years.length > 0 ? years[years.length - 1] : editions[0]?.id;
 }
 
+/** The edition's label in the page's language (its id when the server has no metadata for it). */
+function editionLabel(e) {
+  const label = e?.meta?.label;
+  return (language() === 'en' ? label?.en : label?.fr) || label?.fr || e?.id || '';
+}
+
+/** The attribution line: the chosen edition's own text, then the boundaries' sources. */
+function attributionText() {
+  const e = state.editions.find((x) => x.id === state.edition);
+  const list = e?.meta?.attribution ? `${e.meta.attribution} (${e.meta.licence?.name ?? 'Licence Ouverte 2.0'})` : 'ANCT';
+  return `${list} · IGN · INSEE — Licence Ouverte 2.0`;
+}
+
 function fillEditionSelects() {
-  const option = (e) => h('option', { value: e.id }, t('editions.count', { id: e.id, count: e.territories }));
+  const option = (e) => {
+    const params = { id: e.id, label: editionLabel(e), date: e.meta?.list_date, count: e.territories };
+    return h('option', { value: e.id }, t(e.meta?.list_date ? 'editions.dated' : 'editions.count', params));
+  };
   fill(els.edition, state.editions.map(option));
   els.edition.value = state.edition ?? '';
   const others = state.editions.filter((e) => e.id !== state.edition);
@@ -194,6 +210,7 @@ function updateExportLink() {
 
 function setEdition(edition) {
   state.edition = edition;
+  view.setAttribution(attributionText());
   if (state.compare === edition) state.compare = olderEdition(edition);
   fillEditionSelects();
   view.setEdition(edition);
@@ -294,6 +311,10 @@ function renderTerritory(d) {
       h('dd', {}, t('km2', { value: formatNumber(d.area_km2, 1) })),
       h('dt', {}, t('territory.members')),
       h('dd', {}, formatNumber(d.members)),
+      h('dt', {}, t('territory.communes')),
+      h('dd', { 'data-testid': 'territory-communes' }, formatNumber(d.communes)),
+      h('dt', {}, t('territory.population', { year: state.editions.find((x) => x.id === d.edition)?.meta?.population?.year ?? '' })),
+      h('dd', { 'data-testid': 'territory-population' }, formatNumber(d.population)),
     ),
     h('p', {}, zoom),
     h(
@@ -640,6 +661,7 @@ async function start() {
   fillEditionSelects();
   if (!state.compare) els.compareEdition.value = olderEdition(state.edition) ?? '';
   view.setEdition(state.edition);
+  view.setAttribution(attributionText());
   view.setCompare(state.compare);
   updateExportLink();
   renderRegionLegend();

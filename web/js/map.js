@@ -113,10 +113,20 @@ export class MapView {
     this.map.addControl(new ScaleControl({ unit: 'metric' }), 'bottom-right');
     this.attribution = new AttributionControl({ compact: true, customAttribution: attribution });
     this.map.addControl(this.attribution, 'bottom-right');
+    this.attributionText = attribution;
     // Without a listener MapLibre prints errors to the console; we show them to the person instead.
     this.map.on('error', (event) => this.handleError(event));
     this.ready = new Promise((resolve) => this.map.once('load', resolve));
   }
+  /** Replaces the attribution line (the chosen edition's source and licence). */
+  setAttribution(text) {
+    if (text === this.attributionText) return;
+    this.attributionText = text;
+    this.map.removeControl(this.attribution);
+    this.attribution = new AttributionControl({ compact: true, customAttribution: text });
+    this.map.addControl(this.attribution, 'bottom-right');
+  }
+
 
   baseStyle() {
     return {
