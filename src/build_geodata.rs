@@ -291,7 +291,10 @@ pub fn build_geodata(wheel: &Path, npm: &Path, out: &Path) -> Result<GeodataRepo
                 ("EPCI", opt_text(epci_of.get(&c.insee).map(String::as_str))),
                 ("EPT", opt_text(ept_of.get(&c.insee).map(String::as_str))),
                 // The population of the reference the membership comes from (one vintage for all).
-                ("POP", population_of.get(c.insee.as_str()).copied().map_or(FieldValue::Numeric(None), number)),
+                (
+                    "POP",
+                    population_of.get(c.insee.as_str()).copied().map_or(FieldValue::Numeric(None), number),
+                ),
             ]);
             (record, &c.geometry)
         })
@@ -360,11 +363,7 @@ fn read_communes(wheel: &Path) -> Result<Vec<CommuneShape>, BuildError> {
             let field = |c: usize| rec.get(c).unwrap_or_default();
             let geometry = parse_hex_wkb(field(c_geom))
                 .map_err(|e| input_err(&place, format!("row {line} ({}): {e}", field(c_code))))?;
-            Ok(CommuneShape {
-                insee: field(c_code).to_owned(),
-                name: field(c_nom).to_owned(),
-                geometry,
-            })
+            Ok(CommuneShape { insee: field(c_code).to_owned(), name: field(c_nom).to_owned(), geometry })
         })
         .collect::<Result<Vec<_>, BuildError>>()?;
     communes.sort_by(|a, b| a.insee.cmp(&b.insee));
