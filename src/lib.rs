@@ -4,7 +4,6 @@
 pub mod api;
 pub mod atlas;
 pub mod batch;
-pub mod build_geodata;
 pub mod catalog;
 pub mod cli;
 pub mod dissolve;
