@@ -17,4 +17,5 @@ pub mod model;
 pub mod search;
 pub mod server;
 pub mod source;
+pub mod tiles;
 pub mod web;
