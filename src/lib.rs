@@ -4,7 +4,6 @@
 pub mod api;
 pub mod atlas;
 pub mod batch;
-pub mod build_geodata;
 pub mod catalog;
 pub mod cli;
 pub mod dissolve;
@@ -20,4 +19,5 @@ pub mod model;
 pub mod search;
 pub mod server;
 pub mod source;
+pub mod tiles;
 pub mod web;

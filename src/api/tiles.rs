@@ -10,6 +10,7 @@ use axum::routing::get;
 use super::error::{ApiError, ErrorBody};
 use super::{AppState, respond};
 use crate::model::UnitKind;
+use crate::tiles::TileCoord;
 
 /// Routes of this module.
 pub fn router() -> Router<AppState> {
@@ -42,6 +43,7 @@ pub async fn get_tile(
     .ok_or_else(|| {
         ApiError::NotFound(format!("no tile layer {layer:?}; use territories-EDITION, epci or ept"))
     })?;
-    let encoded = source.tile_encoded(&layer, z, x, y).map_err(ApiError::BadRequest)?;
+    let coord = TileCoord::new(z, x, y).map_err(|e| ApiError::BadRequest(e.to_string()))?;
+    let encoded = source.tile_encoded(&layer, coord).map_err(|e| ApiError::BadRequest(e.to_string()))?;
     Ok(respond::encoded(&encoded, &headers))
 }

