@@ -70,13 +70,13 @@ fn key(c: Coord<f64>) -> Key {
 /// What [`snap_shared_borders`] changed.
 #[derive(Debug, Clone, Copy, Default, PartialEq, Eq)]
 pub struct SnapReport {
-    /// Vertices moved onto a vertex of another part within [`ON_EDGE_DEGREES`].
+    /// Vertices moved onto a vertex of another part within 1 mm (`ON_EDGE_DEGREES`).
     pub snapped: usize,
     /// Vertices of other parts inserted into an edge they lay on.
     pub inserted: usize,
 }
 
-/// `parts` with their borders made to match exactly where they match to within [`ON_EDGE_DEGREES`]:
+/// `parts` with their borders made to match exactly where they match to within 1 mm (`ON_EDGE_DEGREES`):
 /// vertices that close are merged into one (the smallest of them), and a vertex lying on another
 /// part's edge is inserted into that edge. Then two sides of a border are the same edges, walked in
 /// opposite directions, and cancel in a dissolve. Rings are oriented the `geo` way.
@@ -100,7 +100,7 @@ pub fn snap_shared_borders(parts: &[MultiPolygon<f64>]) -> (Vec<MultiPolygon<f64
     (noded, SnapReport { snapped: moved, inserted })
 }
 
-/// Merges vertices of different parts lying within [`ON_EDGE_DEGREES`] of each other into the smallest.
+/// Merges vertices of different parts lying within 1 mm (`ON_EDGE_DEGREES`) of each other into the smallest.
 fn snap_vertices(parts: &[MultiPolygon<f64>]) -> (Vec<MultiPolygon<f64>>, usize) {
     let mut owner: HashMap<Key, u32> = HashMap::new();
     let mut shared: HashSet<Key> = HashSet::new();
@@ -170,7 +170,7 @@ fn snap_vertices(parts: &[MultiPolygon<f64>]) -> (Vec<MultiPolygon<f64>>, usize)
     (snapped, moved)
 }
 
-/// `union` with each vertex within [`ON_EDGE_DEGREES`] of a vertex of `parts` put back on it.
+/// `union` with each vertex within 1 mm (`ON_EDGE_DEGREES`) of a vertex of `parts` put back on it.
 fn onto_input_vertices(union: &MultiPolygon<f64>, parts: &[MultiPolygon<f64>]) -> MultiPolygon<f64> {
     let tree = RTree::bulk_load(
         parts
@@ -203,7 +203,7 @@ fn onto_input_vertices(union: &MultiPolygon<f64>, parts: &[MultiPolygon<f64>]) -
 }
 
 /// Every part with, inserted into each of its edges, the vertices of other parts lying on that edge
-/// (within [`ON_EDGE_DEGREES`]), and how many were inserted.
+/// (within 1 mm (`ON_EDGE_DEGREES`)), and how many were inserted.
 fn insert_t_junctions(parts: &[MultiPolygon<f64>]) -> (Vec<MultiPolygon<f64>>, usize) {
     let mut vertices: Vec<GeomWithData<[f64; 2], u32>> = Vec::new();
     let mut own: Vec<HashSet<Key>> = Vec::with_capacity(parts.len());
@@ -263,7 +263,7 @@ fn insert_t_junctions(parts: &[MultiPolygon<f64>]) -> (Vec<MultiPolygon<f64>>, u
 }
 
 /// Where `c` projects on the segment `a`-`b`, as a fraction strictly between its ends, when it lies
-/// within [`ON_EDGE_DEGREES`] of it.
+/// within 1 mm (`ON_EDGE_DEGREES`) of it.
 fn along(a: Coord<f64>, b: Coord<f64>, c: Coord<f64>) -> Option<f64> {
     let (d, e) = (b - a, c - a);
     let length2 = d.x * d.x + d.y * d.y;

@@ -104,7 +104,7 @@ impl AppState {
     /// [`error::ApiError::Busy`] when as many batches as allowed are running.
     pub fn batch_slot(&self) -> Result<tokio::sync::OwnedSemaphorePermit, error::ApiError> {
         self.batches.clone().try_acquire_owned().map_err(|_| {
-            self.metrics.busy.fetch_add(1, Ordering::Relaxed);
+            self.metrics.batch_refused();
             error::ApiError::Busy(format!(
                 "{} batches are running, the most this server takes at once; retry in a moment",
                 self.limits.max_batches
@@ -150,7 +150,7 @@ impl AppState {
                 Ok(summary)
             }
             Err(errors) => {
-                self.metrics.reload_failures.fetch_add(1, Ordering::Relaxed);
+                self.metrics.reload_refused();
                 tracing::error!("reload refused, still serving the previous data: {errors}");
                 Err(errors.to_string())
             }
@@ -166,7 +166,7 @@ impl AppState {
     /// Replaces the Atlas for every later request.
     pub fn swap(&self, atlas: Atlas) {
         self.atlas.store(Arc::new(atlas));
-        self.metrics.atlas_built_at.store(metrics::now_secs(), Ordering::Relaxed);
+        self.metrics.atlas_built();
     }
 }
 
