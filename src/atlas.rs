@@ -16,9 +16,9 @@ use rayon::prelude::*;
 use serde::Serialize;
 use smallvec::SmallVec;
 
-use crate::dissolve::dissolve;
 use crate::figures::{CommuneCover, Figures};
 use crate::geometry::area::multi_polygon_area_m2;
+use crate::geometry::dissolve::dissolve;
 use crate::index::{EdgeIndex, PolygonIndex};
 use crate::layers::{Layer, LayerFeature};
 use crate::model::{
@@ -61,17 +61,29 @@ impl EditionSource {
     ///
     /// # Errors
     /// When there is no `=`, the edition id is not letters/digits/`-`/`_`, or the path is empty.
-    pub fn parse(s: &str) -> Result<Self, String> {
-        let (id, path) = s
-            .split_once('=')
-            .ok_or_else(|| format!("expected EDITION=FILE (e.g. 2023=ti_geom.geojson), got {s:?}"))?;
-        let id = EditionId::parse(id)
-            .ok_or_else(|| format!("edition id {id:?}: use 1-32 letters, digits, '-' or '_'"))?;
+    pub fn parse(s: &str) -> Result<Self, EditionSourceError> {
+        let (id, path) = s.split_once('=').ok_or_else(|| EditionSourceError::NoEquals(s.to_owned()))?;
+        let id = EditionId::parse(id).ok_or_else(|| EditionSourceError::BadId(id.to_owned()))?;
         if path.trim().is_empty() {
-            return Err(format!("edition {id}: empty file path"));
+            return Err(EditionSourceError::EmptyPath(id));
         }
         Ok(Self { id, path: PathBuf::from(path) })
     }
+}
+
+/// Why an `EDITION=FILE` argument is not one.
+#[derive(Debug, Clone, PartialEq, Eq, thiserror::Error)]
+#[non_exhaustive]
+pub enum EditionSourceError {
+    /// No `=` in the argument.
+    #[error("expected EDITION=FILE (e.g. 2023=ti_geom.geojson), got {0:?}")]
+    NoEquals(String),
+    /// The part before `=` is not an edition id.
+    #[error("edition id {0:?}: use 1-32 letters, digits, '-' or '_'")]
+    BadId(String),
+    /// Nothing after `=`.
+    #[error("edition {0}: empty file path")]
+    EmptyPath(EditionId),
 }
 
 impl AtlasSources {
@@ -281,7 +293,8 @@ struct LeafAnswer {
 }
 
 /// A unit in an answer.
-#[derive(Debug, Clone, PartialEq, Eq, Serialize, utoipa::ToSchema)]
+#[derive(Debug, Clone, PartialEq, Eq, Serialize)]
+#[cfg_attr(feature = "openapi", derive(utoipa::ToSchema))]
 pub struct UnitRef {
     /// EPCI, EPT or COM.
     pub kind: UnitKind,
@@ -292,7 +305,8 @@ pub struct UnitRef {
 }
 
 /// A territory containing the point, and the member through which it does.
-#[derive(Debug, Clone, PartialEq, Serialize, utoipa::ToSchema)]
+#[derive(Debug, Clone, PartialEq, Serialize)]
+#[cfg_attr(feature = "openapi", derive(utoipa::ToSchema))]
 pub struct TerritoryHit {
     /// Edition id.
     pub edition: String,
@@ -305,7 +319,8 @@ pub struct TerritoryHit {
 }
 
 /// The nearest territory of an edition that does not contain the point.
-#[derive(Debug, Clone, PartialEq, Serialize, utoipa::ToSchema)]
+#[derive(Debug, Clone, PartialEq, Serialize)]
+#[cfg_attr(feature = "openapi", derive(utoipa::ToSchema))]
 pub struct NearestTerritory {
     /// Edition id.
     pub edition: String,
@@ -318,7 +333,8 @@ pub struct NearestTerritory {
 }
 
 /// The full answer for one point.
-#[derive(Debug, Clone, PartialEq, Serialize, utoipa::ToSchema)]
+#[derive(Debug, Clone, PartialEq, Serialize)]
+#[cfg_attr(feature = "openapi", derive(utoipa::ToSchema))]
 pub struct Lookup {
     /// Longitude asked.
     pub lon: f64,

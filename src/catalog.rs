@@ -9,7 +9,8 @@ use crate::geometry::area::multi_polygon_area_m2;
 use crate::model::UnitKind;
 
 /// One edition in the list of editions.
-#[derive(Debug, Clone, Serialize, utoipa::ToSchema)]
+#[derive(Debug, Clone, Serialize)]
+#[cfg_attr(feature = "openapi", derive(utoipa::ToSchema))]
 pub struct EditionInfo {
     /// Edition id.
     pub id: String,
@@ -24,7 +25,8 @@ pub struct EditionInfo {
 }
 
 /// A territory in a list or search result.
-#[derive(Debug, Clone, Serialize, utoipa::ToSchema)]
+#[derive(Debug, Clone, Serialize)]
+#[cfg_attr(feature = "openapi", derive(utoipa::ToSchema))]
 pub struct TerritorySummary {
     /// Edition id.
     pub edition: String,
@@ -52,7 +54,8 @@ pub struct TerritorySummary {
 }
 
 /// One member of a territory.
-#[derive(Debug, Clone, Serialize, utoipa::ToSchema)]
+#[derive(Debug, Clone, Serialize)]
+#[cfg_attr(feature = "openapi", derive(utoipa::ToSchema))]
 pub struct MemberInfo {
     /// EPCI, EPT or COM.
     pub kind: UnitKind,
@@ -69,7 +72,8 @@ pub struct MemberInfo {
 }
 
 /// A territory with its members.
-#[derive(Debug, Clone, Serialize, utoipa::ToSchema)]
+#[derive(Debug, Clone, Serialize)]
+#[cfg_attr(feature = "openapi", derive(utoipa::ToSchema))]
 pub struct TerritoryDetail {
     /// The summary fields.
     #[serde(flatten)]
@@ -79,7 +83,8 @@ pub struct TerritoryDetail {
 }
 
 /// A territory a unit belongs to, directly or through its EPCI/EPT.
-#[derive(Debug, Clone, Serialize, utoipa::ToSchema)]
+#[derive(Debug, Clone, Serialize)]
+#[cfg_attr(feature = "openapi", derive(utoipa::ToSchema))]
 pub struct Membership {
     /// Edition id.
     pub edition: String,
@@ -92,7 +97,8 @@ pub struct Membership {
 }
 
 /// One unit and where it belongs.
-#[derive(Debug, Clone, Serialize, utoipa::ToSchema)]
+#[derive(Debug, Clone, Serialize)]
+#[cfg_attr(feature = "openapi", derive(utoipa::ToSchema))]
 pub struct UnitDetail {
     /// Kind, code, name.
     #[serde(flatten)]
@@ -142,7 +148,8 @@ pub fn fold(s: &str) -> String {
 }
 
 /// A territory a site polygon overlaps.
-#[derive(Debug, Clone, Serialize, utoipa::ToSchema)]
+#[derive(Debug, Clone, Serialize)]
+#[cfg_attr(feature = "openapi", derive(utoipa::ToSchema))]
 pub struct Overlap {
     /// Edition id.
     pub edition: String,
@@ -157,7 +164,8 @@ pub struct Overlap {
 }
 
 /// The territories a site polygon overlaps.
-#[derive(Debug, Clone, Serialize, utoipa::ToSchema)]
+#[derive(Debug, Clone, Serialize)]
+#[cfg_attr(feature = "openapi", derive(utoipa::ToSchema))]
 pub struct Intersects {
     /// Site area, m².
     pub site_area_m2: f64,

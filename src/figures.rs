@@ -31,7 +31,8 @@ pub fn with_population_source(mut meta: EditionMeta) -> EditionMeta {
 }
 
 /// Number of communes and their summed municipal population.
-#[derive(Debug, Clone, Copy, Default, PartialEq, Eq, Serialize, utoipa::ToSchema)]
+#[derive(Debug, Clone, Copy, Default, PartialEq, Eq, Serialize)]
+#[cfg_attr(feature = "openapi", derive(utoipa::ToSchema))]
 pub struct Figures {
     /// Current communes covered.
     pub communes: u32,

@@ -6,7 +6,6 @@ pub mod atlas;
 pub mod batch;
 pub mod catalog;
 pub mod cli;
-pub mod dissolve;
 pub mod encoded;
 pub mod features;
 pub mod figures;

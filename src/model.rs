@@ -8,16 +8,67 @@ use std::fmt;
 use geo::MultiPolygon;
 use serde::Serialize;
 
-/// A 9-digit SIREN (the national business register number EPCI, EPT and communes all have).
+/// A code newtype: a `String` checked by the type's own `parse`, shown and serialised as written, and
+/// parsed with [`std::str::FromStr`] into an [`InvalidCode`] error naming what was expected.
+macro_rules! code_newtype {
+    ($(#[$doc:meta])* $name:ident, $what:literal) => {
+        $(#[$doc])*
+        #[derive(Debug, Clone, PartialEq, Eq, Hash, PartialOrd, Ord, Serialize)]
+        #[serde(transparent)]
+        pub struct $name(String);
+
+        impl $name {
+            /// The code as written (normalised by `parse`).
+            #[must_use]
+            pub fn as_str(&self) -> &str {
+                &self.0
+            }
+        }
+
+        impl fmt::Display for $name {
+            fn fmt(&self, f: &mut fmt::Formatter<'_>) -> fmt::Result {
+                f.write_str(&self.0)
+            }
+        }
+
+        impl std::str::FromStr for $name {
+            type Err = InvalidCode;
+
+            fn from_str(s: &str) -> Result<Self, InvalidCode> {
+                Self::parse(s).ok_or_else(|| InvalidCode { expected: $what, given: s.to_owned() })
+            }
+        }
+    };
+}
+
+/// A text that is not a valid code of its kind.
 ///
 /// ```
 /// use territoires::model::Siren;
-/// assert!(Siren::parse("240200477").is_some());
-/// assert!(Siren::parse("24020047").is_none());
+/// let err = "2402".parse::<Siren>().unwrap_err();
+/// assert_eq!(err.to_string(), "\"2402\" is not a SIREN (9 digits)");
 /// ```
-#[derive(Debug, Clone, PartialEq, Eq, Hash, PartialOrd, Ord, Serialize)]
-#[serde(transparent)]
-pub struct Siren(String);
+#[derive(Debug, Clone, PartialEq, Eq, thiserror::Error)]
+#[error("{given:?} is not a {expected}")]
+#[non_exhaustive]
+pub struct InvalidCode {
+    /// What the code should have been.
+    pub expected: &'static str,
+    /// The text given.
+    pub given: String,
+}
+
+code_newtype!(
+    /// A 9-digit SIREN (the national business register number EPCI, EPT and communes all have).
+    ///
+    /// ```
+    /// use territoires::model::Siren;
+    /// assert!(Siren::parse("240200477").is_some());
+    /// assert!(Siren::parse("24020047").is_none());
+    /// ```
+    Siren,
+    "SIREN (9 digits)"
+);
 
 impl Siren {
     /// Accepts exactly nine ASCII digits (after trimming spaces).
@@ -27,12 +78,6 @@ impl Siren {
         (s.len() == 9 && s.bytes().all(|b| b.is_ascii_digit())).then(|| Self(s.to_owned()))
     }
 
-    /// The code as written.
-    #[must_use]
-    pub fn as_str(&self) -> &str {
-        &self.0
-    }
-
     /// Commune SIRENs start with `21` (public-law municipal bodies); EPCI and EPT start with `2`, mostly `20`/`24`.
     #[must_use]
     pub fn looks_like_commune(&self) -> bool {
@@ -40,22 +85,17 @@ impl Siren {
     }
 }
 
-impl fmt::Display for Siren {
-    fn fmt(&self, f: &mut fmt::Formatter<'_>) -> fmt::Result {
-        f.write_str(&self.0)
-    }
-}
-
-/// A 5-character INSEE commune code (`02722`, `2A004`, `97105`).
-///
-/// ```
-/// use territoires::model::InseeCode;
-/// assert!(InseeCode::parse("2A004").is_some());
-/// assert!(InseeCode::parse("2722").is_none());
-/// ```
-#[derive(Debug, Clone, PartialEq, Eq, Hash, PartialOrd, Ord, Serialize)]
-#[serde(transparent)]
-pub struct InseeCode(String);
+code_newtype!(
+    /// A 5-character INSEE commune code (`02722`, `2A004`, `97105`).
+    ///
+    /// ```
+    /// use territoires::model::InseeCode;
+    /// assert!(InseeCode::parse("2A004").is_some());
+    /// assert!(InseeCode::parse("2722").is_none());
+    /// ```
+    InseeCode,
+    "INSEE commune code (5 characters: digits, or 2A/2B then digits)"
+);
 
 impl InseeCode {
     /// Five characters: digits, except Corsica's `2A`/`2B` prefix.
@@ -69,24 +109,13 @@ impl InseeCode {
             && b[2..].iter().all(u8::is_ascii_digit);
         ok.then(|| Self(s.to_ascii_uppercase()))
     }
-
-    /// The code as written (upper case).
-    #[must_use]
-    pub fn as_str(&self) -> &str {
-        &self.0
-    }
 }
 
-impl fmt::Display for InseeCode {
-    fn fmt(&self, f: &mut fmt::Formatter<'_>) -> fmt::Result {
-        f.write_str(&self.0)
-    }
-}
-
-/// A territory id as the list gives it (ANCT's `ti-RRNN`, or any non-empty code for other lists).
-#[derive(Debug, Clone, PartialEq, Eq, Hash, PartialOrd, Ord, Serialize)]
-#[serde(transparent)]
-pub struct TerritoryId(String);
+code_newtype!(
+    /// A territory id as the list gives it (ANCT's `ti-RRNN`, or any non-empty code for other lists).
+    TerritoryId,
+    "territory id (non-empty, no control characters)"
+);
 
 impl TerritoryId {
     /// Any non-empty trimmed code without control characters.
@@ -94,12 +123,6 @@ impl TerritoryId {
     pub fn parse(s: &str) -> Option<Self> {
         let s = trim_name(s);
         (!s.is_empty() && !s.chars().any(char::is_control)).then(|| Self(s.to_owned()))
-    }
-
-    /// The id as written.
-    #[must_use]
-    pub fn as_str(&self) -> &str {
-        &self.0
     }
 
     /// The INSEE region code of an ANCT id `ti-RRNN` (`ti-3214` → `32`).
@@ -110,16 +133,11 @@ impl TerritoryId {
     }
 }
 
-impl fmt::Display for TerritoryId {
-    fn fmt(&self, f: &mut fmt::Formatter<'_>) -> fmt::Result {
-        f.write_str(&self.0)
-    }
-}
-
-/// An edition id (`2023`, `2019`, `sample`): letters, digits, `-`, `_`.
-#[derive(Debug, Clone, PartialEq, Eq, Hash, PartialOrd, Ord, Serialize)]
-#[serde(transparent)]
-pub struct EditionId(String);
+code_newtype!(
+    /// An edition id (`2023`, `2019`, `sample`): letters, digits, `-`, `_`.
+    EditionId,
+    "edition id (1-32 letters, digits, '-' or '_')"
+);
 
 impl EditionId {
     /// 1 to 32 ASCII letters, digits, `-` or `_`.
@@ -131,18 +149,6 @@ impl EditionId {
             && s.bytes().all(|b| b.is_ascii_alphanumeric() || b == b'-' || b == b'_'))
         .then(|| Self(s.to_owned()))
     }
-
-    /// The id as written.
-    #[must_use]
-    pub fn as_str(&self) -> &str {
-        &self.0
-    }
-}
-
-impl fmt::Display for EditionId {
-    fn fmt(&self, f: &mut fmt::Formatter<'_>) -> fmt::Result {
-        f.write_str(&self.0)
-    }
 }
 
 /// Trims spaces, including the non-breaking spaces some ANCT names end with.
@@ -152,7 +158,8 @@ pub fn trim_name(s: &str) -> &str {
 }
 
 /// What a unit is.
-#[derive(Debug, Clone, Copy, PartialEq, Eq, Hash, PartialOrd, Ord, Serialize, utoipa::ToSchema)]
+#[derive(Debug, Clone, Copy, PartialEq, Eq, Hash, PartialOrd, Ord, Serialize)]
+#[cfg_attr(feature = "openapi", derive(utoipa::ToSchema))]
 #[serde(rename_all = "UPPERCASE")]
 pub enum UnitKind {
     /// Intercommunality (CC, CA, CU, metropolis), identified by SIREN.
@@ -336,7 +343,8 @@ pub struct Edition {
 }
 
 /// A text in French and English.
-#[derive(Debug, Clone, Default, PartialEq, Eq, Serialize, serde::Deserialize, utoipa::ToSchema)]
+#[derive(Debug, Clone, Default, PartialEq, Eq, Serialize, serde::Deserialize)]
+#[cfg_attr(feature = "openapi", derive(utoipa::ToSchema))]
 pub struct Label {
     /// French.
     pub fr: String,
@@ -345,7 +353,8 @@ pub struct Label {
 }
 
 /// One file an edition was imported from.
-#[derive(Debug, Clone, Default, PartialEq, Eq, Serialize, serde::Deserialize, utoipa::ToSchema)]
+#[derive(Debug, Clone, Default, PartialEq, Eq, Serialize, serde::Deserialize)]
+#[cfg_attr(feature = "openapi", derive(utoipa::ToSchema))]
 pub struct SourceFile {
     /// File name (no directory).
     pub name: String,
@@ -354,7 +363,8 @@ pub struct SourceFile {
 }
 
 /// Where an edition's list comes from.
-#[derive(Debug, Clone, Default, PartialEq, Eq, Serialize, serde::Deserialize, utoipa::ToSchema)]
+#[derive(Debug, Clone, Default, PartialEq, Eq, Serialize, serde::Deserialize)]
+#[cfg_attr(feature = "openapi", derive(utoipa::ToSchema))]
 pub struct ListSource {
     /// Who publishes it (`ANCT`).
     pub publisher: String,
@@ -369,7 +379,8 @@ pub struct ListSource {
 }
 
 /// A licence, by name and link.
-#[derive(Debug, Clone, Default, PartialEq, Eq, Serialize, serde::Deserialize, utoipa::ToSchema)]
+#[derive(Debug, Clone, Default, PartialEq, Eq, Serialize, serde::Deserialize)]
+#[cfg_attr(feature = "openapi", derive(utoipa::ToSchema))]
 pub struct Licence {
     /// Its name (`Licence Ouverte / Open Licence 2.0`).
     pub name: String,
@@ -386,7 +397,8 @@ pub struct Licence {
 /// assert_eq!(meta.label.en, "2023");
 /// assert!(meta.licence.is_none());
 /// ```
-#[derive(Debug, Clone, Default, PartialEq, Eq, Serialize, serde::Deserialize, utoipa::ToSchema)]
+#[derive(Debug, Clone, Default, PartialEq, Eq, Serialize, serde::Deserialize)]
+#[cfg_attr(feature = "openapi", derive(utoipa::ToSchema))]
 pub struct EditionMeta {
     /// The edition id.
     pub edition: String,
@@ -414,7 +426,8 @@ pub struct EditionMeta {
 }
 
 /// The population figures' source.
-#[derive(Debug, Clone, Default, PartialEq, Eq, Serialize, serde::Deserialize, utoipa::ToSchema)]
+#[derive(Debug, Clone, Default, PartialEq, Eq, Serialize, serde::Deserialize)]
+#[cfg_attr(feature = "openapi", derive(utoipa::ToSchema))]
 pub struct PopulationSource {
     /// What the figure is and where it comes from.
     pub source: String,

@@ -14,7 +14,8 @@ use crate::model::{Edition, Unit, UnitKind};
 pub const MAX_LIMIT: usize = 50;
 
 /// What a search hit is.
-#[derive(Debug, Clone, Copy, PartialEq, Eq, PartialOrd, Ord, Serialize, utoipa::ToSchema)]
+#[derive(Debug, Clone, Copy, PartialEq, Eq, PartialOrd, Ord, Serialize)]
+#[cfg_attr(feature = "openapi", derive(utoipa::ToSchema))]
 pub enum HitKind {
     /// A labelled territory of one edition.
     #[serde(rename = "territory")]
@@ -41,7 +42,8 @@ impl From<UnitKind> for HitKind {
 }
 
 /// One search answer.
-#[derive(Debug, Clone, PartialEq, Serialize, utoipa::ToSchema)]
+#[derive(Debug, Clone, PartialEq, Serialize)]
+#[cfg_attr(feature = "openapi", derive(utoipa::ToSchema))]
 pub struct SearchHit {
     /// Territory, EPCI, EPT or commune.
     pub kind: HitKind,

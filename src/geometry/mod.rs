@@ -1,3 +1,6 @@
-//! Pure geometry on WGS84 lon/lat: areas and ring orientation. No I/O, no units, no HTTP.
+//! Pure geometry on WGS84 lon/lat: dissolving parts into outlines, validity with typed reasons, areas.
+//! No I/O, no units, no HTTP.
 
 pub mod area;
+pub mod dissolve;
+pub mod validity;

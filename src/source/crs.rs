@@ -29,6 +29,50 @@ pub enum Crs {
     Rgm04Utm38s,
 }
 
+/// Why a CRS is not recognised, or a reprojection fails.
+#[derive(Debug, Clone, PartialEq, thiserror::Error)]
+#[non_exhaustive]
+pub enum CrsError {
+    /// An EPSG code outside the supported list.
+    #[error("unsupported CRS EPSG:{0} (supported: {list})", list = supported_list())]
+    UnsupportedEpsg(u64),
+    /// A CRS name (GeoJSON, `--crs`) that is not recognised; the name, cut to 80 characters.
+    #[error("unknown CRS name \"{0}\"")]
+    UnknownName(String),
+    /// A `.prj` WKT that is not recognised; its start, cut to 100 characters.
+    #[error("unknown CRS in WKT \"{0}\"")]
+    UnknownWkt(String),
+    /// A GeoJSON `crs` member of an unsupported form; its start.
+    #[error("unsupported crs member {0}")]
+    UnsupportedMember(String),
+    /// proj4rs rejected a PROJ string (a bug, tested for every CRS).
+    #[error("{crs}: {message}")]
+    Proj {
+        /// The CRS.
+        crs: Crs,
+        /// What proj4rs said.
+        message: String,
+    },
+    /// A coordinate that is not a finite number.
+    #[error("coordinate ({x}, {y}) is not a number")]
+    NotFinite {
+        /// Easting or longitude.
+        x: f64,
+        /// Northing or latitude.
+        y: f64,
+    },
+    /// A point outside the projection's domain.
+    #[error("cannot reproject from {from} to {to}: {message}")]
+    Transform {
+        /// Source CRS.
+        from: Crs,
+        /// Target CRS.
+        to: Crs,
+        /// What proj4rs said.
+        message: String,
+    },
+}
+
 /// Every supported CRS, for listings and tests.
 pub const ALL: [Crs; 7] = [
     Crs::Wgs84,
@@ -106,7 +150,7 @@ impl Crs {
     ///
     /// # Errors
     /// A message naming the code when it is not supported.
-    pub fn from_epsg(code: u32) -> Result<Self, String> {
+    pub fn from_epsg(code: u32) -> Result<Self, CrsError> {
         Ok(match code {
             // WGS84, RGF93 v1/v2, ETRS89, RGAF09, RGFG95, RGR92, RGM04 geographic 2D.
             4326 | 4171 | 9777 | 4258 | 5489 | 4624 | 4627 | 4470 => Self::Wgs84,
@@ -116,7 +160,7 @@ impl Crs {
             2972 | 32622 => Self::Rgfg95Utm22n,
             2975 | 32740 => Self::Rgr92Utm40s,
             4471 | 32738 => Self::Rgm04Utm38s,
-            _ => return Err(format!("unsupported CRS EPSG:{code} (supported: {})", supported_list())),
+            _ => return Err(CrsError::UnsupportedEpsg(code.into())),
         })
     }
 
@@ -125,7 +169,7 @@ impl Crs {
     ///
     /// # Errors
     /// A message quoting the name when it is not recognised.
-    pub fn from_geojson_name(name: &str) -> Result<Self, String> {
+    pub fn from_geojson_name(name: &str) -> Result<Self, CrsError> {
         let lower = name.trim().to_ascii_lowercase();
         if lower.ends_with("crs84") || lower.ends_with("crs:84") {
             return Ok(Self::Wgs84);
@@ -144,7 +188,7 @@ impl Crs {
                 return Self::from_epsg(code);
             }
         }
-        Err(format!("unknown CRS name \"{}\"", excerpt(name, 80)))
+        Err(CrsError::UnknownName(excerpt(name, 80)))
     }
 
     /// The CRS of a `.prj` file: ESRI or OGC WKT (1 or 2), recognised by authority code, by name
@@ -152,9 +196,9 @@ impl Crs {
     ///
     /// # Errors
     /// A message quoting the start of the WKT when the CRS is not recognised.
-    pub fn from_prj(wkt: &str) -> Result<Self, String> {
+    pub fn from_prj(wkt: &str) -> Result<Self, CrsError> {
         let text = wkt.trim_start_matches('\u{feff}').trim();
-        let unknown = || format!("unknown CRS in WKT \"{}\"", excerpt(text, 100));
+        let unknown = || CrsError::UnknownWkt(excerpt(text, 100));
         let Some(root) = wkt::parse(text) else {
             return Err(unknown());
         };
@@ -186,7 +230,7 @@ impl Crs {
     ///
     /// # Errors
     /// When proj4rs rejects a PROJ string (a bug, tested for every CRS).
-    pub fn to_wgs84(self) -> Result<Reprojection, String> {
+    pub fn to_wgs84(self) -> Result<Reprojection, CrsError> {
         Reprojection::new(self, Self::Wgs84)
     }
 }
@@ -198,7 +242,7 @@ impl fmt::Display for Crs {
 }
 
 impl FromStr for Crs {
-    type Err = String;
+    type Err = CrsError;
 
     /// Accepts `2154`, `EPSG:2154`, GeoJSON URNs, and the names `wgs84`, `lambert93`, `webmercator`.
     fn from_str(s: &str) -> Result<Self, Self::Err> {
@@ -364,8 +408,11 @@ impl Reprojection {
     ///
     /// # Errors
     /// When proj4rs rejects a PROJ string.
-    pub fn new(from: Crs, to: Crs) -> Result<Self, String> {
-        let make = |c: Crs| Proj::from_proj_string(c.proj_string()).map_err(|e| format!("{c}: {e}"));
+    pub fn new(from: Crs, to: Crs) -> Result<Self, CrsError> {
+        let make = |crs: Crs| {
+            Proj::from_proj_string(crs.proj_string())
+                .map_err(|e| CrsError::Proj { crs, message: e.to_string() })
+        };
         Ok(Self { from, to, src: make(from)?, dst: make(to)? })
     }
 
@@ -385,7 +432,7 @@ impl Reprojection {
     ///
     /// # Errors
     /// When the point cannot be projected (outside the projection's domain, not finite).
-    pub fn point(&self, x: f64, y: f64) -> Result<(f64, f64), String> {
+    pub fn point(&self, x: f64, y: f64) -> Result<(f64, f64), CrsError> {
         let mut c = [Coord { x, y }];
         self.coords(&mut c)?;
         Ok((c[0].x, c[0].y))
@@ -395,7 +442,7 @@ impl Reprojection {
     ///
     /// # Errors
     /// When a point cannot be projected; the geometry is then partly transformed and should be dropped.
-    pub fn multipolygon(&self, mp: &mut MultiPolygon<f64>) -> Result<(), String> {
+    pub fn multipolygon(&self, mp: &mut MultiPolygon<f64>) -> Result<(), CrsError> {
         if self.from == self.to {
             return Ok(());
         }
@@ -415,19 +462,19 @@ impl Reprojection {
     }
 
     /// Reprojects coordinates in place, converting degrees to and from the radians proj4rs uses.
-    fn coords(&self, coords: &mut [Coord<f64>]) -> Result<(), String> {
+    fn coords(&self, coords: &mut [Coord<f64>]) -> Result<(), CrsError> {
         if self.from == self.to {
             return Ok(());
         }
         if let Some(bad) = coords.iter().find(|c| !c.x.is_finite() || !c.y.is_finite()) {
-            return Err(format!("coordinate ({}, {}) is not a number", bad.x, bad.y));
+            return Err(CrsError::NotFinite { x: bad.x, y: bad.y });
         }
         if self.from.is_geographic() {
             coords.iter_mut().for_each(|c| *c = Coord { x: c.x.to_radians(), y: c.y.to_radians() });
         }
         let mut wrapper = Coords(coords);
         proj4rs::transform::transform(&self.src, &self.dst, &mut wrapper)
-            .map_err(|e| format!("cannot reproject from {} to {}: {e}", self.from, self.to))?;
+            .map_err(|e| CrsError::Transform { from: self.from, to: self.to, message: e.to_string() })?;
         if self.to.is_geographic() {
             coords.iter_mut().for_each(|c| *c = Coord { x: c.x.to_degrees(), y: c.y.to_degrees() });
         }
@@ -692,7 +739,8 @@ mod tests {
     fn unknown_crs_quotes_the_wkt() {
         let err =
             Crs::from_prj(r#"PROJCS["NTF_Paris_Lambert_II",GEOGCS["GCS_NTF_Paris"]]"#).expect_err("unknown");
-        assert!(err.contains("PROJCS[\"NTF_Paris_Lambert_II\""), "{err}");
+        assert!(err.to_string().contains("PROJCS[\"NTF_Paris_Lambert_II\""), "{err}");
+        assert!(matches!(err, CrsError::UnknownWkt(_)));
         assert!(Crs::from_prj("garbage").is_err());
         assert!(Crs::from_prj("").is_err());
         assert!(Crs::from_prj(&"A[".repeat(10_000)).is_err());

@@ -112,12 +112,13 @@ pub enum LoadError {
         expected: String,
     },
     /// The declared CRS is not one this crate can reproject.
-    #[error("{path}: {message}")]
+    #[error("{path}: {error}")]
     UnknownCrs {
         /// The `.prj` or GeoJSON file.
         path: String,
-        /// Which CRS was found.
-        message: String,
+        /// Which CRS was found, or why it cannot be used.
+        #[source]
+        error: super::crs::CrsError,
     },
     /// The file declares no CRS and none was assumed.
     #[error("{path}: {message}")]

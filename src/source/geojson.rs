@@ -6,7 +6,7 @@ use ::geojson::{Feature, GeoJson, GeometryValue, PolygonType, Position};
 use geo::{Coord, LineString, MultiPolygon, Polygon};
 use serde_json::Value;
 
-use super::crs::Crs;
+use super::crs::{Crs, CrsError};
 use super::error::Loc;
 use super::{Attr, Attrs, FileContext, LoadError, ReadOptions};
 use crate::model::Unit;
@@ -31,12 +31,12 @@ pub(crate) fn read(path: &Path, opts: &ReadOptions) -> Result<(Vec<Unit>, Vec<St
     };
     let crs = match foreign.as_ref().and_then(|m| m.get("crs")) {
         Some(member) => {
-            crs_member(member).map_err(|message| LoadError::UnknownCrs { path: ctx.path.clone(), message })?
+            crs_member(member).map_err(|error| LoadError::UnknownCrs { path: ctx.path.clone(), error })?
         }
         None => opts.assume_crs.unwrap_or(Crs::Wgs84),
     };
     let reprojection =
-        crs.to_wgs84().map_err(|message| LoadError::UnknownCrs { path: ctx.path.clone(), message })?;
+        crs.to_wgs84().map_err(|error| LoadError::UnknownCrs { path: ctx.path.clone(), error })?;
     let records: Vec<_> = features
         .into_iter()
         .enumerate()
@@ -47,7 +47,7 @@ pub(crate) fn read(path: &Path, opts: &ReadOptions) -> Result<(Vec<Unit>, Vec<St
 
 /// The CRS of a `"crs": {"type": "name", "properties": {"name": "urn:ogc:def:crs:EPSG::2154"}}` member
 /// (GeoJSON 2008; RFC 7946 dropped it but GDAL still writes it for non-WGS84 data).
-fn crs_member(member: &Value) -> Result<Crs, String> {
+fn crs_member(member: &Value) -> Result<Crs, CrsError> {
     if member.is_null() {
         return Ok(Crs::Wgs84);
     }
@@ -58,10 +58,10 @@ fn crs_member(member: &Value) -> Result<Crs, String> {
             Crs::from_geojson_name(name)
         }
         Some("EPSG") => match props.and_then(|p| p.get("code")).and_then(Value::as_u64) {
-            Some(code) => u32::try_from(code).map_err(|e| e.to_string()).and_then(Crs::from_epsg),
-            None => Err(format!("unsupported crs member {member}")),
+            Some(code) => u32::try_from(code).map_or(Err(CrsError::UnsupportedEpsg(code)), Crs::from_epsg),
+            None => Err(CrsError::UnsupportedMember(member.to_string())),
         },
-        _ => Err(format!("unsupported crs member {}", excerpt(&member.to_string()))),
+        _ => Err(CrsError::UnsupportedMember(excerpt(&member.to_string()))),
     }
 }
 

@@ -18,6 +18,7 @@ use rayon::prelude::*;
 pub use error::LoadError;
 use error::Loc;
 
+use crate::geometry::validity;
 use crate::model::{InseeCode, Siren, Unit, UnitKind, trim_name};
 
 /// How to read a unit file.
@@ -345,7 +346,7 @@ impl<'a> FileContext<'a> {
         if mp.0.is_empty() {
             return Err(bad("empty geometry (no polygon with at least 3 points)".into()));
         }
-        reprojection.multipolygon(&mut mp).map_err(bad)?;
+        reprojection.multipolygon(&mut mp).map_err(|e| bad(e.to_string()))?;
         if let Some(rect) = mp.bounding_rect() {
             let (min, max) = (rect.min(), rect.max());
             if !(min.x >= -180.0 && max.x <= 180.0 && min.y >= -90.0 && max.y <= 90.0) {
@@ -376,204 +377,6 @@ impl<'a> FileContext<'a> {
             }
         }
         Ok(mp)
-    }
-}
-
-/// A fast validity check: rings crossing themselves or each other, holes outside their polygon,
-/// overlapping parts. Touching at a point is allowed, as OGC allows it between rings.
-/// A sort-and-sweep check of the problems that matter to point lookups (crossing edges, holes outside
-/// their exterior, overlapping polygons), fast enough to run on every geometry at start-up.
-pub(crate) mod validity {
-    use geo::kernels::{Kernel, Orientation, RobustKernel};
-    use geo::{Coord, LineString, MultiPolygon, Polygon};
-
-    struct Segment {
-        a: Coord<f64>,
-        b: Coord<f64>,
-        min_x: f64,
-        max_x: f64,
-        /// Polygon index, then ring index (0 = exterior), for the message.
-        ring: (usize, usize),
-    }
-
-    /// The first problem found, as a short description.
-    pub(crate) fn problem(mp: &MultiPolygon<f64>) -> Option<String> {
-        if let Some(msg) = crossing(mp) {
-            return Some(msg);
-        }
-        for (pi, poly) in mp.0.iter().enumerate() {
-            for (hi, hole) in poly.interiors().iter().enumerate() {
-                if position(&hole.0, poly.exterior()) == Some(Position::Outside) {
-                    return Some(format!("hole {hi} of polygon {pi} is outside its exterior"));
-                }
-            }
-        }
-        let rects: Vec<_> = mp.0.iter().map(|p| geo::BoundingRect::bounding_rect(p.exterior())).collect();
-        for i in 0..mp.0.len() {
-            for j in i + 1..mp.0.len() {
-                let (Some(a), Some(b)) = (rects[i], rects[j]) else { continue };
-                let disjoint = a.max().x < b.min().x
-                    || b.max().x < a.min().x
-                    || a.max().y < b.min().y
-                    || b.max().y < a.min().y;
-                if !disjoint && (inside_polygon(&mp.0[i], &mp.0[j]) || inside_polygon(&mp.0[j], &mp.0[i])) {
-                    return Some(format!("polygons {i} and {j} overlap"));
-                }
-            }
-        }
-        None
-    }
-
-    /// Sort-and-sweep along x: only segments whose x ranges overlap are compared.
-    fn crossing(mp: &MultiPolygon<f64>) -> Option<String> {
-        let mut segments = Vec::new();
-        for (pi, poly) in mp.0.iter().enumerate() {
-            for (ri, ring) in std::iter::once(poly.exterior()).chain(poly.interiors()).enumerate() {
-                for line in ring.lines().filter(|l| l.start != l.end) {
-                    let (a, b) = (line.start, line.end);
-                    segments.push(Segment { a, b, min_x: a.x.min(b.x), max_x: a.x.max(b.x), ring: (pi, ri) });
-                }
-            }
-        }
-        segments.sort_by(|s, t| s.min_x.total_cmp(&t.min_x));
-        let mut active: Vec<usize> = Vec::new();
-        for (i, s) in segments.iter().enumerate() {
-            active.retain(|&j| segments[j].max_x >= s.min_x);
-            for &j in &active {
-                let t = &segments[j];
-                if s.a.y.max(s.b.y) < t.a.y.min(t.b.y) || t.a.y.max(t.b.y) < s.a.y.min(s.b.y) {
-                    continue;
-                }
-                if let Some(what) = intersect(s, t) {
-                    let name = |(p, r): (usize, usize)| {
-                        if r == 0 {
-                            format!("exterior of polygon {p}")
-                        } else {
-                            format!("hole {} of polygon {p}", r - 1)
-                        }
-                    };
-                    let (x, y) = (s.a.x, s.a.y);
-                    return Some(if s.ring == t.ring {
-                        format!("{} {what} itself near ({x:.6}, {y:.6})", name(s.ring))
-                    } else {
-                        format!("{} and {} {what} near ({x:.6}, {y:.6})", name(s.ring), name(t.ring))
-                    });
-                }
-            }
-            active.push(i);
-        }
-        None
-    }
-
-    /// `crosses` for a proper crossing, `overlaps` for collinear overlap of positive length; touching is fine.
-    fn intersect(s: &Segment, t: &Segment) -> Option<&'static str> {
-        let o1 = RobustKernel::orient2d(s.a, s.b, t.a);
-        let o2 = RobustKernel::orient2d(s.a, s.b, t.b);
-        let o3 = RobustKernel::orient2d(t.a, t.b, s.a);
-        let o4 = RobustKernel::orient2d(t.a, t.b, s.b);
-        use Orientation::{Clockwise as Cw, Collinear, CounterClockwise as Ccw};
-        let opposite = |p, q| matches!((p, q), (Cw, Ccw) | (Ccw, Cw));
-        if opposite(o1, o2) && opposite(o3, o4) {
-            return Some("crosses");
-        }
-        if [o1, o2, o3, o4].iter().all(|o| *o == Collinear) {
-            // Project on the longer axis and compare intervals.
-            let use_x = (s.b.x - s.a.x).abs() >= (s.b.y - s.a.y).abs();
-            let k = |c: Coord<f64>| if use_x { c.x } else { c.y };
-            let (s0, s1) = (k(s.a).min(k(s.b)), k(s.a).max(k(s.b)));
-            let (t0, t1) = (k(t.a).min(k(t.b)), k(t.a).max(k(t.b)));
-            if s1.min(t1) > s0.max(t0) {
-                return Some("overlaps");
-            }
-        }
-        None
-    }
-
-    #[derive(Debug, PartialEq, Eq)]
-    enum Position {
-        Inside,
-        Outside,
-    }
-
-    /// Where a ring lies relative to another, judged on its first vertex not on the other's boundary
-    /// (without crossings, one vertex decides for all); `None` if every vertex is on the boundary.
-    fn position(points: &[Coord<f64>], ring: &LineString<f64>) -> Option<Position> {
-        points.iter().find_map(|p| point_in_ring(*p, ring))
-    }
-
-    /// Crossing-number test; `None` on the boundary.
-    fn point_in_ring(p: Coord<f64>, ring: &LineString<f64>) -> Option<Position> {
-        let mut inside = false;
-        for line in ring.lines() {
-            let (a, b) = (line.start, line.end);
-            if RobustKernel::orient2d(a, b, p) == Orientation::Collinear
-                && p.x >= a.x.min(b.x)
-                && p.x <= a.x.max(b.x)
-                && p.y >= a.y.min(b.y)
-                && p.y <= a.y.max(b.y)
-            {
-                return None;
-            }
-            if (a.y > p.y) != (b.y > p.y) && p.x < a.x + (p.y - a.y) * (b.x - a.x) / (b.y - a.y) {
-                inside = !inside;
-            }
-        }
-        Some(if inside { Position::Inside } else { Position::Outside })
-    }
-
-    /// Whether `a`'s exterior lies in `b`'s area (inside `b`'s exterior and in none of its holes).
-    fn inside_polygon(a: &Polygon<f64>, b: &Polygon<f64>) -> bool {
-        a.exterior().0.iter().find_map(|p| {
-            let outer = point_in_ring(*p, b.exterior())?;
-            if outer == Position::Outside {
-                return Some(false);
-            }
-            for hole in b.interiors() {
-                match point_in_ring(*p, hole) {
-                    None => return None,
-                    Some(Position::Inside) => return Some(false),
-                    Some(Position::Outside) => {}
-                }
-            }
-            Some(true)
-        }) == Some(true)
-    }
-
-    #[cfg(test)]
-    mod tests {
-        use super::*;
-        use geo::polygon;
-
-        #[test]
-        fn finds_crossings_overlaps_and_stray_holes() {
-            let square = polygon![(x: 0., y: 0.), (x: 4., y: 0.), (x: 4., y: 4.), (x: 0., y: 4.)];
-            assert_eq!(problem(&MultiPolygon::new(vec![square.clone()])), None);
-            let bow_tie = polygon![(x: 0., y: 0.), (x: 4., y: 4.), (x: 4., y: 0.), (x: 0., y: 4.)];
-            assert!(problem(&MultiPolygon::new(vec![bow_tie])).is_some_and(|m| m.contains("crosses")));
-            let inner = polygon![(x: 1., y: 1.), (x: 2., y: 1.), (x: 2., y: 2.), (x: 1., y: 2.)];
-            let nested = MultiPolygon::new(vec![square.clone(), inner.clone()]);
-            assert!(problem(&nested).is_some_and(|m| m.contains("overlap")));
-            // The same small square as a hole is fine; as a part inside the hole too (an island).
-            let holed = Polygon::new(square.exterior().clone(), vec![inner.exterior().clone()]);
-            let island = polygon![(x: 1.2, y: 1.2), (x: 1.8, y: 1.2), (x: 1.8, y: 1.8), (x: 1.2, y: 1.8)];
-            assert_eq!(problem(&MultiPolygon::new(vec![holed.clone(), island])), None);
-            let stray = Polygon::new(
-                square.exterior().clone(),
-                vec![LineString::from(vec![(5., 5.), (6., 5.), (6., 6.)])],
-            );
-            assert!(problem(&MultiPolygon::new(vec![stray])).is_some_and(|m| m.contains("outside")));
-            // Two squares sharing an edge are invalid for OGC (parts may only touch at points); union merges them.
-            let next = polygon![(x: 4., y: 0.), (x: 8., y: 0.), (x: 8., y: 4.), (x: 4., y: 4.)];
-            assert!(
-                problem(&MultiPolygon::new(vec![square.clone(), next]))
-                    .is_some_and(|m| m.contains("overlaps"))
-            );
-            // Touching at a corner is fine.
-            let corner = polygon![(x: 4., y: 4.), (x: 8., y: 4.), (x: 8., y: 8.), (x: 4., y: 8.)];
-            assert_eq!(problem(&MultiPolygon::new(vec![square.clone(), corner])), None);
-            let overlapping = polygon![(x: 3., y: 1.), (x: 8., y: 1.), (x: 8., y: 3.), (x: 3., y: 3.)];
-            assert!(problem(&MultiPolygon::new(vec![square, overlapping])).is_some());
-        }
     }
 }
 

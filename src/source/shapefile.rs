@@ -21,7 +21,7 @@ pub(crate) fn read(path: &Path, opts: &ReadOptions) -> Result<(Vec<Unit>, Vec<St
     let mut warnings = Vec::new();
     let crs = read_crs(path, opts)?;
     let reprojection =
-        crs.to_wgs84().map_err(|message| LoadError::UnknownCrs { path: ctx.path.clone(), message })?;
+        crs.to_wgs84().map_err(|error| LoadError::UnknownCrs { path: ctx.path.clone(), error })?;
     let shapes = read_shapes(path, &ctx.path)?;
     let records = read_records(path, &mut warnings)?;
     if shapes.len() != records.len() {
@@ -60,7 +60,7 @@ fn read_crs(path: &Path, opts: &ReadOptions) -> Result<Crs, LoadError> {
     match std::fs::read(&prj) {
         Ok(bytes) => {
             let wkt = String::from_utf8_lossy(&bytes);
-            Crs::from_prj(&wkt).map_err(|message| LoadError::UnknownCrs { path: prj.display().to_string(), message })
+            Crs::from_prj(&wkt).map_err(|error| LoadError::UnknownCrs { path: prj.display().to_string(), error })
         }
         Err(e) if e.kind() == std::io::ErrorKind::NotFound => opts.assume_crs.ok_or_else(|| LoadError::MissingCrs {
             path: path.display().to_string(),

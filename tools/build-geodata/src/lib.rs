@@ -5,7 +5,7 @@
 //!
 //! Output is byte-for-byte reproducible: records are sorted by code, the dBase date is fixed to the data
 //! vintage, and EPCI/EPT outlines are dissolved with a deterministic union, the same
-//! [`territoires::dissolve`] the service's tests rely on.
+//! [`territoires::geometry::dissolve`] the service's tests rely on.
 
 use std::collections::HashMap;
 use std::fmt;
@@ -19,7 +19,7 @@ use rayon::prelude::*;
 use serde::Deserialize;
 use shapefile::dbase::{FieldName, FieldValue, Record, TableWriterBuilder};
 
-use territoires::dissolve::dissolve;
+use territoires::geometry::dissolve::dissolve;
 use territoires::index::PolygonIndex;
 
 /// Path of the commune table inside the wheel.
@@ -82,7 +82,7 @@ pub struct GeodataReport {
     /// Vertices of all EPCI outlines.
     pub epci_vertices: usize,
     /// Commune borders made to match exactly (vertices merged, vertices inserted into a neighbour's edge).
-    pub borders_matched: territoires::dissolve::SnapReport,
+    pub borders_matched: territoires::geometry::dissolve::SnapReport,
     /// EPCI or EPT whose outline is not valid after dissolving (should be empty).
     pub invalid: Vec<String>,
     /// Holes in EPCI outlines that another commune fills (enclaves of a neighbouring EPCI).
@@ -165,7 +165,7 @@ pub fn build_geodata(wheel: &Path, npm: &Path, out: &Path) -> Result<GeodataRepo
     // source): match them once here, so every dissolve after this cancels shared borders exactly and
     // leaves no sliver hole.
     let shapes: Vec<MultiPolygon<f64>> = communes.iter().map(|c| c.geometry.clone()).collect();
-    let (matched, borders_matched) = territoires::dissolve::snap_shared_borders(&shapes);
+    let (matched, borders_matched) = territoires::geometry::dissolve::snap_shared_borders(&shapes);
     for (c, g) in communes.iter_mut().zip(matched) {
         c.geometry = g;
     }

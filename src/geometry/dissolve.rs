@@ -26,7 +26,7 @@ const ON_EDGE_DEGREES: f64 = 1e-8;
 ///
 /// ```
 /// use geo::{MultiPolygon, Area, polygon};
-/// use territoires::dissolve::dissolve;
+/// use territoires::geometry::dissolve::dissolve;
 /// let a = MultiPolygon(vec![polygon![(x: 0., y: 0.), (x: 1., y: 0.), (x: 1., y: 1.), (x: 0., y: 1.)]]);
 /// let b = MultiPolygon(vec![polygon![(x: 1., y: 0.), (x: 2., y: 0.), (x: 2., y: 1.), (x: 1., y: 1.)]]);
 /// let union = dissolve(&[&a, &b]);
@@ -45,14 +45,14 @@ pub fn dissolve(parts: &[&MultiPolygon<f64>]) -> MultiPolygon<f64> {
     match dissolve_shared_edges(&noded) {
         // The sweep finds what mismatched borders leave (crossing or overlapping rings) in n log n;
         // `geo::Validation` would compare every pair of edges.
-        Some(union) if crate::source::validity::problem(&union).is_none() => union,
+        Some(union) if super::validity::problem(&union).is_none() => union,
         // Borders that cross each other (a few estuaries of the source data): the boolean union
         // computes the crossings, then its vertices go back onto the input vertices it moved by its
         // rounding, so the outline still meets its neighbours exactly.
         _ => {
             let union = unary_union(noded.iter().flat_map(|mp| mp.0.iter()));
             let back = onto_input_vertices(&union, &noded);
-            sorted(if crate::source::validity::problem(&back).is_none() { back } else { union })
+            sorted(if super::validity::problem(&back).is_none() { back } else { union })
         }
     }
 }
@@ -83,7 +83,7 @@ pub struct SnapReport {
 ///
 /// ```
 /// use geo::{MultiPolygon, polygon};
-/// use territoires::dissolve::snap_shared_borders;
+/// use territoires::geometry::dissolve::snap_shared_borders;
 /// // b's corner at x = 1 + 1e-10 is meant to be a's corner, and a's edge misses b's vertex (1, 0.5).
 /// let a = MultiPolygon(vec![polygon![(x: 0., y: 0.), (x: 1., y: 0.), (x: 1., y: 1.), (x: 0., y: 1.)]]);
 /// let b = MultiPolygon(vec![polygon![(x: 1.0000000001, y: 0.), (x: 2., y: 0.), (x: 2., y: 1.), (x: 1., y: 1.), (x: 1., y: 0.5)]]);
