@@ -190,7 +190,7 @@ fn edition_meta(
             .licence_url
             .clone()
             .or_else(|| old_licence.as_ref().and_then(|l| l.url.clone()))
-            .or_else(|| Some(crate::features::LICENCE_OUVERTE_URL.into())),
+            .or_else(|| Some(crate::atlas::features::LICENCE_OUVERTE_URL.into())),
     };
     let same_date = existing.is_some_and(|e| e.list_date == list_date);
     let attribution = args

@@ -15,7 +15,7 @@ use rust_embed::RustEmbed;
 
 use super::api::AppState;
 use super::api::error::ApiError;
-use crate::encoded::Encoded;
+use crate::render::encoded::Encoded;
 
 #[derive(RustEmbed)]
 #[folder = "web/"]

@@ -8,10 +8,10 @@ use tower::ServiceExt;
 
 use territoires::api::{AppState, build_app};
 
-use crate::support::{known_sites, shared_atlas_2023};
+use crate::support::known_sites;
 
 fn app() -> Option<axum::Router> {
-    shared_atlas_2023().map(|a| build_app(AppState::from_shared(a.clone())))
+    Some(build_app(AppState::from_loaded(crate::support::shared_loaded().clone())))
 }
 
 async fn send(app: &axum::Router, request: Request<Body>) -> (StatusCode, HeaderMap, Vec<u8>) {

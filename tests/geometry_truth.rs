@@ -6,7 +6,7 @@
 use geo::orient::{Direction, Orient};
 use geo::{GeodesicArea, MultiPolygon, Polygon, Validation, polygon};
 use territoires::atlas::Atlas;
-use territoires::catalog::SiteError;
+use territoires::atlas::SiteError;
 use territoires::model::UnitKind;
 
 use crate::support::atlas_2023;

@@ -11,8 +11,8 @@ use http_body_util::BodyExt;
 use tower::ServiceExt;
 
 use territoires::api::{AppState, build_app};
-use territoires::layers::ZOOMS;
 use territoires::model::UnitKind;
+use territoires::render::layers::ZOOMS;
 
 use crate::support::shared_atlas_2023;
 
@@ -70,7 +70,7 @@ async fn invalid_features(app: &axum::Router, uri: &str) -> (Vec<String>, usize)
 #[tokio::test]
 async fn every_zoom_layer_is_valid_and_complete_as_served() {
     let Some(atlas) = shared_atlas_2023() else { return };
-    let app = build_app(AppState::from_shared(atlas.clone()));
+    let app = build_app(AppState::from_loaded(crate::support::shared_loaded().clone()));
     let mut layers: Vec<(String, usize)> = Vec::new();
     for edition in ["2023", "2019"] {
         let entry = atlas.edition(edition).expect("edition loaded");

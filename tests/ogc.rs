@@ -9,10 +9,8 @@ use tower::ServiceExt;
 
 use territoires::api::{AppState, build_app};
 
-use crate::support::shared_atlas_2023;
-
 async fn get(uri: &str) -> Option<(StatusCode, String, Value)> {
-    let app = build_app(AppState::from_shared(shared_atlas_2023()?.clone()));
+    let app = build_app(AppState::from_loaded(crate::support::shared_loaded().clone()));
     let request =
         Request::get(uri).header(header::HOST, "example.test:8080").body(Body::empty()).expect("request");
     let response = app.oneshot(request).await.expect("answer");

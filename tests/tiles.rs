@@ -10,7 +10,7 @@ use tower::ServiceExt;
 
 use territoires::api::{AppState, build_app};
 
-use crate::support::shared_atlas_2023;
+use crate::support::shared_loaded;
 
 /// XYZ tile holding (lon, lat) at zoom z, and the point's position in the 4096 grid.
 fn tile_of(lon: f64, lat: f64, z: u8) -> (u32, u32, f64, f64) {
@@ -34,8 +34,7 @@ async fn fetch(app: &axum::Router, uri: &str) -> (StatusCode, Vec<u8>, Option<St
 
 #[tokio::test]
 async fn a_tile_over_soissons_holds_its_territory_around_the_town() {
-    let Some(atlas) = shared_atlas_2023() else { return };
-    let app = build_app(AppState::from_shared(atlas.clone()));
+    let app = build_app(AppState::from_loaded(shared_loaded().clone()));
     for z in [5u8, 8, 12, 14] {
         let (x, y, px, py) = tile_of(3.328_181, 49.383_574, z);
         let (status, body, content_type) =
@@ -101,8 +100,7 @@ const PLACES: [(&str, f64, f64); 7] = [
 #[tokio::test]
 async fn decoded_tile_polygons_are_valid_and_wound_as_the_spec_says() {
     use geo::{Area, CoordsIter, Validation};
-    let Some(atlas) = shared_atlas_2023() else { return };
-    let app = build_app(AppState::from_shared(atlas.clone()));
+    let app = build_app(AppState::from_loaded(shared_loaded().clone()));
     let mut problems = Vec::new();
     let mut polygons = 0usize;
     for layer in ["territories-2023", "territories-2019", "epci", "ept"] {

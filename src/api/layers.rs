@@ -14,9 +14,9 @@ use serde::Deserialize;
 use super::error::{ApiError, ErrorBody};
 use super::lookup::check_edition;
 use super::{AppState, respond};
-use crate::encoded::Encoded;
-use crate::layers::{GEOJSON, Layer};
 use crate::model::UnitKind;
+use crate::render::encoded::Encoded;
+use crate::render::layers::{GEOJSON, Layer};
 
 /// Routes of this module.
 pub fn router() -> Router<AppState> {
@@ -84,14 +84,16 @@ pub async fn get_territories_layer(
     if params.kind.is_some() {
         return Err(ApiError::BadRequest("kind applies to units.geojson, not territories.geojson".into()));
     }
-    let atlas = state.atlas();
-    check_edition(&atlas, params.edition.as_deref())?;
-    let entry = match params.edition.as_deref() {
-        Some(id) => atlas.edition(id),
-        None => atlas.editions().first(),
+    let loaded = state.loaded();
+    check_edition(&loaded.atlas, params.edition.as_deref())?;
+    let layer = match params.edition.as_deref() {
+        Some(id) => loaded.layers.territories(id),
+        None => {
+            loaded.atlas.editions().first().and_then(|e| loaded.layers.territories(e.edition.id.as_str()))
+        }
     }
     .ok_or_else(|| ApiError::NotFound("no edition loaded".into()))?;
-    serve_layer(&entry.layer, &params, &headers)
+    serve_layer(layer, &params, &headers)
 }
 
 /// EPCI or EPT boundaries, simplified for the zoom.
@@ -111,8 +113,8 @@ pub async fn get_units_layer(
         Some("ept") => UnitKind::Ept,
         Some(other) => return Err(ApiError::BadRequest(format!("kind {other:?}: expected epci or ept"))),
     };
-    let atlas = state.atlas();
+    let loaded = state.loaded();
     let layer =
-        atlas.unit_layer(kind).ok_or_else(|| ApiError::NotFound(format!("no {kind} layer loaded")))?;
+        loaded.layers.units(kind).ok_or_else(|| ApiError::NotFound(format!("no {kind} layer loaded")))?;
     serve_layer(layer, &params, &headers)
 }

@@ -148,7 +148,7 @@ fn check_csv_rows(body: &[u8]) -> Result<(), ApiError> {
 /// The territories a site polygon overlaps, with the share of its area in each (geodesic areas).
 #[utoipa::path(post, path = "/api/intersects", tag = "lookup",
     request_body(content = String, description = "GeoJSON Polygon or MultiPolygon (or a Feature holding one)", content_type = "application/geo+json"),
-    responses((status = 200, body = crate::catalog::Intersects), (status = 400, description = "Malformed request", body = ErrorBody)))]
+    responses((status = 200, body = crate::atlas::Intersects), (status = 400, description = "Malformed request", body = ErrorBody)))]
 pub async fn post_intersects(
     State(state): State<AppState>,
     headers: HeaderMap,

@@ -1,5 +1,6 @@
-//! HTTP API: axum routers over a shared, atomically swappable [`Atlas`]. Handlers stay thin: they parse,
-//! call one Atlas method and wrap the answer; no geometry here.
+//! HTTP API: axum routers over a shared, atomically swappable [`Loaded`] (an [`Atlas`] and its
+//! [`LayerSet`]). Handlers stay thin: they parse, call one Atlas or LayerSet method and wrap the answer;
+//! no geometry here.
 //!
 //! Limits: bodies up to [`lookup::MAX_BODY_BYTES`], batches up to [`lookup::MAX_BATCH_SITES`] sites,
 //! [`Limits`] on request time and batches running at once; every error is `{"error":{"code","message"}}`.
@@ -31,6 +32,7 @@ use tower_http::trace::{DefaultOnResponse, TraceLayer};
 use tracing::Level;
 
 use crate::atlas::{Atlas, AtlasSources};
+use crate::render::LayerSet;
 
 /// Longest a request may take before it is answered 408, unless configured otherwise.
 pub const REQUEST_TIMEOUT: Duration = Duration::from_secs(60);
@@ -52,10 +54,30 @@ impl Default for Limits {
     }
 }
 
-/// The state every handler gets: the current Atlas, swapped whole on reload, and the metrics.
+/// An Atlas and the map layers rendered from it: swapped as one value, so no request sees the layers of
+/// one load with the Atlas of another.
+#[derive(Debug)]
+pub struct Loaded {
+    /// The data every answer comes from.
+    pub atlas: Arc<Atlas>,
+    /// Its map layers and tiles.
+    pub layers: Arc<LayerSet>,
+}
+
+impl Loaded {
+    /// Renders the layers of `atlas` (seconds: at start and on reload, never in a handler).
+    #[must_use]
+    pub fn new(atlas: Arc<Atlas>) -> Self {
+        let layers = Arc::new(LayerSet::build(&atlas));
+        Self { atlas, layers }
+    }
+}
+
+/// The state every handler gets: the current Atlas and its layers, swapped together on reload, and the
+/// metrics.
 #[derive(Clone)]
 pub struct AppState {
-    atlas: Arc<ArcSwap<Atlas>>,
+    loaded: Arc<ArcSwap<Loaded>>,
     /// Request counters for `/metrics`.
     pub metrics: Arc<metrics::Metrics>,
     /// Where the Atlas is rebuilt from on reload (none: reload is not possible).
@@ -70,17 +92,18 @@ pub struct AppState {
 }
 
 impl AppState {
-    /// Wraps a freshly built Atlas.
+    /// Wraps a freshly built Atlas, rendering its layers.
     #[must_use]
     pub fn new(atlas: Atlas) -> Self {
-        Self::from_shared(Arc::new(atlas))
+        Self::from_loaded(Arc::new(Loaded::new(Arc::new(atlas))))
     }
 
-    /// Wraps an Atlas already shared (tests build one and serve it from several routers).
+    /// Wraps an Atlas and layers already shared (tests build them once and serve them from several
+    /// routers).
     #[must_use]
-    pub fn from_shared(atlas: Arc<Atlas>) -> Self {
+    pub fn from_loaded(loaded: Arc<Loaded>) -> Self {
         Self {
-            atlas: Arc::new(ArcSwap::new(atlas)),
+            loaded: Arc::new(ArcSwap::new(loaded)),
             metrics: Arc::default(),
             sources: None,
             reloading: Arc::default(),
@@ -136,16 +159,17 @@ impl AppState {
             return Err("this server was not started from files; nothing to reload".into());
         };
         let _one_at_a_time = self.reloading.lock().await;
-        let built = tokio::task::spawn_blocking(move || Atlas::build(&sources))
-            .await
-            .map_err(|e| format!("reload task failed: {e}"))?;
+        let built =
+            tokio::task::spawn_blocking(move || Atlas::build(&sources).map(|a| Loaded::new(Arc::new(a))))
+                .await
+                .map_err(|e| format!("reload task failed: {e}"))?;
         match built {
-            Ok(atlas) => {
-                for warning in atlas.warnings() {
+            Ok(loaded) => {
+                for warning in loaded.atlas.warnings() {
                     tracing::warn!("{warning}");
                 }
-                let summary = atlas.summary();
-                self.swap(atlas);
+                let summary = loaded.atlas.summary();
+                self.swap(loaded);
                 tracing::info!("reloaded: {} editions", summary.editions.len());
                 Ok(summary)
             }
@@ -160,12 +184,18 @@ impl AppState {
     /// The Atlas as of now; requests keep the one they started with.
     #[must_use]
     pub fn atlas(&self) -> Arc<Atlas> {
-        self.atlas.load_full()
+        self.loaded.load().atlas.clone()
     }
 
-    /// Replaces the Atlas for every later request.
-    pub fn swap(&self, atlas: Atlas) {
-        self.atlas.store(Arc::new(atlas));
+    /// The Atlas and its layers as of now, as one value (for handlers that need both).
+    #[must_use]
+    pub fn loaded(&self) -> Arc<Loaded> {
+        self.loaded.load_full()
+    }
+
+    /// Replaces the Atlas and its layers for every later request.
+    pub fn swap(&self, loaded: Loaded) {
+        self.loaded.store(Arc::new(loaded));
         self.metrics.atlas_built();
     }
 }

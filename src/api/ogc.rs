@@ -15,7 +15,7 @@ use super::AppState;
 use super::error::ApiError;
 use super::layers::parse_bbox;
 use crate::atlas::Atlas;
-use crate::features::{Collection, FeatureRef};
+use crate::atlas::features::{Collection, FeatureRef};
 
 /// Conformance classes this API implements.
 pub const CONFORMANCE: [&str; 3] = [

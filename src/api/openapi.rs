@@ -10,7 +10,7 @@ use axum::routing::get;
 use utoipa::OpenApi;
 
 use super::{AppState, health, layers, lookup, metrics, respond, territories, tiles};
-use crate::encoded::Encoded;
+use crate::render::encoded::Encoded;
 
 /// The API description.
 #[derive(OpenApi)]

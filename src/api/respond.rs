@@ -7,7 +7,7 @@ use axum::response::{IntoResponse, Response};
 use serde::Serialize;
 
 use super::error::ApiError;
-use crate::encoded::{Encoded, Encoding};
+use crate::render::encoded::{Encoded, Encoding};
 
 /// How long clients and proxies may reuse an answer without asking again.
 const CACHE_CONTROL: &str = "public, max-age=300";

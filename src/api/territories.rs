@@ -12,8 +12,8 @@ use serde::Deserialize;
 use super::error::{ApiError, ErrorBody};
 use super::lookup::check_edition;
 use super::{AppState, respond};
-use crate::catalog::{EditionInfo, TerritoryDetail, TerritorySummary, UnitDetail};
-use crate::search::{MAX_LIMIT, SearchHit};
+use crate::atlas::queries::{EditionInfo, TerritoryDetail, TerritorySummary, UnitDetail};
+use crate::atlas::search::{MAX_LIMIT, SearchHit};
 
 /// Routes of this module.
 pub fn router() -> Router<AppState> {

@@ -9,8 +9,7 @@ use axum::routing::get;
 
 use super::error::{ApiError, ErrorBody};
 use super::{AppState, respond};
-use crate::model::UnitKind;
-use crate::tiles::TileCoord;
+use crate::render::tiles::TileCoord;
 
 /// Routes of this module.
 pub fn router() -> Router<AppState> {
@@ -34,13 +33,8 @@ pub async fn get_tile(
     let y = tile.strip_suffix(".mvt").ok_or_else(bad)?;
     let (z, x, y): (u8, u32, u32) =
         (z.parse().map_err(|_| bad())?, x.parse().map_err(|_| bad())?, y.parse().map_err(|_| bad())?);
-    let atlas = state.atlas();
-    let source = match layer.as_str() {
-        "epci" => atlas.unit_layer(UnitKind::Epci),
-        "ept" => atlas.unit_layer(UnitKind::Ept),
-        other => other.strip_prefix("territories-").and_then(|e| atlas.edition(e)).map(|e| &e.layer),
-    }
-    .ok_or_else(|| {
+    let loaded = state.loaded();
+    let source = loaded.layers.by_name(&layer).ok_or_else(|| {
         ApiError::NotFound(format!("no tile layer {layer:?}; use territories-EDITION, epci or ept"))
     })?;
     let coord = TileCoord::new(z, x, y).map_err(|e| ApiError::BadRequest(e.to_string()))?;

@@ -4,7 +4,7 @@
 use geo::{BoundingRect, MultiPolygon, Rect};
 use serde_json::{Map, Value};
 
-use crate::atlas::Atlas;
+use super::Atlas;
 use crate::model::UnitKind;
 
 /// The Licence Ouverte 2.0's text.

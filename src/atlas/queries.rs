@@ -2,11 +2,10 @@
 //! one unit and the territories it belongs to. Typed structs, serialised by the API and the CLI.
 
 use serde::Serialize;
-use unicode_normalization::UnicodeNormalization;
 
-use crate::atlas::{Atlas, EditionEntry, UnitRef};
-use crate::geometry::area::multi_polygon_area_m2;
+use super::{Atlas, EditionEntry, UnitRef};
 use crate::model::UnitKind;
+use crate::text::{fold, region_name};
 
 /// One edition in the list of editions.
 #[derive(Debug, Clone, Serialize)]
@@ -121,138 +120,7 @@ pub struct UnitDetail {
     pub territories: Vec<Membership>,
 }
 
-/// Lower case, accents and punctuation removed, spaces collapsed: `"Cœur-de-Flandre"` → `"coeur de flandre"`.
-///
-/// ```
-/// use territoires::catalog::fold;
-/// assert_eq!(fold("Cœur de Flandre - Pays de Saint-Omer"), "coeur de flandre pays de saint omer");
-/// assert_eq!(fold("ÉTAMPES"), "etampes");
-/// ```
-#[must_use]
-pub fn fold(s: &str) -> String {
-    let mut out = String::with_capacity(s.len());
-    for c in s.nfkd() {
-        match c {
-            'œ' | 'Œ' => out.push_str("oe"),
-            'æ' | 'Æ' => out.push_str("ae"),
-            c if unicode_normalization::char::is_combining_mark(c) => {}
-            c if c.is_alphanumeric() => out.extend(c.to_lowercase()),
-            _ => {
-                if !out.ends_with(' ') && !out.is_empty() {
-                    out.push(' ');
-                }
-            }
-        }
-    }
-    out.trim_end().to_owned()
-}
-
-/// A territory a site polygon overlaps.
-#[derive(Debug, Clone, Serialize)]
-#[cfg_attr(feature = "openapi", derive(utoipa::ToSchema))]
-pub struct Overlap {
-    /// Edition id.
-    pub edition: String,
-    /// Territory id.
-    pub id: String,
-    /// Territory name.
-    pub name: String,
-    /// Area of the site inside the territory, m².
-    pub area_m2: f64,
-    /// That area over the site's area, 0 to 1.
-    pub share: f64,
-}
-
-/// The territories a site polygon overlaps.
-#[derive(Debug, Clone, Serialize)]
-#[cfg_attr(feature = "openapi", derive(utoipa::ToSchema))]
-pub struct Intersects {
-    /// Site area, m².
-    pub site_area_m2: f64,
-    /// How areas are computed.
-    pub area_method: &'static str,
-    /// Overlapped territories, by edition then largest share first.
-    pub territories: Vec<Overlap>,
-}
-
-/// Why a site polygon cannot be measured against the territories.
-#[derive(Debug, Clone, PartialEq, thiserror::Error)]
-#[non_exhaustive]
-pub enum SiteError {
-    /// A vertex that is not a finite lon/lat.
-    #[error("site: {0}")]
-    Point(#[from] crate::atlas::PointError),
-    /// No vertex at all, or a ring of fewer than four positions.
-    #[error("site has no area")]
-    Empty,
-    /// Not a valid polygon by the OGC rules (self-intersecting ring, hole outside its exterior...).
-    #[error("site is not a valid polygon: {0}")]
-    Invalid(String),
-}
-
 impl Atlas {
-    /// Every territory `site` overlaps, with the share of the site's area inside it. The site's rings
-    /// may turn either way (they are oriented first); it must be valid by the OGC rules. Areas are
-    /// geodesic on the WGS84 ellipsoid, ring by ring, so the answer is right in the DROM as in the
-    /// metropole and whatever the winding.
-    ///
-    /// # Errors
-    /// Coordinates that are not finite lon/lat, an invalid site (the reason says where), a site of
-    /// zero area.
-    pub fn territories_intersecting(&self, site: &geo::MultiPolygon<f64>) -> Result<Intersects, SiteError> {
-        use geo::orient::{Direction, Orient};
-        use geo::{BooleanOps, BoundingRect, Validation};
-        for c in site
-            .0
-            .iter()
-            .flat_map(|p| std::iter::once(p.exterior()).chain(p.interiors()))
-            .flat_map(|r| r.0.iter())
-        {
-            crate::atlas::checked_point(c.x, c.y)?;
-        }
-        if site.0.is_empty() || site.0.iter().any(|p| p.exterior().0.len() < 4) {
-            return Err(SiteError::Empty);
-        }
-        // RFC 7946 asks writers for counter-clockwise exteriors but readers not to reject the others.
-        let site = site.clone().orient(Direction::Default);
-        if let Err(reason) = site.check_validation() {
-            return Err(SiteError::Invalid(reason.to_string()));
-        }
-        let site_area = multi_polygon_area_m2(&site);
-        if site_area.is_nan() || site_area <= 0.0 {
-            return Err(SiteError::Empty);
-        }
-        let Some(bbox) = site.bounding_rect() else { return Err(SiteError::Empty) };
-        let mut territories = Vec::new();
-        for entry in self.editions() {
-            let mut found = Vec::new();
-            for (t, outline) in entry.outlines.iter().enumerate() {
-                let b = entry.bboxes[t];
-                if b[0] > bbox.max().x || b[2] < bbox.min().x || b[1] > bbox.max().y || b[3] < bbox.min().y {
-                    continue;
-                }
-                let area = multi_polygon_area_m2(&site.intersection(outline));
-                if area > 0.0 {
-                    let territory = &entry.edition.territories[t];
-                    found.push(Overlap {
-                        edition: entry.edition.id.to_string(),
-                        id: territory.id.to_string(),
-                        name: territory.name.clone(),
-                        area_m2: area.round(),
-                        share: ((area / site_area).min(1.0) * 1e4).round() / 1e4,
-                    });
-                }
-            }
-            found.sort_by(|a, b| b.share.total_cmp(&a.share));
-            territories.extend(found);
-        }
-        Ok(Intersects {
-            site_area_m2: site_area.round(),
-            area_method: "geodesic on the WGS84 ellipsoid (Karney), ring by ring",
-            territories,
-        })
-    }
-
     /// Every edition, in load order.
     #[must_use]
     pub fn edition_infos(&self) -> Vec<EditionInfo> {
@@ -323,7 +191,7 @@ impl Atlas {
             id: territory.id.to_string(),
             name: territory.name.clone(),
             region: territory.region.clone(),
-            region_name: territory.region.as_deref().and_then(crate::search::region_name),
+            region_name: territory.region.as_deref().and_then(region_name),
             members: territory.members.len(),
             area_km2: entry.areas_km2[t],
             communes: entry.figures[t].communes,
@@ -388,18 +256,5 @@ impl Atlas {
             parents: self.parents_of(u).iter().map(|&p| self.unit_ref(p)).collect(),
             territories,
         })
-    }
-}
-
-#[cfg(test)]
-mod tests {
-    use super::*;
-
-    #[test]
-    fn folding_ignores_case_accents_and_punctuation() {
-        assert_eq!(fold("  Saint-Omer  "), "saint omer");
-        assert_eq!(fold("Châtellerault"), "chatellerault");
-        assert_eq!(fold("L'Haÿ-les-Roses"), "l hay les roses");
-        assert_eq!(fold(""), "");
     }
 }

@@ -9,8 +9,8 @@ use std::collections::HashMap;
 use std::fmt::Write as _;
 use std::sync::Arc;
 
-use crate::encoded::Encoded;
-use crate::tiles::{TileCache, TileCoord, TileError};
+use super::encoded::Encoded;
+use super::tiles::{TileCache, TileCoord, TileError};
 
 /// Vector tile grid size.
 pub const TILE_EXTENT: u32 = 4096;
@@ -69,7 +69,7 @@ pub struct Layer {
     levels: Vec<(u8, Vec<Prepared>)>,
     /// The whole collection per level, ready to serve.
     full: Vec<Encoded>,
-    /// Tiles made so far, kept up to [`crate::tiles::TILE_CACHE_BYTES`].
+    /// Tiles made so far, kept up to [`super::tiles::TILE_CACHE_BYTES`].
     tiles: TileCache,
 }
 
@@ -123,7 +123,7 @@ impl Layer {
     /// bounding box meets `bbox` when given.
     #[must_use]
     pub fn collection(&self, zoom: Option<f64>, bbox: Option<Rect<f64>>) -> String {
-        let body = self.full(zoom).body(crate::encoded::Encoding::Identity);
+        let body = self.full(zoom).body(super::encoded::Encoding::Identity);
         let level = self.level(zoom);
         let mut out = String::from(COLLECTION_START);
         let mut first = true;

@@ -34,7 +34,7 @@ impl Encoding {
     /// The best encoding an `Accept-Encoding` header allows (brotli, then gzip), honouring `q=0`.
     ///
     /// ```
-    /// use territoires::encoded::Encoding;
+    /// use territoires::render::encoded::Encoding;
     /// assert_eq!(Encoding::negotiate("gzip, deflate, br"), Encoding::Br);
     /// assert_eq!(Encoding::negotiate("gzip;q=1.0, br;q=0"), Encoding::Gzip);
     /// assert_eq!(Encoding::negotiate(""), Encoding::Identity);

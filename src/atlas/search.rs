@@ -1,14 +1,15 @@
 //! Place search for the map's search box: territories of every edition and every EPCI, EPT and commune,
 //! by name, SIREN or INSEE code, accent- and case-insensitive, every query word starting a word.
 //!
-//! Names are folded once when the Atlas is built; a query only scans the folded texts.
+//! Names are folded once when the Atlas is built (the index is built by `build`); a query only scans the
+//! folded texts.
 
 use geo::BoundingRect;
 use serde::Serialize;
 
-use crate::atlas::Atlas;
-use crate::catalog::fold;
+use super::Atlas;
 use crate::model::{Edition, Unit, UnitKind};
+use crate::text::{fold, region_name};
 
 /// Most hits a search may ask for.
 pub const MAX_LIMIT: usize = 50;
@@ -236,32 +237,6 @@ fn department_of(insee: &str) -> &str {
     if insee.starts_with("97") { insee.get(..3).unwrap_or(insee) } else { insee.get(..2).unwrap_or(insee) }
 }
 
-/// Name of a region from its INSEE code (regions as of 2016).
-#[must_use]
-pub fn region_name(code: &str) -> Option<&'static str> {
-    Some(match code {
-        "01" => "Guadeloupe",
-        "02" => "Martinique",
-        "03" => "Guyane",
-        "04" => "La Réunion",
-        "06" => "Mayotte",
-        "11" => "Île-de-France",
-        "24" => "Centre-Val de Loire",
-        "27" => "Bourgogne-Franche-Comté",
-        "28" => "Normandie",
-        "32" => "Hauts-de-France",
-        "44" => "Grand Est",
-        "52" => "Pays de la Loire",
-        "53" => "Bretagne",
-        "75" => "Nouvelle-Aquitaine",
-        "76" => "Occitanie",
-        "84" => "Auvergne-Rhône-Alpes",
-        "93" => "Provence-Alpes-Côte d'Azur",
-        "94" => "Corse",
-        _ => return None,
-    })
-}
-
 #[cfg(test)]
 mod tests {
     use super::*;
@@ -279,11 +254,5 @@ mod tests {
         assert_eq!(department_of("97411"), "974");
         assert_eq!(department_of("02722"), "02");
         assert_eq!(department_of("2B033"), "2B");
-    }
-
-    #[test]
-    fn regions_are_named() {
-        assert_eq!(region_name("32"), Some("Hauts-de-France"));
-        assert_eq!(region_name("99"), None);
     }
 }

@@ -1,16 +1,16 @@
 //! Vector tile addressing and memory: [`TileCoord`] (a checked Web-Mercator XYZ address and its bounds
 //! math) and [`TileCache`] (made tiles kept up to a byte budget, evicted by `moka`). Must not encode tiles
-//! (that is [`crate::layers::Layer::tile`]) nor know about HTTP.
+//! (that is [`super::layers::Layer::tile`]) nor know about HTTP.
 //!
-//! The cache lives beside the layers, one per [`crate::layers::Layer`], rather than in the HTTP layer: a
-//! reload swaps the whole Atlas, its layers and so their tiles with it, so a tile of old data can never
-//! be served and no purge hook is needed.
+//! The cache lives beside the layers, one per [`super::layers::Layer`], rather than in the HTTP layer: a
+//! reload swaps the Atlas and its [`super::LayerSet`] together, and so their tiles, so a tile of old data
+//! can never be served and no purge hook is needed.
 
 use std::sync::Arc;
 
 use geo::{Coord, Rect};
 
-use crate::encoded::Encoded;
+use super::encoded::Encoded;
 
 /// Deepest zoom a tile address may have.
 pub const MAX_ZOOM: u8 = 24;
@@ -48,7 +48,7 @@ impl TileCoord {
     /// The tile `z/x/y`.
     ///
     /// ```
-    /// use territoires::tiles::TileCoord;
+    /// use territoires::render::tiles::TileCoord;
     /// assert!(TileCoord::new(0, 0, 0).is_ok());
     /// assert!(TileCoord::new(2, 3, 4).is_err());
     /// assert!(TileCoord::new(25, 0, 0).is_err());
@@ -213,7 +213,7 @@ mod tests {
                 })
                 .expect("made");
             // Compressed forms made after insertion are within the weight counted then.
-            let _ = tile.body(crate::encoded::Encoding::Gzip);
+            let _ = tile.body(crate::render::encoded::Encoding::Gzip);
         }
         assert_eq!(made, 512);
         let weighed = cache.weighed_bytes();

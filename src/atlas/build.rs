@@ -1,0 +1,298 @@
+//! Building the Atlas: read unit files side by side, resolve each edition's members, dissolve outlines,
+//! build the point index, figures and search index. Every problem is collected and reported at once.
+
+use std::collections::HashMap;
+use std::time::{Duration, Instant};
+
+use geo::{BoundingRect, MultiPolygon};
+use rayon::prelude::*;
+
+use super::lookup::LeafAnswer;
+use super::search::SearchIndex;
+use super::{
+    Atlas, AtlasError, AtlasErrors, AtlasSources, BuildTimings, EditionEntry, EditionSource, EditionSummary,
+    Summary,
+};
+use crate::figures::{CommuneCover, Figures};
+use crate::geometry::area::multi_polygon_area_m2;
+use crate::geometry::dissolve::dissolve;
+use crate::index::{EdgeIndex, PolygonIndex};
+use crate::model::{
+    Edition, EditionId, InseeCode, ListedTerritory, Member, MemberCode, Siren, SourcePos, Territory, Unit,
+    UnitKind,
+};
+use crate::source::composition::read_composition;
+use crate::source::edition_meta::read_edition_meta;
+use crate::source::{self, ReadOptions};
+
+impl Atlas {
+    /// Reads every source, validates, resolves members, dissolves outlines and builds the indexes.
+    ///
+    /// # Errors
+    /// Every problem found: unreadable files, bad lists, unknown or duplicate members.
+    pub fn build(sources: &AtlasSources) -> Result<Self, AtlasErrors> {
+        let started = Instant::now();
+        let mut errors = Vec::new();
+        let mut units = Vec::new();
+        let mut unit_files: Vec<String> = Vec::new();
+        // Files are read side by side; results are taken in the given order.
+        let read: Vec<_> = sources
+            .unit_files
+            .par_iter()
+            .map(|path| (path, source::read_units_with_report(path, &ReadOptions::default())))
+            .collect();
+        let mut warnings = Vec::new();
+        for (path, result) in read {
+            match result {
+                Ok((read, mut report)) => {
+                    warnings.append(&mut report);
+                    unit_files.extend(std::iter::repeat_n(path.display().to_string(), read.len()));
+                    units.extend(read);
+                }
+                Err(e) => errors.push(AtlasError::Load(e)),
+            }
+        }
+        let (by_siren, by_insee) = code_maps(&units, &unit_files, &mut errors);
+        let units_done = Instant::now();
+
+        let mut editions = Vec::new();
+        let mut seen_ids: Vec<&EditionId> = Vec::new();
+        for es in &sources.editions {
+            if seen_ids.contains(&&es.id) {
+                errors.push(AtlasError::DuplicateEdition(es.id.clone()));
+                continue;
+            }
+            seen_ids.push(&es.id);
+            // Syntax errors and unknown codes are reported together, so one run lists every problem.
+            let listed = read_composition(&es.path);
+            let meta = match read_edition_meta(&es.path, &es.id) {
+                Ok(meta) => meta,
+                Err(error) => {
+                    errors.push(AtlasError::Composition { edition: es.id.clone(), error: error.into() });
+                    continue;
+                }
+            };
+            errors.extend(
+                listed
+                    .errors
+                    .into_iter()
+                    .map(|error| AtlasError::Composition { edition: es.id.clone(), error }),
+            );
+            match resolve_edition(es, listed.territories, &by_siren, &by_insee, &units) {
+                Ok(edition) => editions.push(crate::model::Edition { meta, ..edition }),
+                Err(errs) => errors.extend(errs),
+            }
+        }
+        if !errors.is_empty() {
+            return Err(AtlasErrors(errors));
+        }
+        let editions_done = Instant::now();
+
+        let parents: Vec<Vec<usize>> = units
+            .iter()
+            .map(|u| u.parents.iter().filter_map(|s| by_siren.get(s).copied()).collect())
+            .collect();
+        let mut is_parent = vec![false; units.len()];
+        for p in parents.iter().flatten() {
+            is_parent[*p] = true;
+        }
+        let leaves: Vec<usize> = (0..units.len()).filter(|&u| !is_parent[u]).collect();
+        let cover = CommuneCover::build(&units, &parents);
+        let unit_figures: Vec<Figures> = (0..units.len()).map(|u| cover.figures(&units, [u])).collect();
+        // The point index and the editions do not depend on each other.
+        let (index, editions): (_, Vec<EditionEntry>) = rayon::join(
+            || PolygonIndex::build(&leaves.iter().map(|&u| &units[u].geometry).collect::<Vec<_>>()),
+            || editions.into_par_iter().map(|e| edition_entry(e, &units, &cover)).collect(),
+        );
+        let mut atlas = Self {
+            units,
+            by_siren,
+            by_insee,
+            parents,
+            leaves,
+            leaf_answers: Vec::new(),
+            index,
+            editions,
+            by_kind: Vec::new(),
+            search: SearchIndex::default(),
+            timings: BuildTimings::default(),
+            warnings,
+            summary: Summary::default(),
+            cover,
+            unit_figures,
+        };
+        atlas.leaf_answers = (0..atlas.leaves.len() as u32)
+            .map(|leaf| {
+                let units = atlas.units_of_leaves(&[leaf]);
+                LeafAnswer { territories: atlas.territories_of_units(&units), units }
+            })
+            .collect();
+        let (units, editions) = (&atlas.units, &atlas.editions);
+        let search = SearchIndex::build(units, editions.iter().map(|e| &e.edition));
+        let timings = BuildTimings {
+            units_ms: ms(units_done - started),
+            editions_ms: ms(editions_done - units_done),
+            index_ms: ms(editions_done.elapsed()),
+        };
+        atlas.by_kind = [UnitKind::Epci, UnitKind::Ept, UnitKind::Commune]
+            .into_iter()
+            .map(|k| (k, (0..units.len()).filter(|&u| units[u].kind == k).collect()))
+            .collect();
+        atlas.search = search;
+        atlas.timings = timings;
+        atlas.summary = atlas.count();
+        // The build frees about a quarter of what it allocates.
+        crate::memory::release_freed();
+        Ok(atlas)
+    }
+
+    /// Counts the units and members (once, at build: `/healthz` answers from it).
+    fn count(&self) -> Summary {
+        let mut units = HashMap::new();
+        for u in &self.units {
+            *units.entry(u.kind).or_insert(0) += 1;
+        }
+        let editions = self
+            .editions
+            .iter()
+            .map(|e| {
+                let mut members_by_kind = HashMap::new();
+                let mut members = 0;
+                for m in e.edition.territories.iter().flat_map(|t| &t.members) {
+                    *members_by_kind.entry(self.units[m.unit].kind).or_insert(0) += 1;
+                    members += 1;
+                }
+                EditionSummary {
+                    id: e.edition.id.to_string(),
+                    source: e.edition.source.clone(),
+                    territories: e.edition.territories.len(),
+                    members,
+                    members_by_kind,
+                    meta: e.edition.meta.clone(),
+                }
+            })
+            .collect();
+        Summary {
+            units,
+            editions,
+            index_pieces: self.index.len(),
+            timings: self.timings.clone(),
+            warnings: self.warnings.len(),
+        }
+    }
+}
+
+fn ms(d: Duration) -> f64 {
+    (d.as_secs_f64() * 1e4).round() / 10.0
+}
+
+/// Maps SIREN and INSEE codes to unit indexes, reporting codes given twice.
+fn code_maps(
+    units: &[Unit],
+    files: &[String],
+    errors: &mut Vec<AtlasError>,
+) -> (HashMap<Siren, usize>, HashMap<InseeCode, usize>) {
+    let mut by_siren: HashMap<Siren, usize> = HashMap::with_capacity(units.len());
+    let mut by_insee: HashMap<InseeCode, usize> = HashMap::with_capacity(units.len());
+    let duplicate = |u: usize, first: usize, code: String| AtlasError::DuplicateCode {
+        file: files[u].clone(),
+        kind: units[u].kind,
+        code,
+        first_file: files[first].clone(),
+    };
+    for (i, unit) in units.iter().enumerate() {
+        if let Some(s) = &unit.siren {
+            if let Some(&first) = by_siren.get(s) {
+                errors.push(duplicate(i, first, s.to_string()));
+            } else {
+                by_siren.insert(s.clone(), i);
+            }
+        }
+        if let Some(c) = &unit.insee {
+            if let Some(&first) = by_insee.get(c) {
+                errors.push(duplicate(i, first, c.to_string()));
+            } else {
+                by_insee.insert(c.clone(), i);
+            }
+        }
+    }
+    (by_siren, by_insee)
+}
+
+/// Matches listed members to units; every unknown or duplicate member is an error.
+fn resolve_edition(
+    source: &EditionSource,
+    listed: Vec<ListedTerritory>,
+    by_siren: &HashMap<Siren, usize>,
+    by_insee: &HashMap<InseeCode, usize>,
+    units: &[Unit],
+) -> Result<Edition, Vec<AtlasError>> {
+    let mut errors = Vec::new();
+    let mut first_seen: HashMap<usize, SourcePos> = HashMap::new();
+    let mut territories = Vec::with_capacity(listed.len());
+    for lt in listed {
+        let mut members = Vec::with_capacity(lt.members.len());
+        for lm in lt.members {
+            let unit = match &lm.code {
+                MemberCode::Siren(s) => by_siren.get(s),
+                MemberCode::Insee(c) => by_insee.get(c),
+            };
+            let Some(&unit) = unit else {
+                errors.push(AtlasError::UnknownMember { pos: lm.pos, code: lm.code, name: lm.name });
+                continue;
+            };
+            if let Some(first) = first_seen.get(&unit) {
+                errors.push(AtlasError::DuplicateUnit {
+                    pos: lm.pos,
+                    code: lm.code,
+                    unit: format!("{} {} {}", units[unit].kind, units[unit].code(), units[unit].name),
+                    first: first.clone(),
+                });
+                continue;
+            }
+            first_seen.insert(unit, lm.pos);
+            members.push(Member { unit, listed_name: lm.name });
+        }
+        let region = lt.id.region_code().map(str::to_owned);
+        territories.push(Territory { id: lt.id, name: lt.name, region, members });
+    }
+    if errors.is_empty() {
+        Ok(Edition {
+            id: source.id.clone(),
+            source: source.path.display().to_string(),
+            meta: crate::model::EditionMeta::fallback(&source.id),
+            territories,
+        })
+    } else {
+        Err(errors)
+    }
+}
+
+/// Dissolves each territory's members into an outline and indexes the outlines' edges.
+fn edition_entry(edition: Edition, units: &[Unit], cover: &CommuneCover) -> EditionEntry {
+    let mut territories_of_unit: Vec<Vec<usize>> = vec![Vec::new(); units.len()];
+    for (t, territory) in edition.territories.iter().enumerate() {
+        for m in &territory.members {
+            territories_of_unit[m.unit].push(t);
+        }
+    }
+    let outlines: Vec<MultiPolygon<f64>> = edition
+        .territories
+        .par_iter()
+        .map(|territory| {
+            let parts: Vec<&MultiPolygon<f64>> =
+                territory.members.iter().map(|m| &units[m.unit].geometry).collect();
+            dissolve(&parts)
+        })
+        .collect();
+    let edges = EdgeIndex::build(&outlines.iter().collect::<Vec<_>>());
+    let areas_km2: Vec<f64> =
+        outlines.iter().map(|o| (multi_polygon_area_m2(o) / 1e4).round() / 100.0).collect();
+    let bboxes: Vec<[f64; 4]> = outlines
+        .iter()
+        .map(|o| o.bounding_rect().map_or([0.0; 4], |r| [r.min().x, r.min().y, r.max().x, r.max().y]))
+        .collect();
+    let figures: Vec<Figures> =
+        edition.territories.iter().map(|t| cover.figures(units, t.members.iter().map(|m| m.unit))).collect();
+    EditionEntry { edition, outlines, territories_of_unit, edges, areas_km2, bboxes, figures }
+}

@@ -1,0 +1,246 @@
+//! The Atlas: every unit, every edition's territories, their dissolved outlines and the spatial indexes,
+//! built once from files and then only read. Every `impl Atlas` lives in this directory: building
+//! (`build`), point and polygon lookups (`lookup`), catalogue queries (`queries`), place search
+//! (`search`) and OGC feature collections (`features`). Map layers and encoded bodies are not made
+//! here: `render` builds them from a finished Atlas.
+//!
+//! Building validates everything and reports every problem at once; answering never touches a file.
+//! A point on a shared border belongs to the unit with the smallest code (INSEE code for communes, SIREN
+//! otherwise) among those whose closed boundary contains it, and to that unit's parents, so every point
+//! gets exactly one answer per kind of unit and per edition.
+
+mod build;
+mod error;
+pub mod features;
+mod lookup;
+pub mod queries;
+pub mod search;
+mod sources;
+
+use std::collections::HashMap;
+
+use geo::MultiPolygon;
+use serde::Serialize;
+
+pub use error::{AtlasError, AtlasErrors};
+pub use lookup::{
+    Intersects, Lookup, NearestTerritory, Overlap, PointError, SiteError, TerritoryHit, TerritoryHits,
+    UnitHits, checked_point,
+};
+pub use sources::{AtlasSources, EditionSource, EditionSourceError};
+
+use crate::figures::{CommuneCover, Figures};
+use crate::index::{EdgeIndex, PolygonIndex};
+use crate::model::{Edition, InseeCode, Siren, Unit, UnitKind};
+use lookup::LeafAnswer;
+use search::SearchIndex;
+
+/// One edition with what answering needs: outlines, unit → territory map, outline edge index.
+#[derive(Debug)]
+pub struct EditionEntry {
+    /// The edition's territories and members.
+    pub edition: Edition,
+    /// Each territory's dissolved outline, in territory order.
+    pub outlines: Vec<MultiPolygon<f64>>,
+    /// Territories each unit is a member of, by unit index.
+    territories_of_unit: Vec<Vec<usize>>,
+    /// Outline edges, for nearest-territory distances.
+    edges: EdgeIndex,
+    /// Geodesic area of each outline, km².
+    pub areas_km2: Vec<f64>,
+    /// Bounding box of each outline: `[west, south, east, north]`.
+    pub bboxes: Vec<[f64; 4]>,
+    /// Communes and population of each territory, in territory order.
+    pub figures: Vec<Figures>,
+}
+
+impl EditionEntry {
+    /// Territories (indexes) this unit is a member of.
+    #[must_use]
+    pub fn territories_of_unit(&self, unit: usize) -> &[usize] {
+        self.territories_of_unit.get(unit).map_or(&[], Vec::as_slice)
+    }
+}
+
+/// How long each build step took.
+#[derive(Debug, Clone, Default, Serialize)]
+pub struct BuildTimings {
+    /// Reading unit files.
+    pub units_ms: f64,
+    /// Reading and resolving territory lists.
+    pub editions_ms: f64,
+    /// Dissolving outlines and building indexes.
+    pub index_ms: f64,
+}
+
+/// The immutable in-memory model every answer comes from.
+#[derive(Debug)]
+pub struct Atlas {
+    units: Vec<Unit>,
+    by_siren: HashMap<Siren, usize>,
+    by_insee: HashMap<InseeCode, usize>,
+    /// Parent units of each unit (a commune's EPCI and EPT), resolved.
+    parents: Vec<Vec<usize>>,
+    /// Units in the polygon index, by index position (leaves: units no loaded unit has as parent).
+    leaves: Vec<usize>,
+    /// The answer for a point inside one leaf only, by index position: most points get it ready-made.
+    leaf_answers: Vec<LeafAnswer>,
+    index: PolygonIndex,
+    editions: Vec<EditionEntry>,
+    /// Unit indexes by kind, in load order.
+    by_kind: Vec<(UnitKind, Vec<usize>)>,
+    /// Folded names of territories and units, for the search box.
+    search: SearchIndex,
+    timings: BuildTimings,
+    /// What loading repaired or ignored (invalid geometries repaired, degenerate rings dropped...),
+    /// each naming its file and record.
+    warnings: Vec<String>,
+    /// Counts for `validate` and `/healthz`.
+    summary: Summary,
+    /// The communes each unit covers.
+    cover: CommuneCover,
+    /// Communes and population of each unit, by unit index.
+    unit_figures: Vec<Figures>,
+}
+
+/// A unit in an answer.
+#[derive(Debug, Clone, PartialEq, Eq, Serialize)]
+#[cfg_attr(feature = "openapi", derive(utoipa::ToSchema))]
+pub struct UnitRef {
+    /// EPCI, EPT or COM.
+    pub kind: UnitKind,
+    /// SIREN (EPCI, EPT) or INSEE code (commune).
+    pub code: String,
+    /// Official name.
+    pub name: String,
+}
+
+/// Counts for a validation summary.
+#[derive(Debug, Clone, Default, Serialize)]
+pub struct Summary {
+    /// Units by kind.
+    pub units: HashMap<UnitKind, usize>,
+    /// One line per edition.
+    pub editions: Vec<EditionSummary>,
+    /// Polygon pieces in the point index.
+    pub index_pieces: usize,
+    /// Build timings.
+    pub timings: BuildTimings,
+    /// Loading warnings (repaired geometries...).
+    pub warnings: usize,
+}
+
+/// Counts for one edition.
+#[derive(Debug, Clone, Serialize)]
+pub struct EditionSummary {
+    /// Edition id.
+    pub id: String,
+    /// The list file.
+    pub source: String,
+    /// Number of territories.
+    pub territories: usize,
+    /// Number of members.
+    pub members: usize,
+    /// Members by kind of unit.
+    pub members_by_kind: HashMap<UnitKind, usize>,
+    /// Label, period, list date, source, licence, attribution.
+    pub meta: crate::model::EditionMeta,
+}
+
+impl Atlas {
+    /// Every loaded unit.
+    #[must_use]
+    pub fn units(&self) -> &[Unit] {
+        &self.units
+    }
+
+    /// Every loaded edition, in load order.
+    #[must_use]
+    pub fn editions(&self) -> &[EditionEntry] {
+        &self.editions
+    }
+
+    /// The edition with this id.
+    #[must_use]
+    pub fn edition(&self, id: &str) -> Option<&EditionEntry> {
+        self.editions.iter().find(|e| e.edition.id.as_str() == id)
+    }
+
+    /// The unit with this SIREN or INSEE code.
+    #[must_use]
+    pub fn unit_by_code(&self, code: &str) -> Option<&Unit> {
+        self.unit_index(code).map(|i| &self.units[i])
+    }
+
+    /// The index of the unit with this SIREN or INSEE code.
+    #[must_use]
+    pub fn unit_index(&self, code: &str) -> Option<usize> {
+        Siren::parse(code)
+            .and_then(|s| self.by_siren.get(&s))
+            .or_else(|| InseeCode::parse(code).and_then(|c| self.by_insee.get(&c)))
+            .copied()
+    }
+
+    /// The parent units (EPCI, EPT) of a unit; none for an index no unit has.
+    #[must_use]
+    pub fn parents_of(&self, unit: usize) -> &[usize] {
+        self.parents.get(unit).map_or(&[], Vec::as_slice)
+    }
+
+    /// Indexes of the units of one kind, in load order.
+    #[must_use]
+    pub fn units_of_kind(&self, kind: UnitKind) -> &[usize] {
+        self.by_kind.iter().find(|(k, _)| *k == kind).map_or(&[], |(_, v)| v.as_slice())
+    }
+
+    /// The point index over leaf units (communes, and units without loaded children).
+    #[must_use]
+    pub fn polygon_index(&self) -> &PolygonIndex {
+        &self.index
+    }
+
+    /// The search index of territory and unit names.
+    pub(crate) fn search_index(&self) -> &SearchIndex {
+        &self.search
+    }
+
+    /// Communes and population of a unit (a commune: itself; an EPCI or EPT: its communes).
+    #[must_use]
+    pub fn unit_figures(&self, unit: usize) -> Figures {
+        self.unit_figures.get(unit).copied().unwrap_or_default()
+    }
+
+    /// The communes (unit indexes) a unit covers.
+    #[must_use]
+    pub fn communes_of(&self, unit: usize) -> &[usize] {
+        self.cover.communes_of(unit)
+    }
+
+    /// Build timings.
+    #[must_use]
+    pub fn timings(&self) -> &BuildTimings {
+        &self.timings
+    }
+
+    /// What loading repaired or ignored, each naming its file and record.
+    #[must_use]
+    pub fn warnings(&self) -> &[String] {
+        &self.warnings
+    }
+
+    /// The answer form of a unit.
+    ///
+    /// # Panics
+    /// When `u` is not a unit index of this Atlas (indices come from its own answers).
+    #[must_use]
+    pub fn unit_ref(&self, u: usize) -> UnitRef {
+        let unit = &self.units[u];
+        UnitRef { kind: unit.kind, code: unit.code().to_owned(), name: unit.name.clone() }
+    }
+
+    /// Counts for `validate` and `/healthz`.
+    #[must_use]
+    pub fn summary(&self) -> Summary {
+        self.summary.clone()
+    }
+}

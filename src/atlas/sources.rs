@@ -1,0 +1,108 @@
+//! What an Atlas is built from: unit files and one territory list per edition, as given on the command
+//! line (`EDITION=FILE`) or found in a geodata directory.
+
+use std::path::{Path, PathBuf};
+
+use super::{AtlasError, AtlasErrors};
+use crate::model::EditionId;
+
+/// Files the Atlas is built from.
+#[derive(Debug, Clone)]
+pub struct AtlasSources {
+    /// Unit boundary files (Shapefile `.shp` or GeoJSON), read in order.
+    pub unit_files: Vec<PathBuf>,
+    /// Territory lists, one per edition.
+    pub editions: Vec<EditionSource>,
+}
+
+/// One edition to load: its id and the list file.
+#[derive(Debug, Clone, PartialEq, Eq)]
+pub struct EditionSource {
+    /// The edition id (`2023`).
+    pub id: EditionId,
+    /// The list file (CSV or GeoJSON).
+    pub path: PathBuf,
+}
+
+impl EditionSource {
+    /// Parses the CLI form `EDITION=FILE`.
+    ///
+    /// ```
+    /// use territoires::atlas::EditionSource;
+    /// let e = EditionSource::parse("2023=lists/ti.geojson").unwrap();
+    /// assert_eq!(e.id.as_str(), "2023");
+    /// assert!(EditionSource::parse("lists/ti.geojson").is_err());
+    /// ```
+    ///
+    /// # Errors
+    /// When there is no `=`, the edition id is not letters/digits/`-`/`_`, or the path is empty.
+    pub fn parse(s: &str) -> Result<Self, EditionSourceError> {
+        let (id, path) = s.split_once('=').ok_or_else(|| EditionSourceError::NoEquals(s.to_owned()))?;
+        let id = EditionId::parse(id).ok_or_else(|| EditionSourceError::BadId(id.to_owned()))?;
+        if path.trim().is_empty() {
+            return Err(EditionSourceError::EmptyPath(id));
+        }
+        Ok(Self { id, path: PathBuf::from(path) })
+    }
+}
+
+/// Why an `EDITION=FILE` argument is not one.
+#[derive(Debug, Clone, PartialEq, Eq, thiserror::Error)]
+#[non_exhaustive]
+pub enum EditionSourceError {
+    /// No `=` in the argument.
+    #[error("expected EDITION=FILE (e.g. 2023=ti_geom.geojson), got {0:?}")]
+    NoEquals(String),
+    /// The part before `=` is not an edition id.
+    #[error("edition id {0:?}: use 1-32 letters, digits, '-' or '_'")]
+    BadId(String),
+    /// Nothing after `=`.
+    #[error("edition {0}: empty file path")]
+    EmptyPath(EditionId),
+}
+
+impl AtlasSources {
+    /// The unit layers of a geodata directory (`epci`, `ept`, `communes`, whichever exist, communes last;
+    /// each a Shapefile `.shp` or else a `.geojson`) and the given editions, or, when none is given, every list in `DIR/territories/`
+    /// (edition id = file stem).
+    ///
+    /// # Errors
+    /// When the directory has no unit layer, or a default list has a name that is not a valid edition id.
+    pub fn from_geodata_dir(dir: &Path, editions: Vec<EditionSource>) -> Result<Self, AtlasErrors> {
+        let unit_files: Vec<PathBuf> = ["epci", "ept", "communes"]
+            .iter()
+            .filter_map(|layer| {
+                ["shp", "geojson"].iter().map(|ext| dir.join(format!("{layer}.{ext}"))).find(|p| p.exists())
+            })
+            .collect();
+        if unit_files.is_empty() {
+            return Err(AtlasErrors(vec![AtlasError::NoUnits(dir.to_path_buf())]));
+        }
+        let editions =
+            if editions.is_empty() { default_editions(&dir.join("territories"))? } else { editions };
+        Ok(Self { unit_files, editions })
+    }
+}
+
+fn default_editions(dir: &Path) -> Result<Vec<EditionSource>, AtlasErrors> {
+    let Ok(entries) = std::fs::read_dir(dir) else {
+        return Ok(Vec::new());
+    };
+    let mut found: Vec<PathBuf> = entries
+        .filter_map(Result::ok)
+        .map(|e| e.path())
+        .filter(|p| p.extension().is_some_and(|e| e == "csv" || e == "geojson"))
+        .collect();
+    // Newest first: year-named editions (2023, 2019) list the current programme phase first.
+    found.sort();
+    found.reverse();
+    found
+        .into_iter()
+        .map(|path| {
+            let stem = path.file_stem().map(|s| s.to_string_lossy().into_owned()).unwrap_or_default();
+            EditionId::parse(&stem)
+                .map(|id| EditionSource { id, path: path.clone() })
+                .ok_or_else(|| AtlasErrors(vec![AtlasError::BadEditionFile(path)]))
+        })
+        .collect()
+}
