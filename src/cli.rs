@@ -39,6 +39,22 @@ pub enum Command {
     /// Turn ANCT's territory list files (CSV, commune-level CSV, GeoJSON, XLSX) into DIR/EDITION.csv
     /// (normalised) and DIR/EDITION.meta.json, printing every repair and what changed.
     ImportList(ImportListArgs),
+    /// Write the Atlas as files other programs read: GeoParquet, FlatGeobuf and GeoJSON per collection,
+    /// commune-territories.parquet/.csv (each commune's EPCI, EPT and territories), tiles.pmtiles.
+    Export(ExportArgs),
+}
+
+/// `export` options.
+#[derive(Debug, Args)]
+pub struct ExportArgs {
+    /// Directory to write into (created if missing; files of the same name are replaced).
+    #[arg(long)]
+    pub out: PathBuf,
+    /// Formats to write, comma-separated: geoparquet, fgb, geojson, communes, pmtiles (default: all).
+    #[arg(long, value_delimiter = ',', value_parser = |s: &str| s.parse::<crate::render::export::Format>().map_err(|e| e.to_string()))]
+    pub format: Vec<crate::render::export::Format>,
+    #[command(flatten)]
+    pub data: DataArgs,
 }
 
 /// `import-list` options. Metadata flags left out keep the value of the edition's existing sidecar in
@@ -183,7 +199,30 @@ pub fn run(cli: Cli) -> anyhow::Result<()> {
         Command::Lookup(args) => lookup(&args),
         Command::Validate(args) => validate(&args),
         Command::ImportList(args) => crate::import_cli::import_list(&args),
+        Command::Export(args) => export(&args),
     }
+}
+
+fn export(args: &ExportArgs) -> anyhow::Result<()> {
+    let started = Instant::now();
+    let atlas = args.data.build_atlas()?;
+    let formats = if args.format.is_empty() {
+        crate::render::export::Format::ALL.to_vec()
+    } else {
+        args.format.clone()
+    };
+    let layers = crate::render::LayerSet::build(&atlas);
+    for file in crate::render::export::export(&atlas, &layers, &args.out, &formats)? {
+        println!(
+            "{}\t{} records\t{:.1} MB\t{:.0} ms",
+            file.path.display(),
+            file.records,
+            file.bytes as f64 / 1e6,
+            file.ms
+        );
+    }
+    eprintln!("exported in {:.1} s", started.elapsed().as_secs_f64());
+    Ok(())
 }
 
 fn lookup(args: &LookupArgs) -> anyhow::Result<()> {

@@ -111,6 +111,27 @@ impl Layer {
         Self { meta, levels, full, tiles: TileCache::default() }
     }
 
+    /// The properties its features carry in tiles, with their TileJSON type (`String`, `Number`,
+    /// `Boolean`), `id` first, in first-seen order.
+    #[must_use]
+    pub fn fields(&self) -> Vec<(String, &'static str)> {
+        let mut fields: Vec<(String, &'static str)> = vec![("id".into(), "String")];
+        for (_, properties) in &self.meta {
+            for (key, value) in properties {
+                let kind = match value {
+                    serde_json::Value::String(_) => "String",
+                    serde_json::Value::Number(_) => "Number",
+                    serde_json::Value::Bool(_) => "Boolean",
+                    _ => continue,
+                };
+                if !fields.iter().any(|(k, _)| k == key) {
+                    fields.push((key.clone(), kind));
+                }
+            }
+        }
+        fields
+    }
+
     /// The whole layer at `zoom`, pre-serialised, with its ETag and compressed forms.
     #[must_use]
     pub fn full(&self, zoom: Option<f64>) -> &Encoded {

@@ -3,6 +3,7 @@
 //! swapped together with its Atlas on reload.
 
 pub mod encoded;
+pub mod export;
 pub mod layers;
 pub mod tiles;
 
