@@ -24,7 +24,7 @@ const SHOTS = path.resolve(root, process.env.SCREENSHOTS ?? 'target/browser');
 const CHROMIUM = process.env.CHROMIUM ?? '/usr/bin/chromium';
 const DESKTOP = { width: 1280, height: 800 };
 const PHONE = { width: 390, height: 844 };
-// The map's own colours (web/js/map.js COLORS): sea and land are the background of the pixel checks.
+// The map's own colours (web/js/style.js COLORS): sea and land are the background of the pixel checks.
 const SEA = [0xdc, 0xe8, 0xf0];
 const LAND = [0xf4, 0xf1, 0xe8];
 

@@ -297,6 +297,11 @@ export function formatNumber(value, digits = 0) {
   );
 }
 
+/** A longitude or latitude in degrees, 5 decimals (~1 m). */
+export function formatCoordinate(value) {
+  return formatNumber(value, 5);
+}
+
 /** Metres as "850 m" or "3,5 km". */
 export function formatDistance(metres) {
   if (metres < 1000) return `${formatNumber(Math.round(metres))} m`;
