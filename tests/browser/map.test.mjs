@@ -536,6 +536,86 @@ test('English labels on demand, kept in the link', { skip }, async () => {
   await close(page);
 });
 
+test('one language at a time: switching to English renames the map controls and the page title', { skip }, async () => {
+  const page = await openPage('/');
+  assert.equal(await page.locator('.maplibregl-ctrl-zoom-in').getAttribute('title'), 'Zoomer');
+  await page.locator('[data-testid="lang"]').click();
+  assert.equal(await page.locator('.maplibregl-ctrl-zoom-in').getAttribute('title'), 'Zoom in');
+  assert.equal(await page.locator('.maplibregl-ctrl-zoom-out').getAttribute('aria-label'), 'Zoom out');
+  assert.equal(await page.locator('#map canvas').getAttribute('aria-label'), 'Map of the territories');
+  assert.equal(await page.locator('.insets button[data-area="973"]').innerText(), 'French Guiana');
+  assert.match(await page.title(), /industrial territories/);
+  assertNoErrors(page);
+  await close(page);
+});
+
+/** The page's console errors other than the browser's own line for an HTTP error status. */
+function errorsBut(page, status) {
+  return page.errors.filter((e) => !e.includes(`status of ${status}`));
+}
+
+test('a shared link to an unknown territory says so in the page language only (French, English)', { skip }, async () => {
+  // What the API answers: a 404 with its code and an English message the page must not show as is.
+  const r = await fetch(`${base}/api/territories/2023/ti-inconnu`);
+  assert.equal(r.status, 404);
+  const { error } = await r.json();
+  assert.equal(error.code, 'not_found');
+  for (const [query, expected, otherLanguage, closeLabel] of [
+    ['', "Chargement impossible : aucun territoire « ti-inconnu » dans l'édition 2023.", /\b(no|could|there|load)\b/i, 'Fermer'],
+    ['&lang=en', 'Could not load: there is no territory “ti-inconnu” in edition 2023.', /chargement|aucun|impossible|édition/i, 'Close'],
+  ]) {
+    const page = await openPage(`/?territory=ti-inconnu${query}`);
+    const panel = page.locator('[data-testid="territory-panel"]');
+    const message = panel.locator('[data-testid="territory-error"]');
+    await message.waitFor();
+    assert.equal(await message.innerText(), expected);
+    assert.ok(!(await panel.innerText()).includes(error.message), "the API's own message is not shown");
+    assert.doesNotMatch(await panel.innerText(), otherLanguage);
+    assert.equal(await panel.locator('button.close').getAttribute('aria-label'), closeLabel);
+    await shot(page, `unknown-territory${query ? '-en' : ''}`);
+    assert.deepEqual(errorsBut(page, 404), []);
+    await close(page);
+  }
+});
+
+test('a west longitude and a south latitude read naturally in both languages', { skip }, async () => {
+  for (const [query, expected] of [
+    ['?lookup=-5,48.4', 'Site : 48,40000° N, 5,00000° O'],
+    ['?lookup=-5,48.4&lang=en', 'Site: 48.40000° N, 5.00000° W'],
+    ['?lookup=55.45,-21.1&lang=en', 'Site: 21.10000° S, 55.45000° E'],
+  ]) {
+    const page = await openPage(query);
+    const line = page.locator('[data-testid="lookup-result"] .coords-line');
+    await line.waitFor();
+    assert.equal((await line.innerText()).replace(/\u202f|\u00a0/g, ' '), expected, query);
+    if (query === '?lookup=-5,48.4&lang=en') await shot(page, 'west-longitude-en');
+    assertNoErrors(page);
+    await close(page);
+  }
+});
+
+test('a file the server refuses: the reason in the page language, not the server message', { skip }, async () => {
+  const file = path.join(SHOTS, 'no-coordinates.csv');
+  writeFileSync(file, 'nom;ville\nusine;Soissons\n');
+  const r = await fetch(`${base}/api/lookup`, { method: 'POST', headers: { 'Content-Type': 'text/csv' }, body: 'nom;ville\nusine;Soissons\n' });
+  assert.equal(r.status, 400);
+  const { error } = await r.json();
+  for (const [query, start] of [
+    ['/', 'Le fichier n’a pas pu être traité : il lui faut une ligne d\'en-tête'],
+    ['/?lang=en', 'The file could not be processed: it needs a header line'],
+  ]) {
+    const page = await openPage(query);
+    await page.locator('[data-testid="batch-file"]').setInputFiles(file);
+    const message = page.locator('#batch-error');
+    await message.waitFor({ state: 'visible' });
+    const text = await message.innerText();
+    assert.ok(text.startsWith(start), text);
+    assert.ok(!text.includes(error.message), "the API's own message is not shown");
+    assert.deepEqual(errorsBut(page, 400), []);
+    await close(page);
+  }
+});
+
 test('print view: the map and the panel, without the controls', { skip }, async () => {
   const page = await openPage('/?lookup=3.328181,49.383574');
   await page.locator('[data-testid="territory-panel"] [data-testid="members"]').waitFor();

@@ -33,7 +33,7 @@ test('a full shared link reads back as its parts', () => {
 });
 
 test('malformed positions read as none, never as a wrong place', () => {
-  for (const bad of ['3.5', 'a,b', '200,10', '3,95', '']) assert.equal(parseLookup(bad), null, bad);
+  for (const bad of ['3.5', 'a,b', '200,10', '3,95', '', ',', '3,', ',49']) assert.equal(parseLookup(bad), null, bad);
   assert.deepEqual(parseLookup('-5,48.4'), { lon: -5, lat: 48.4 });
   for (const bad of ['', '#', '#6/47', '#x/47/2', '#6/95/2', '#6/47/190', '#25/47/2', '#-1/47/2']) {
     assert.equal(parseHash(bad), null, bad);

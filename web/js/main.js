@@ -73,7 +73,8 @@ const view = new MapView(byId('map'), {
   view: initial.view,
   attribution: 'ANCT · IGN · INSEE — Licence Ouverte 2.0',
   locale: mapLocale(),
-  onError: (message) => say(t('error.map', { message })),
+  // MapLibre's messages are English: the page says what failed in its own language.
+  onError: (error) => say(t('error.map', { message: error.status ? t('error.map.tiles', { status: error.status }) : t('error.map.other') })),
 });
 view.map.addControl(new AreaControl({ onArea: (key) => view.goToArea(key) }), 'top-left');
 
@@ -244,6 +245,7 @@ function wire() {
     localStorage.setItem('territoires.lang', language());
     applyStatic();
     labelLanguageButton();
+    view.setLocale(mapLocale());
     picker.render();
     legend.render();
     sitePanel.render();

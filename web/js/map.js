@@ -20,7 +20,8 @@ const OSM_TIMEOUT_MS = 12000;
 export class MapView {
   /**
    * @param {HTMLElement} container
-   * @param {{onError: (message: string) => void, view?: {zoom, lat, lon}, attribution: string, locale: object}} options
+   * @param {{onError: (error: {status?: number, message?: string}) => void, view?: {zoom, lat, lon},
+   *   attribution: string, locale: object}} options `onError` gets MapLibre's error (a tile's has a status)
    */
   constructor(container, { onError, view, attribution, locale }) {
     this.onError = onError;
@@ -58,7 +59,8 @@ export class MapView {
     });
     this.map.touchZoomRotate.disableRotation();
     this.map.keyboard.disableRotation();
-    this.map.addControl(new NavigationControl({ showCompass: false }), 'top-right');
+    this.navigation = new NavigationControl({ showCompass: false });
+    this.map.addControl(this.navigation, 'top-right');
     this.map.addControl(new ScaleControl({ unit: 'metric' }), 'bottom-right');
     this.attribution = new AttributionControl({ compact: true, customAttribution: attribution });
     this.map.addControl(this.attribution, 'bottom-right');
@@ -86,6 +88,21 @@ export class MapView {
     // Before `load` MapLibre cannot diff; the style made at load time already has the latest inputs.
     if (!this.loaded) return;
     this.map.setStyle(mapStyle(this.inputs), { diff: true });
+  }
+
+  /**
+   * Names MapLibre's own controls in another language. MapLibre reads its `locale` option only when it
+   * makes a control, and has no setter: the map's copy is updated and the controls made again.
+   */
+  setLocale(locale) {
+    Object.assign(this.map._locale, locale);
+    this.map.removeControl(this.navigation);
+    this.navigation = new NavigationControl({ showCompass: false });
+    this.map.addControl(this.navigation, 'top-right');
+    const text = this.attributionText;
+    this.attributionText = null;
+    this.setAttribution(text);
+    this.map.getCanvas().setAttribute('aria-label', locale['Map.Title']);
   }
 
   /** Replaces the attribution line (the chosen edition's source and licence). */
@@ -200,7 +217,6 @@ export class MapView {
       this.osmFailed();
       return;
     }
-    const message = event.error?.message ?? String(event.error ?? 'map error');
-    this.onError(message);
+    this.onError(event.error ?? {});
   }
 }

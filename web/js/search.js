@@ -4,6 +4,7 @@
 import { getJSON, url } from './api.js';
 import { h, fill } from './dom.js';
 import { t } from './i18n.js';
+import { errorReason } from './panels/common.js';
 
 const DEBOUNCE_MS = 150;
 const LIMIT = 10;
@@ -58,7 +59,7 @@ export class Search {
       this.render(items);
     } catch (error) {
       if (error.name === 'AbortError') return;
-      this.render([], error.message);
+      this.render([], errorReason(error, { what: 'search' }));
     }
   }
 

@@ -26,7 +26,10 @@ export function parseUrl(search, hash = '') {
 /** `LON,LAT` in degrees, or null when it is not two numbers in range. */
 export function parseLookup(value) {
   if (!value) return null;
-  const [lon, lat] = value.split(',').map(Number);
+  const parts = value.split(',');
+  // Number('') is 0: an empty part must not read as the Gulf of Guinea.
+  if (parts.length < 2 || parts[0].trim() === '' || parts[1].trim() === '') return null;
+  const [lon, lat] = parts.map(Number);
   if (Number.isFinite(lon) && Number.isFinite(lat) && Math.abs(lon) <= 180 && Math.abs(lat) <= 90) {
     return { lon, lat };
   }

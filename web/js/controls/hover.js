@@ -1,6 +1,8 @@
 // The hover label: the names of the territories under the pointer, beside it, and the hovered
 // territory drawn stronger (feature state `hover`). Bound to the map's pointer events.
 
+import { t } from '../i18n.js';
+
 export class HoverLabel {
   /**
    * @param {HTMLElement} el the label
@@ -42,7 +44,7 @@ export class HoverLabel {
         const key = `${f.source}/${f.id}`;
         if (seen.has(key)) continue;
         seen.add(key);
-        lines.push(this.comparing() ? `${f.properties.edition} : ${f.properties.name}` : f.properties.name);
+        lines.push(this.comparing() ? t('unit.in', { edition: f.properties.edition, name: f.properties.name }) : f.properties.name);
       }
       this.highlight(features.find((f) => f.source === 'ti-main'));
       this.view.map.getCanvas().style.cursor = lines.length > 0 ? 'pointer' : '';

@@ -1,7 +1,9 @@
-// Pieces the panels share: the close button and the text of a failed request.
+// Pieces the panels share: the close button and the text of a failed request, always in the page's
+// language (the API's own messages are English and are not shown).
 
 import { h } from '../dom.js';
-import { t } from '../i18n.js';
+import { t, hasMessage } from '../i18n.js';
+import { ApiError } from '../api.js';
 
 /** The × that closes a panel, named in the page's language. */
 export function closeButton(onClick) {
@@ -9,11 +11,24 @@ export function closeButton(onClick) {
 }
 
 /**
- * What to tell the person when a request failed.
- * @param {Error & {code?: string, status?: number}} error
- * @param {{what?: string}} context what was asked for
+ * Why a request failed, in the page's language: the message for the API's error code in this context
+ * (`error.territory.not_found`), else for the code alone (`error.busy`), else a generic one.
+ * @param {Error} error what getJSON (or the batch upload) threw
+ * @param {{what?: string}} context what was asked for, and the values its messages name
  */
+export function errorReason(error, { what, ...params } = {}) {
+  if (error instanceof ApiError) {
+    for (const key of [what && `error.${what}.${error.code}`, `error.${error.code}`]) {
+      if (key && hasMessage(key)) return t(key, params);
+    }
+    return t('error.generic', { status: error.status });
+  }
+  // fetch rejects with a TypeError when no answer came (offline, server down).
+  if (error?.name === 'TypeError' || error?.network) return t('error.network');
+  return t('error.unexpected');
+}
+
+/** "Chargement impossible : …" / "Could not load: …" with the reason. */
 export function errorMessage(error, context = {}) {
-  void context;
-  return t('error.load', { message: error.message });
+  return t('error.load', { message: errorReason(error, context) });
 }

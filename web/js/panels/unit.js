@@ -59,8 +59,9 @@ export class UnitPanel {
         e.preventDefault();
         this.onTerritory(x.edition, x.id);
       });
-      const via = x.via && x.via.code !== u.code ? ` (${t('site.via', { kind: x.via.kind, name: x.via.name, code: x.via.code })})` : '';
-      return h('li', {}, `${x.edition} : `, link, via);
+      const via =
+        x.via && x.via.code !== u.code ? ` (${t('site.via', { kind: t(`kind.${x.via.kind}`), name: x.via.name, code: x.via.code })})` : '';
+      return h('li', {}, t('unit.editionPrefix', { edition: x.edition }), link, via);
     });
     fill(
       this.el,
