@@ -22,6 +22,7 @@ const root = path.resolve(here, '../..');
 const KNOWN_SITES = path.join(root, 'tests/fixtures/known-sites.csv');
 const SHOTS = path.resolve(root, process.env.SCREENSHOTS ?? 'target/browser');
 const CHROMIUM = process.env.CHROMIUM ?? '/usr/bin/chromium';
+const AXE = readFileSync(path.join(here, 'node_modules/axe-core/axe.min.js'), 'utf8');
 const DESKTOP = { width: 1280, height: 800 };
 const PHONE = { width: 390, height: 844 };
 // The map's own colours (web/js/style.js COLORS): sea and land are the background of the pixel checks.
@@ -644,6 +645,35 @@ test('phone: national and local views fit a 390 px screen', { skip }, async () =
     assert.ok((await renderedIds(page, 'ti-main-fill')).length > 0, 'territories drawn');
     await shot(page, name);
     await page.screenshot({ path: path.join(SHOTS, `${name}-full.png`), fullPage: true });
+    assertNoErrors(page);
+    await close(page);
+  }
+});
+
+/**
+ * axe-core's serious and critical violations on the page as it is now. Injected through the DevTools
+ * protocol (page.evaluate), which the page's CSP does not govern, so the page is checked under its own CSP.
+ */
+async function accessibilityViolations(page) {
+  await page.evaluate(AXE);
+  const violations = await page.evaluate(async () => {
+    const result = await window.axe.run(document, { resultTypes: ['violations'] });
+    return result.violations.map((v) => ({ id: v.id, impact: v.impact, help: v.help, nodes: v.nodes.map((n) => n.target.join(' ')) }));
+  });
+  return violations.filter((v) => v.impact === 'serious' || v.impact === 'critical');
+}
+
+test('axe-core: no serious or critical violation on the map with a checked site (desktop, phone, English)', { skip }, async () => {
+  for (const [name, query, viewport] of [
+    ['desktop', '/?lookup=3.328181,49.383574', DESKTOP],
+    ['phone', '/?lookup=3.328181,49.383574', PHONE],
+    ['desktop-en', '/?lookup=-5,48.4&lang=en', DESKTOP],
+  ]) {
+    const page = await openPage(query, viewport);
+    await page.locator('[data-testid="lookup-result"] .coords-line').waitFor();
+    if (query.includes('3.328181')) await page.locator('[data-testid="territory-panel"] [data-testid="members"]').waitFor();
+    const violations = await accessibilityViolations(page);
+    assert.deepEqual(violations, [], `${name}: ${JSON.stringify(violations, null, 1)}`);
     assertNoErrors(page);
     await close(page);
   }

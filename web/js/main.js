@@ -61,8 +61,11 @@ setLanguage(initial.lang ?? localStorage.getItem('territoires.lang') ?? 'fr');
 applyStatic();
 const langButton = byId('lang');
 function labelLanguageButton() {
+  // The other language's short name, and an accessible name that starts with it (WCAG 2.5.3: a voice
+  // user says what they see), spoken in that language.
   langButton.textContent = t('langShort');
-  langButton.setAttribute('aria-label', t('lang'));
+  langButton.setAttribute('aria-label', `${t('langShort')} — ${t('lang')}`);
+  langButton.lang = language() === 'fr' ? 'en' : 'fr';
 }
 labelLanguageButton();
 
