@@ -678,3 +678,20 @@ test('axe-core: no serious or critical violation on the map with a checked site 
     await close(page);
   }
 });
+
+test('axe-core: no serious or critical violation with suggestions open, a checked file and two editions compared', { skip }, async () => {
+  const page = await openPage('/?lookup=3.328181,49.383574&compare=2019');
+  await page.locator('[data-testid="territory-panel"] [data-testid="members"]').waitFor();
+  await page.locator('[data-testid="batch-file"]').setInputFiles(KNOWN_SITES);
+  await page.locator('[data-testid="batch-table"] tbody').waitFor();
+  const input = page.locator('[data-testid="search"]');
+  await input.focus();
+  await input.pressSequentially('Soissons', { delay: 10 });
+  await page.locator('[data-testid="search-option"]').first().waitFor();
+  assert.equal(await input.getAttribute('aria-expanded'), 'true');
+  const violations = await accessibilityViolations(page);
+  assert.deepEqual(violations, [], JSON.stringify(violations, null, 1));
+  await shot(page, 'desktop-axe-states');
+  assertNoErrors(page);
+  await close(page);
+});
