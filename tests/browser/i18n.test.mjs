@@ -12,6 +12,7 @@ globalThis.document = { documentElement: {} };
 const { setLanguage, t, messageKeys, formatCoordinate } = await import('../../web/js/i18n.js');
 const { errorReason, errorMessage } = await import('../../web/js/panels/common.js');
 const { ApiError } = await import('../../web/js/api.js');
+const { contextOf } = await import('../../web/js/search.js');
 
 test('French and English have the same messages, with the same placeholders', () => {
   const fr = messageKeys('fr');
@@ -64,4 +65,15 @@ test("API errors in the page's language: by code and context, else generic; neve
   const tooLarge = new ApiError(413, 'payload_too_large', 'body: more than 1000000 rows; split the file');
   assert.equal(errorReason(tooLarge, { what: 'batch' }), 'it is too large for one upload: split it into several files.');
   assert.equal(errorReason(tooLarge), 'the request is larger than the server accepts.');
+});
+
+test('search suggestions: a territory\'s context in the page\'s language, the region kept', () => {
+  // As GET /api/search words it (src/search.rs).
+  const territory = { kind: 'territory', edition: '2023', context: 'Territoire 2023 · Hauts-de-France' };
+  setLanguage('en');
+  assert.equal(contextOf(territory), 'edition 2023 · Hauts-de-France');
+  setLanguage('fr');
+  assert.equal(contextOf(territory), 'édition 2023 · Hauts-de-France');
+  assert.equal(contextOf({ kind: 'territory', edition: '2023', context: 'Territoire 2023' }), 'édition 2023');
+  assert.equal(contextOf({ kind: 'COM', context: 'Commune (02) · CA GrandSoissons Agglomération' }), 'Commune (02) · CA GrandSoissons Agglomération');
 });

@@ -617,6 +617,19 @@ test('a file the server refuses: the reason in the page language, not the server
   }
 });
 
+test('search suggestions in English say nothing in French', { skip }, async () => {
+  const page = await openPage('/?lang=en');
+  const input = page.locator('[data-testid="search"]');
+  await input.focus();
+  await input.pressSequentially('Saint-Omer', { delay: 10 });
+  const option = page.locator('[data-testid="search-option"][data-kind="territory"]', { hasText: 'Saint-Omer' }).first();
+  await option.waitFor();
+  const meta = await option.locator('.option-meta').innerText();
+  assert.match(meta, /^Territory\s+edition 2023 · Hauts-de-France$/, meta);
+  assertNoErrors(page);
+  await close(page);
+});
+
 test('print view: the map and the panel, without the controls', { skip }, async () => {
   const page = await openPage('/?lookup=3.328181,49.383574');
   await page.locator('[data-testid="territory-panel"] [data-testid="members"]').waitFor();
