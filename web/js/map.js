@@ -16,6 +16,8 @@ export { COLORS };
 
 /** How long the OpenStreetMap base may take to give a first tile before it counts as unreachable. */
 const OSM_TIMEOUT_MS = 12000;
+/** How long after a first failed base-map tile the others may still prove it reachable. */
+const OSM_ERROR_GRACE_MS = 1000;
 
 export class MapView {
   /**
@@ -38,7 +40,7 @@ export class MapView {
       batch: null,
     };
     this.loaded = false;
-    this.osm = { on: false, loaded: false, failed: false, timer: null, resolve: null };
+    this.osm = { on: false, loaded: false, failed: false, timer: null, graceTimer: null, resolve: null };
     const [w, s, e, n] = AREAS.metro;
     this.map = new MapLibre({
       container,
@@ -179,8 +181,9 @@ export class MapView {
    */
   setBaseMap(on) {
     clearTimeout(this.osm.timer);
+    clearTimeout(this.osm.graceTimer);
     if (this.osm.resolve) this.osm.resolve(false);
-    this.osm = { on, loaded: false, failed: false, timer: null, resolve: null };
+    this.osm = { on, loaded: false, failed: false, timer: null, graceTimer: null, resolve: null };
     // Off then on: a fresh source, so a base that failed before is asked again.
     this.update({ osm: false });
     if (!on) return Promise.resolve(false);
@@ -214,7 +217,9 @@ export class MapView {
 
   handleError(event) {
     if (event.sourceId === 'osm') {
-      this.osmFailed();
+      // One failed tile is not yet an unreachable base: give the others a moment to arrive (a tile
+      // that loads meanwhile keeps the base on; see setBaseMap).
+      if (!this.osm.graceTimer) this.osm.graceTimer = setTimeout(() => this.osmFailed(), OSM_ERROR_GRACE_MS);
       return;
     }
     this.onError(event.error ?? {});
