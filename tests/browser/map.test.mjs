@@ -630,6 +630,41 @@ test('search suggestions in English say nothing in French', { skip }, async () =
   await close(page);
 });
 
+test('keyboard: Tab reaches every control with a visible focus ring; a typed site is checked and announced', { skip }, async () => {
+  const page = await openPage('/');
+  const reached = [];
+  for (let i = 0; i < 60; i += 1) {
+    await page.keyboard.press('Tab');
+    const focused = await page.evaluate(() => {
+      const el = document.activeElement;
+      if (!el || el === document.body) return null;
+      const style = getComputedStyle(el);
+      const key = el.id || el.dataset.area || el.className || el.tagName;
+      return { key: String(key), outline: parseFloat(style.outlineWidth) || 0, shadow: style.boxShadow !== 'none' };
+    });
+    if (!focused) continue;
+    if (reached.some((r) => r.key === focused.key)) continue;
+    reached.push(focused);
+  }
+  const keys = reached.map((r) => r.key);
+  for (const expected of ['search', 'edition', 'lang', 'metro', '973', 'coords', 'check-centre', 'toggle-osm', 'copy-link']) {
+    assert.ok(keys.some((k) => k === expected || k.includes(expected)), `${expected} reached by Tab: ${keys.join(', ')}`);
+  }
+  assert.ok(keys.some((k) => k.includes('maplibregl-ctrl-zoom-in')), `the zoom buttons are reached: ${keys.join(', ')}`);
+  for (const r of reached) assert.ok(r.outline >= 2 || r.shadow, `${r.key} shows where the focus is`);
+
+  // Without a mouse: type the site, Enter; the answer is in a live region, so screen readers say it.
+  const result = page.locator('[data-testid="lookup-result"]');
+  assert.equal(await result.getAttribute('aria-live'), 'polite');
+  await page.locator('[data-testid="coords"]').focus();
+  await page.keyboard.type('49.383574, 3.328181');
+  await page.keyboard.press('Enter');
+  await result.locator('[data-testid="lookup-territory"]').waitFor();
+  assert.match(await result.innerText(), /Soissonnais/);
+  assertNoErrors(page);
+  await close(page);
+});
+
 test('print view: the map and the panel, without the controls', { skip }, async () => {
   const page = await openPage('/?lookup=3.328181,49.383574');
   await page.locator('[data-testid="territory-panel"] [data-testid="members"]').waitFor();
