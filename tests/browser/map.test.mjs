@@ -22,9 +22,10 @@ const root = path.resolve(here, '../..');
 const KNOWN_SITES = path.join(root, 'tests/fixtures/known-sites.csv');
 const SHOTS = path.resolve(root, process.env.SCREENSHOTS ?? 'target/browser');
 const CHROMIUM = process.env.CHROMIUM ?? '/usr/bin/chromium';
+const AXE = readFileSync(path.join(here, 'node_modules/axe-core/axe.min.js'), 'utf8');
 const DESKTOP = { width: 1280, height: 800 };
 const PHONE = { width: 390, height: 844 };
-// The map's own colours (web/js/map.js COLORS): sea and land are the background of the pixel checks.
+// The map's own colours (web/js/style.js COLORS): sea and land are the background of the pixel checks.
 const SEA = [0xdc, 0xe8, 0xf0];
 const LAND = [0xf4, 0xf1, 0xe8];
 
@@ -536,6 +537,134 @@ test('English labels on demand, kept in the link', { skip }, async () => {
   await close(page);
 });
 
+test('one language at a time: switching to English renames the map controls and the page title', { skip }, async () => {
+  const page = await openPage('/');
+  assert.equal(await page.locator('.maplibregl-ctrl-zoom-in').getAttribute('title'), 'Zoomer');
+  await page.locator('[data-testid="lang"]').click();
+  assert.equal(await page.locator('.maplibregl-ctrl-zoom-in').getAttribute('title'), 'Zoom in');
+  assert.equal(await page.locator('.maplibregl-ctrl-zoom-out').getAttribute('aria-label'), 'Zoom out');
+  assert.equal(await page.locator('#map canvas').getAttribute('aria-label'), 'Map of the territories');
+  assert.equal(await page.locator('.insets button[data-area="973"]').innerText(), 'French Guiana');
+  assert.match(await page.title(), /industrial territories/);
+  assertNoErrors(page);
+  await close(page);
+});
+
+/** The page's console errors other than the browser's own line for an HTTP error status. */
+function errorsBut(page, status) {
+  return page.errors.filter((e) => !e.includes(`status of ${status}`));
+}
+
+test('a shared link to an unknown territory says so in the page language only (French, English)', { skip }, async () => {
+  // What the API answers: a 404 with its code and an English message the page must not show as is.
+  const r = await fetch(`${base}/api/territories/2023/ti-inconnu`);
+  assert.equal(r.status, 404);
+  const { error } = await r.json();
+  assert.equal(error.code, 'not_found');
+  for (const [query, expected, otherLanguage, closeLabel] of [
+    ['', "Chargement impossible : aucun territoire « ti-inconnu » dans l'édition 2023.", /\b(no|could|there|load)\b/i, 'Fermer'],
+    ['&lang=en', 'Could not load: there is no territory “ti-inconnu” in edition 2023.', /chargement|aucun|impossible|édition/i, 'Close'],
+  ]) {
+    const page = await openPage(`/?territory=ti-inconnu${query}`);
+    const panel = page.locator('[data-testid="territory-panel"]');
+    const message = panel.locator('[data-testid="territory-error"]');
+    await message.waitFor();
+    assert.equal(await message.innerText(), expected);
+    assert.ok(!(await panel.innerText()).includes(error.message), "the API's own message is not shown");
+    assert.doesNotMatch(await panel.innerText(), otherLanguage);
+    assert.equal(await panel.locator('button.close').getAttribute('aria-label'), closeLabel);
+    await shot(page, `unknown-territory${query ? '-en' : ''}`);
+    assert.deepEqual(errorsBut(page, 404), []);
+    await close(page);
+  }
+});
+
+test('a west longitude and a south latitude read naturally in both languages', { skip }, async () => {
+  for (const [query, expected] of [
+    ['?lookup=-5,48.4', 'Site : 48,40000° N, 5,00000° O'],
+    ['?lookup=-5,48.4&lang=en', 'Site: 48.40000° N, 5.00000° W'],
+    ['?lookup=55.45,-21.1&lang=en', 'Site: 21.10000° S, 55.45000° E'],
+  ]) {
+    const page = await openPage(query);
+    const line = page.locator('[data-testid="lookup-result"] .coords-line');
+    await line.waitFor();
+    assert.equal((await line.innerText()).replace(/\u202f|\u00a0/g, ' '), expected, query);
+    if (query === '?lookup=-5,48.4&lang=en') await shot(page, 'west-longitude-en');
+    assertNoErrors(page);
+    await close(page);
+  }
+});
+
+test('a file the server refuses: the reason in the page language, not the server message', { skip }, async () => {
+  const file = path.join(SHOTS, 'no-coordinates.csv');
+  writeFileSync(file, 'nom;ville\nusine;Soissons\n');
+  const r = await fetch(`${base}/api/lookup`, { method: 'POST', headers: { 'Content-Type': 'text/csv' }, body: 'nom;ville\nusine;Soissons\n' });
+  assert.equal(r.status, 400);
+  const { error } = await r.json();
+  for (const [query, start] of [
+    ['/', 'Le fichier n’a pas pu être traité : il lui faut une ligne d\'en-tête'],
+    ['/?lang=en', 'The file could not be processed: it needs a header line'],
+  ]) {
+    const page = await openPage(query);
+    await page.locator('[data-testid="batch-file"]').setInputFiles(file);
+    const message = page.locator('#batch-error');
+    await message.waitFor({ state: 'visible' });
+    const text = await message.innerText();
+    assert.ok(text.startsWith(start), text);
+    assert.ok(!text.includes(error.message), "the API's own message is not shown");
+    assert.deepEqual(errorsBut(page, 400), []);
+    await close(page);
+  }
+});
+
+test('search suggestions in English say nothing in French', { skip }, async () => {
+  const page = await openPage('/?lang=en');
+  const input = page.locator('[data-testid="search"]');
+  await input.focus();
+  await input.pressSequentially('Saint-Omer', { delay: 10 });
+  const option = page.locator('[data-testid="search-option"][data-kind="territory"]', { hasText: 'Saint-Omer' }).first();
+  await option.waitFor();
+  const meta = await option.locator('.option-meta').innerText();
+  assert.match(meta, /^Territory\s+edition 2023 · Hauts-de-France$/, meta);
+  assertNoErrors(page);
+  await close(page);
+});
+
+test('keyboard: Tab reaches every control with a visible focus ring; a typed site is checked and announced', { skip }, async () => {
+  const page = await openPage('/');
+  const reached = [];
+  for (let i = 0; i < 60; i += 1) {
+    await page.keyboard.press('Tab');
+    const focused = await page.evaluate(() => {
+      const el = document.activeElement;
+      if (!el || el === document.body) return null;
+      const style = getComputedStyle(el);
+      const key = el.id || el.dataset.area || el.className || el.tagName;
+      return { key: String(key), outline: parseFloat(style.outlineWidth) || 0, shadow: style.boxShadow !== 'none' };
+    });
+    if (!focused) continue;
+    if (reached.some((r) => r.key === focused.key)) continue;
+    reached.push(focused);
+  }
+  const keys = reached.map((r) => r.key);
+  for (const expected of ['search', 'edition', 'lang', 'metro', '973', 'coords', 'check-centre', 'toggle-osm', 'copy-link']) {
+    assert.ok(keys.some((k) => k === expected || k.includes(expected)), `${expected} reached by Tab: ${keys.join(', ')}`);
+  }
+  assert.ok(keys.some((k) => k.includes('maplibregl-ctrl-zoom-in')), `the zoom buttons are reached: ${keys.join(', ')}`);
+  for (const r of reached) assert.ok(r.outline >= 2 || r.shadow, `${r.key} shows where the focus is`);
+
+  // Without a mouse: type the site, Enter; the answer is in a live region, so screen readers say it.
+  const result = page.locator('[data-testid="lookup-result"]');
+  assert.equal(await result.getAttribute('aria-live'), 'polite');
+  await page.locator('[data-testid="coords"]').focus();
+  await page.keyboard.type('49.383574, 3.328181');
+  await page.keyboard.press('Enter');
+  await result.locator('[data-testid="lookup-territory"]').waitFor();
+  assert.match(await result.innerText(), /Soissonnais/);
+  assertNoErrors(page);
+  await close(page);
+});
+
 test('print view: the map and the panel, without the controls', { skip }, async () => {
   const page = await openPage('/?lookup=3.328181,49.383574');
   await page.locator('[data-testid="territory-panel"] [data-testid="members"]').waitFor();
@@ -567,4 +696,50 @@ test('phone: national and local views fit a 390 px screen', { skip }, async () =
     assertNoErrors(page);
     await close(page);
   }
+});
+
+/**
+ * axe-core's serious and critical violations on the page as it is now. Injected through the DevTools
+ * protocol (page.evaluate), which the page's CSP does not govern, so the page is checked under its own CSP.
+ */
+async function accessibilityViolations(page) {
+  await page.evaluate(AXE);
+  const violations = await page.evaluate(async () => {
+    const result = await window.axe.run(document, { resultTypes: ['violations'] });
+    return result.violations.map((v) => ({ id: v.id, impact: v.impact, help: v.help, nodes: v.nodes.map((n) => n.target.join(' ')) }));
+  });
+  return violations.filter((v) => v.impact === 'serious' || v.impact === 'critical');
+}
+
+test('axe-core: no serious or critical violation on the map with a checked site (desktop, phone, English)', { skip }, async () => {
+  for (const [name, query, viewport] of [
+    ['desktop', '/?lookup=3.328181,49.383574', DESKTOP],
+    ['phone', '/?lookup=3.328181,49.383574', PHONE],
+    ['desktop-en', '/?lookup=-5,48.4&lang=en', DESKTOP],
+  ]) {
+    const page = await openPage(query, viewport);
+    await page.locator('[data-testid="lookup-result"] .coords-line').waitFor();
+    if (query.includes('3.328181')) await page.locator('[data-testid="territory-panel"] [data-testid="members"]').waitFor();
+    const violations = await accessibilityViolations(page);
+    assert.deepEqual(violations, [], `${name}: ${JSON.stringify(violations, null, 1)}`);
+    assertNoErrors(page);
+    await close(page);
+  }
+});
+
+test('axe-core: no serious or critical violation with suggestions open, a checked file and two editions compared', { skip }, async () => {
+  const page = await openPage('/?lookup=3.328181,49.383574&compare=2019');
+  await page.locator('[data-testid="territory-panel"] [data-testid="members"]').waitFor();
+  await page.locator('[data-testid="batch-file"]').setInputFiles(KNOWN_SITES);
+  await page.locator('[data-testid="batch-table"] tbody').waitFor();
+  const input = page.locator('[data-testid="search"]');
+  await input.focus();
+  await input.pressSequentially('Soissons', { delay: 10 });
+  await page.locator('[data-testid="search-option"]').first().waitFor();
+  assert.equal(await input.getAttribute('aria-expanded'), 'true');
+  const violations = await accessibilityViolations(page);
+  assert.deepEqual(violations, [], JSON.stringify(violations, null, 1));
+  await shot(page, 'desktop-axe-states');
+  assertNoErrors(page);
+  await close(page);
 });

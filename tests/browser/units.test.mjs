@@ -1,6 +1,6 @@
 // The page's pure logic, without a browser: reading typed coordinates and CSV files.
 //
-//   node --test units.test.mjs
+//   node --test units.test.mjs style.test.mjs url-state.test.mjs
 
 import { test } from 'node:test';
 import assert from 'node:assert/strict';

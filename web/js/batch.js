@@ -4,6 +4,8 @@
 
 import { h, fill, byId } from './dom.js';
 import { t, formatNumber } from './i18n.js';
+import { ApiError } from './api.js';
+import { errorReason } from './panels/common.js';
 import { decode, sniffDelimiter, parseCsv, findColumn, parseNumber, withBom, LON_NAMES, LAT_NAMES } from './csv.js';
 
 /** Rows drawn in the table; the download always has all of them. */
@@ -80,7 +82,7 @@ export class Batch {
       const answer = await this.send(text, rows);
       this.show(file.name, answer, encoding);
     } catch (error) {
-      this.els.error.textContent = t('batch.failed', { message: error.message });
+      this.els.error.textContent = t('batch.failed', { message: errorReason(error, { what: 'batch' }) });
       this.els.error.hidden = false;
     } finally {
       this.els.progress.hidden = true;
@@ -106,15 +108,17 @@ export class Batch {
           resolve(xhr.responseText);
           return;
         }
+        // The API's code says what went wrong; the page words it in its own language (errorReason).
+        let code = `http_${xhr.status}`;
         let message = `${xhr.status} ${xhr.statusText}`;
         try {
-          message = JSON.parse(xhr.responseText).error.message;
+          ({ code, message } = JSON.parse(xhr.responseText).error);
         } catch {
-          // Keep the status line.
+          // Not our JSON error shape: keep the status.
         }
-        reject(new Error(message));
+        reject(new ApiError(xhr.status, code, message));
       });
-      xhr.addEventListener('error', () => reject(new Error(t('batch.network'))));
+      xhr.addEventListener('error', () => reject(Object.assign(new Error('network'), { network: true })));
       xhr.send(text);
     });
   }

@@ -1,6 +1,7 @@
 // Reading typed coordinates: "3.33, 49.38", "49.38, 3.33", "49,38 ; 3,33", "49.38N 3.33E", "N 49.38 O 1.2".
 // The API wants lon/lat; people paste lat/lon (what most map sites copy), so the order is detected from
-// where the point falls: France (metropole and overseas) decides, then the ranges, then lat/lon.
+// where the point falls: France (metropole and overseas) decides, then the ranges, then lat/lon. Also
+// which part of France a set of points is mostly in, to frame them.
 
 /** Where France is, to tell "lon, lat" from "lat, lon": [west, south, east, north]. */
 export const AREAS = {
@@ -53,4 +54,29 @@ function checked(lon, lat, swapped) {
     return { error: 'coords.range' };
   }
   return { lon, lat, swapped };
+}
+
+/** The key of AREAS holding the point, or 'elsewhere'. */
+export function areaOf([lon, lat]) {
+  return Object.entries(AREAS).find(([, [w, s, e, n]]) => lon >= w && lon <= e && lat >= s && lat <= n)?.[0] ?? 'elsewhere';
+}
+
+/**
+ * The box [west, south, east, north] to show points in: those of the part of France (metropole or one
+ * overseas département) holding most of them, so one site in Guadeloupe does not zoom the map out to
+ * the Atlantic. `points` is a non-empty list of [lon, lat].
+ */
+export function mainAreaBox(points) {
+  const counts = new Map();
+  for (const p of points) counts.set(areaOf(p), (counts.get(areaOf(p)) ?? 0) + 1);
+  const [main] = [...counts.entries()].sort((a, b) => b[1] - a[1])[0];
+  const box = [Infinity, Infinity, -Infinity, -Infinity];
+  for (const [lon, lat] of points) {
+    if (areaOf([lon, lat]) !== main) continue;
+    box[0] = Math.min(box[0], lon);
+    box[1] = Math.min(box[1], lat);
+    box[2] = Math.max(box[2], lon);
+    box[3] = Math.max(box[3], lat);
+  }
+  return box;
 }

@@ -8,6 +8,7 @@ const FR = {
   'search.label': 'Rechercher un territoire, une intercommunalité, une commune ou un SIREN',
   'search.placeholder': 'Territoire, commune, EPCI, SIREN…',
   'search.none': 'Aucun résultat',
+  'search.edition': 'édition {edition}',
   edition: 'Édition',
   'map.label': 'Carte des territoires',
   'insets.label': 'Aller à',
@@ -22,7 +23,7 @@ const FR = {
   'site.check': 'Vérifier',
   'site.centre': 'Vérifier le centre de la carte',
   'site.checking': 'Vérification en cours…',
-  'site.point': 'Site : {lat} N, {lon} E',
+  'site.point': 'Site : {lat}, {lon}',
   'site.swapped': '(lu comme latitude, longitude)',
   'site.in': 'Dans le territoire',
   'site.via': 'par son membre {kind} {name} ({code})',
@@ -57,7 +58,6 @@ const FR = {
   'batch.show': 'Voir',
   'batch.showLabel': 'Voir la ligne {row} sur la carte',
   'batch.failed': 'Le fichier n’a pas pu être traité : {message}',
-  'batch.network': 'le serveur est injoignable',
   'layers.title': 'Carte et légende',
   'layers.territories': "Territoires d'industrie (couleur selon la région)",
   'layers.territoriesCompare': "Territoires d'industrie de l'édition {edition}",
@@ -113,6 +113,31 @@ const FR = {
   'editions.none': 'Aucune édition chargée sur ce serveur.',
   'error.load': 'Chargement impossible : {message}',
   'error.map': 'Carte : {message}',
+  'error.territory.not_found': "aucun territoire « {id} » dans l'édition {edition}.",
+  'error.unit.not_found': 'aucune intercommunalité ni commune de code « {code} ».',
+  'error.bad_request': "le serveur n'a pas compris la demande.",
+  'error.not_found': "le serveur n'a pas trouvé ce qui est demandé.",
+  'error.payload_too_large': 'la demande dépasse la taille admise par le serveur.',
+  'error.unsupported_media_type': "le serveur n'accepte pas ce type de fichier.",
+  'error.timeout': 'le serveur a mis trop de temps à répondre.',
+  'error.busy': 'le serveur est occupé : réessayez dans un instant.',
+  'error.internal': 'erreur interne du serveur.',
+  'error.network': 'le serveur est injoignable.',
+  'error.generic': 'erreur inattendue (statut {status}).',
+  'error.unexpected': 'erreur inattendue.',
+  'error.batch.bad_request':
+    "il lui faut une ligne d'en-tête, des colonnes de longitude et de latitude (lon et lat, longitude et latitude ou x et y) et une ligne par site.",
+  'error.batch.payload_too_large': 'il est trop grand pour un seul envoi : découpez-le en plusieurs fichiers.',
+  'error.batch.unsupported_media_type': "ce n'est pas un fichier CSV.",
+  'error.map.tiles': "une partie de la carte n'a pas pu être chargée (statut {status}).",
+  'error.map.other': "une partie de la carte n'a pas pu être dessinée.",
+  'coord.N': '{value}° N',
+  'coord.S': '{value}° S',
+  'coord.E': '{value}° E',
+  'coord.W': '{value}° O',
+  'unit.editionPrefix': '{edition} : ',
+  'page.title': "Territoires d'industrie — carte",
+  'page.description': "Carte des Territoires d'industrie : éditions, intercommunalités membres, vérification d'un site ou d'un fichier de sites.",
   km2: '{value} km²',
   'maplibre.Map.Title': 'Carte des territoires',
   'maplibre.NavigationControl.ZoomIn': 'Zoomer',
@@ -131,6 +156,7 @@ const EN = {
   'search.label': 'Search a territory, an intercommunality, a commune or a SIREN',
   'search.placeholder': 'Territory, commune, EPCI, SIREN…',
   'search.none': 'No match',
+  'search.edition': 'edition {edition}',
   edition: 'Edition',
   'map.label': 'Map of the territories',
   'insets.label': 'Go to',
@@ -145,7 +171,7 @@ const EN = {
   'site.check': 'Check',
   'site.centre': 'Check the centre of the map',
   'site.checking': 'Checking…',
-  'site.point': 'Site: {lat} N, {lon} E',
+  'site.point': 'Site: {lat}, {lon}',
   'site.swapped': '(read as latitude, longitude)',
   'site.in': 'In the territory',
   'site.via': 'through its member {kind} {name} ({code})',
@@ -178,7 +204,6 @@ const EN = {
   'batch.show': 'Show',
   'batch.showLabel': 'Show row {row} on the map',
   'batch.failed': 'The file could not be processed: {message}',
-  'batch.network': 'the server cannot be reached',
   'layers.title': 'Map and legend',
   'layers.territories': 'Industrial territories (coloured by region)',
   'layers.territoriesCompare': 'Industrial territories of edition {edition}',
@@ -234,6 +259,31 @@ const EN = {
   'editions.none': 'No edition is loaded on this server.',
   'error.load': 'Could not load: {message}',
   'error.map': 'Map: {message}',
+  'error.territory.not_found': 'there is no territory “{id}” in edition {edition}.',
+  'error.unit.not_found': 'no EPCI, EPT or commune has the code “{code}”.',
+  'error.bad_request': 'the server did not understand the request.',
+  'error.not_found': 'the server did not find what was asked for.',
+  'error.payload_too_large': 'the request is larger than the server accepts.',
+  'error.unsupported_media_type': 'the server does not accept this type of file.',
+  'error.timeout': 'the server took too long to answer.',
+  'error.busy': 'the server is busy: try again in a moment.',
+  'error.internal': 'internal server error.',
+  'error.network': 'the server cannot be reached.',
+  'error.generic': 'unexpected error (status {status}).',
+  'error.unexpected': 'unexpected error.',
+  'error.batch.bad_request':
+    'it needs a header line, longitude and latitude columns (lon and lat, longitude and latitude, or x and y) and one line per site.',
+  'error.batch.payload_too_large': 'it is too large for one upload: split it into several files.',
+  'error.batch.unsupported_media_type': 'it is not a CSV file.',
+  'error.map.tiles': 'part of the map could not be loaded (status {status}).',
+  'error.map.other': 'part of the map could not be drawn.',
+  'coord.N': '{value}° N',
+  'coord.S': '{value}° S',
+  'coord.E': '{value}° E',
+  'coord.W': '{value}° W',
+  'unit.editionPrefix': '{edition}: ',
+  'page.title': 'Territoires d’industrie (industrial territories) — map',
+  'page.description': 'Map of the Territoires d’industrie (industrial territories): editions, member intercommunalities, checking a site or a file of sites.',
   km2: '{value} km²',
   'maplibre.Map.Title': 'Map of the territories',
   'maplibre.NavigationControl.ZoomIn': 'Zoom in',
@@ -258,6 +308,16 @@ export function setLanguage(lang) {
   document.documentElement.lang = current;
 }
 
+/** The message keys of a language (both languages must have the same). */
+export function messageKeys(lang) {
+  return Object.keys(DICTIONARIES[lang] ?? {});
+}
+
+/** Whether `key` has a text (in French, the reference dictionary). */
+export function hasMessage(key) {
+  return key in FR;
+}
+
 /** The text of `key` with {placeholders} filled from `params`. */
 export function t(key, params = {}) {
   const text = DICTIONARIES[current][key] ?? FR[key] ?? key;
@@ -266,6 +326,10 @@ export function t(key, params = {}) {
 
 /** Applies the dictionary to the static page (data-i18n, data-i18n-placeholder, data-i18n-aria-label). */
 export function applyStatic(root = document) {
+  if (root === document) {
+    document.title = t('page.title');
+    document.querySelector('meta[name="description"]')?.setAttribute('content', t('page.description'));
+  }
   for (const el of root.querySelectorAll('[data-i18n]')) el.textContent = t(el.dataset.i18n);
   for (const el of root.querySelectorAll('[data-i18n-placeholder]')) el.placeholder = t(el.dataset.i18nPlaceholder);
   for (const el of root.querySelectorAll('[data-i18n-aria-label]')) {
@@ -295,6 +359,18 @@ export function formatNumber(value, digits = 0) {
   return new Intl.NumberFormat(locale(), { maximumFractionDigits: digits, minimumFractionDigits: digits }).format(
     value,
   );
+}
+
+/**
+ * A longitude or latitude as people read it: degrees with 5 decimals (~1 m) and the hemisphere's
+ * letter, never a sign ("5,00000° O" in French, "5.00000° W" in English).
+ * @param {'lon'|'lat'} axis
+ */
+export function formatCoordinate(value, axis) {
+  const [positive, negative] = axis === 'lat' ? ['N', 'S'] : ['E', 'W'];
+  // Rounded first, so -0.000001 reads 0,00000° E rather than 0,00000° O.
+  const rounded = Math.round(value * 1e5) / 1e5;
+  return t(`coord.${rounded < 0 ? negative : positive}`, { value: formatNumber(Math.abs(rounded), 5) });
 }
 
 /** Metres as "850 m" or "3,5 km". */

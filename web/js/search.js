@@ -4,9 +4,22 @@
 import { getJSON, url } from './api.js';
 import { h, fill } from './dom.js';
 import { t } from './i18n.js';
+import { errorReason } from './panels/common.js';
 
 const DEBOUNCE_MS = 150;
 const LIMIT = 10;
+
+/**
+ * The line under a suggestion, in the page's language. The API words a territory's context in French
+ * ("Territoire 2023 · Hauts-de-France"): the region is kept, the rest said here. Units' contexts
+ * ("Commune (02) · CA du Soissonnais", "CC · 12 communes") hold only names, codes and words both
+ * languages share.
+ */
+export function contextOf(item) {
+  if (item.kind !== 'territory') return item.context ?? '';
+  const region = (item.context ?? '').replace(/^Territoire\s+\S+\s*(·\s*)?/, '');
+  return [item.edition ? t('search.edition', { edition: item.edition }) : null, region].filter(Boolean).join(' · ');
+}
 
 export class Search {
   /**
@@ -58,7 +71,7 @@ export class Search {
       this.render(items);
     } catch (error) {
       if (error.name === 'AbortError') return;
-      this.render([], error.message);
+      this.render([], errorReason(error, { what: 'search' }));
     }
   }
 
@@ -85,7 +98,7 @@ export class Search {
           { class: 'option-meta' },
           h('span', { class: `badge kind-${item.kind}` }, t(`kind.${item.kind}`)),
           ' ',
-          [item.context, item.kind === 'territory' && item.edition ? item.edition : null].filter(Boolean).join(' · '),
+          contextOf(item),
         ),
       ),
     );
