@@ -12,13 +12,11 @@ use rayon::prelude::*;
 use serde_json::{Map, Value, json};
 
 use crate::atlas::{Atlas, checked_point};
+use crate::tabular::columns::{ColumnRole, find_column, names_of};
+use crate::tabular::{TextEncoding, UTF8_BOM, detect_encoding, field_to_utf8, first_line, sniff_separator};
 
 /// Rows looked up together (in parallel) before being written.
 const CHUNK_ROWS: usize = 16_384;
-
-/// Header names accepted for longitude and latitude, by priority.
-const LON_NAMES: [&str; 5] = ["lon", "longitude", "lng", "long", "x"];
-const LAT_NAMES: [&str; 3] = ["lat", "latitude", "y"];
 
 /// What a batch did.
 #[derive(Debug, Clone, Default, PartialEq, Eq, serde::Serialize)]
@@ -75,18 +73,25 @@ pub enum BatchError {
     Write(#[from] std::io::Error),
 }
 
-/// Guesses the field separator from the header line: `;`, tab or `,`.
-fn sniff_delimiter(header: &[u8]) -> u8 {
-    let count = |b: u8| header.iter().filter(|&&c| c == b).count();
-    [b';', b'\t', b','].into_iter().max_by_key(|&b| (count(b), b == b',')).unwrap_or(b',')
+/// The column of `role`, else of `fallback` (x/y read as degrees when no lon/lat column is given).
+fn find_role(headers: &[String], role: ColumnRole, fallback: ColumnRole) -> Option<usize> {
+    find_column(headers.iter().map(String::as_str), role)
+        .or_else(|| find_column(headers.iter().map(String::as_str), fallback))
 }
 
-fn find_column(headers: &csv::ByteRecord, names: &[&str]) -> Option<usize> {
-    let normalised: Vec<String> = headers
-        .iter()
-        .map(|h| String::from_utf8_lossy(h).trim_start_matches('\u{feff}').trim().to_ascii_lowercase())
-        .collect();
-    names.iter().find_map(|n| normalised.iter().position(|h| h == n))
+/// Rewrites a record's fields in UTF-8 (no-op for the usual ASCII or UTF-8 row).
+fn record_to_utf8(record: &mut csv::ByteRecord, encoding: TextEncoding) {
+    if record.as_slice().is_ascii() {
+        return;
+    }
+    let fields: Vec<Vec<u8>> = record.iter().map(|f| field_to_utf8(f, encoding).into_owned()).collect();
+    if fields.iter().zip(record.iter()).all(|(new, old)| new == old) {
+        return;
+    }
+    record.clear();
+    for f in &fields {
+        record.push_field(f);
+    }
 }
 
 /// Reads a coordinate, accepting a decimal comma when the separator is not a comma.
@@ -121,12 +126,17 @@ pub fn annotate_csv_limited<R: BufRead, W: Write>(
     source_name: &str,
     max_rows: u64,
 ) -> Result<BatchStats, BatchError> {
-    let header_peek = input.fill_buf()?;
-    if header_peek.is_empty() {
+    if input.fill_buf()?.starts_with(UTF8_BOM) {
+        input.consume(UTF8_BOM.len());
+    }
+    let peek = input.fill_buf()?;
+    if peek.is_empty() {
         return Err(BatchError::Empty(source_name.to_owned()));
     }
-    let first_line_end = header_peek.iter().position(|&b| b == b'\n').unwrap_or(header_peek.len());
-    let delimiter = sniff_delimiter(&header_peek[..first_line_end]);
+    // The encoding is told by the first buffer; a later field that is not UTF-8 is still converted
+    // (`field_to_utf8`), so the output is UTF-8 throughout.
+    let encoding = detect_encoding(peek, false);
+    let delimiter = sniff_separator(first_line(peek));
     let decimal_comma = delimiter != b',';
     let mut reader = csv::ReaderBuilder::new().delimiter(delimiter).flexible(true).from_reader(input);
     let csv_error = |error: csv::Error| BatchError::Csv {
@@ -134,21 +144,19 @@ pub fn annotate_csv_limited<R: BufRead, W: Write>(
         line: error.position().map_or(0, csv::Position::line),
         error,
     };
-    let headers = reader.byte_headers().map_err(csv_error)?.clone();
-    let found =
-        || headers.iter().map(|h| String::from_utf8_lossy(h).into_owned()).collect::<Vec<_>>().join(", ");
-    let lon_col = find_column(&headers, &LON_NAMES).ok_or_else(|| BatchError::MissingColumn {
+    let mut headers = reader.byte_headers().map_err(csv_error)?.clone();
+    record_to_utf8(&mut headers, encoding);
+    let names: Vec<String> = headers.iter().map(|h| String::from_utf8_lossy(h).into_owned()).collect();
+    let missing = |missing: &'static str, roles: [ColumnRole; 2]| BatchError::MissingColumn {
         source_name: source_name.to_owned(),
-        missing: "longitude",
-        accepted: LON_NAMES.join(", "),
-        found: found(),
-    })?;
-    let lat_col = find_column(&headers, &LAT_NAMES).ok_or_else(|| BatchError::MissingColumn {
-        source_name: source_name.to_owned(),
-        missing: "latitude",
-        accepted: LAT_NAMES.join(", "),
-        found: found(),
-    })?;
+        missing,
+        accepted: roles.iter().flat_map(|&r| names_of(r)).copied().collect::<Vec<_>>().join(", "),
+        found: names.join(", "),
+    };
+    let lon_col = find_role(&names, ColumnRole::Longitude, ColumnRole::X)
+        .ok_or_else(|| missing("longitude", [ColumnRole::Longitude, ColumnRole::X]))?;
+    let lat_col = find_role(&names, ColumnRole::Latitude, ColumnRole::Y)
+        .ok_or_else(|| missing("latitude", [ColumnRole::Latitude, ColumnRole::Y]))?;
 
     let mut writer = csv::WriterBuilder::new().delimiter(delimiter).flexible(true).from_writer(output);
     let mut out_header = headers.clone();
@@ -188,8 +196,11 @@ pub fn annotate_csv_limited<R: BufRead, W: Write>(
             return Err(BatchError::TooManyRows { source_name: source_name.to_owned(), max: max_rows });
         }
         let answers: Vec<RowAnswer> = chunk[..filled]
-            .par_iter()
-            .map(|record| answer_row(atlas, record, lon_col, lat_col, width, decimal_comma))
+            .par_iter_mut()
+            .map(|record| {
+                record_to_utf8(record, encoding);
+                answer_row(atlas, record, lon_col, lat_col, width, decimal_comma)
+            })
             .collect();
         for (record, answer) in chunk[..filled].iter_mut().zip(answers) {
             stats.rows += 1;
@@ -374,14 +385,6 @@ mod tests {
     use super::*;
 
     #[test]
-    fn delimiter_is_sniffed_from_the_header() {
-        assert_eq!(sniff_delimiter(b"name;lon;lat"), b';');
-        assert_eq!(sniff_delimiter(b"name,lon,lat"), b',');
-        assert_eq!(sniff_delimiter(b"name\tlon\tlat"), b'\t');
-        assert_eq!(sniff_delimiter(b"lon"), b',');
-    }
-
-    #[test]
     fn coordinates_accept_decimal_commas_only_when_unambiguous() {
         assert_eq!(parse_coordinate(b" 3.5 ", false), Some(3.5));
         assert_eq!(parse_coordinate(b"3,5", true), Some(3.5));
@@ -412,10 +415,18 @@ mod tests {
 
     #[test]
     fn columns_are_found_case_insensitively_with_bom() {
-        let headers = csv::ByteRecord::from(vec!["\u{feff}Name", "Longitude", "LATITUDE"]);
-        assert_eq!(find_column(&headers, &LON_NAMES), Some(1));
-        assert_eq!(find_column(&headers, &LAT_NAMES), Some(2));
-        let xy = csv::ByteRecord::from(vec!["id", "x", "y"]);
-        assert_eq!(find_column(&xy, &LON_NAMES), Some(1));
+        let headers: Vec<String> = ["\u{feff}Name", "Longitude", "LATITUDE"].map(String::from).into();
+        assert_eq!(find_role(&headers, ColumnRole::Longitude, ColumnRole::X), Some(1));
+        assert_eq!(find_role(&headers, ColumnRole::Latitude, ColumnRole::Y), Some(2));
+        let xy: Vec<String> = ["id", "x", "y"].map(String::from).into();
+        assert_eq!(find_role(&xy, ColumnRole::Longitude, ColumnRole::X), Some(1));
+    }
+
+    #[test]
+    fn windows_1252_records_come_out_in_utf8() {
+        let mut record = csv::ByteRecord::from(vec![&b"Villers-Cotter\xeats"[..], b"3.09"]);
+        record_to_utf8(&mut record, TextEncoding::Windows1252);
+        assert_eq!(&record[0], "Villers-Cotterêts".as_bytes());
+        assert_eq!(&record[1], b"3.09");
     }
 }

@@ -24,6 +24,7 @@ pub const MAX_BATCH_SITES: usize = 1_000_000;
 pub fn router() -> Router<AppState> {
     Router::new()
         .route("/api/lookup", get(get_lookup).post(post_lookup))
+        .route("/api/lookup/columns", get(get_lookup_columns))
         .route("/api/intersects", post(post_intersects))
         .layer(DefaultBodyLimit::max(MAX_BODY_BYTES))
         // Refuses a declared Content-Length over the limit at once, before any byte is read.
@@ -75,6 +76,13 @@ pub async fn get_lookup(
     check_edition(&atlas, params.edition.as_deref())?;
     let lookup = atlas.lookup(params.lon, params.lat).map_err(|e| ApiError::BadRequest(e.to_string()))?;
     Ok(axum::Json(keep_edition(lookup, params.edition.as_deref())).into_response())
+}
+
+/// The column names a batch is read by, role by role (the web page finds its columns with them).
+#[utoipa::path(get, path = "/api/lookup/columns", tag = "lookup",
+    responses((status = 200, description = "`{\"columns\": [{\"role\", \"names\", \"description\"}]}`, names by priority")))]
+pub async fn get_lookup_columns() -> Response {
+    axum::Json(serde_json::json!({ "columns": crate::tabular::columns::COLUMNS })).into_response()
 }
 
 /// Batch lookup: a GeoJSON FeatureCollection of Points (answered as GeoJSON, same order, properties

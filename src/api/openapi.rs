@@ -23,6 +23,7 @@ use crate::render::encoded::Encoded;
     paths(
         lookup::get_lookup,
         lookup::post_lookup,
+        lookup::get_lookup_columns,
         lookup::post_intersects,
         territories::list_editions,
         territories::find_territories,

@@ -9,6 +9,8 @@ use std::path::Path;
 
 use serde_json::{Map, Value};
 
+use crate::tabular::{self, TextEncoding};
+
 use crate::model::{
     InseeCode, ListedMember, ListedTerritory, MemberCode, Place, Siren, SourcePos, TerritoryId, trim_name,
 };
@@ -160,7 +162,7 @@ pub fn read_composition(path: &Path) -> Composition {
             };
         }
     };
-    let first = strip_bom(&bytes).iter().copied().find(|b| !b.is_ascii_whitespace());
+    let first = tabular::strip_bom(&bytes).iter().copied().find(|b| !b.is_ascii_whitespace());
     let json_ext = path
         .extension()
         .and_then(|e| e.to_str())
@@ -177,8 +179,9 @@ pub fn read_composition(path: &Path) -> Composition {
 #[must_use]
 pub fn parse_csv(name: &str, bytes: &[u8]) -> Composition {
     let mut b = Builder::new(name);
-    // The BOM goes before decoding, so a file that is not UTF-8 after all still has a clean first header.
-    let text = b.decode(strip_bom(bytes));
+    // The BOM goes before decoding (in `tabular::decode`), so a file that is not UTF-8 after all still
+    // has a clean first header.
+    let text = b.decode(bytes);
     if text.trim().is_empty() {
         b.format_error("empty file (expected a CSV header line or a GeoJSON FeatureCollection)".into());
         return b.finish();
@@ -201,7 +204,7 @@ pub fn parse_csv(name: &str, bytes: &[u8]) -> Composition {
 pub(crate) fn csv_rows(text: &str) -> Result<(Vec<String>, Rows), String> {
     let header_line = text.lines().next().unwrap_or("");
     let mut reader = csv::ReaderBuilder::new()
-        .delimiter(sniff_delimiter(header_line))
+        .delimiter(tabular::sniff_separator(header_line.as_bytes()))
         .has_headers(false)
         .flexible(true)
         .from_reader(text.as_bytes());
@@ -399,8 +402,8 @@ fn lean_features(text: &str) -> Option<Vec<Value>> {
 #[must_use]
 pub fn parse_geojson(name: &str, bytes: &[u8]) -> Composition {
     let mut b = Builder::new(name);
-    // serde_json rejects a BOM, and some exports start with one.
-    let text = b.decode(strip_bom(bytes));
+    // serde_json rejects a BOM, and some exports start with one (`tabular::decode` drops it).
+    let text = b.decode(bytes);
     // Fast path: features' properties only, geometries skipped unparsed (they are most of the file).
     // Anything unexpected takes the full parse below, which says precisely what is wrong.
     let lean = lean_features(&text);
@@ -576,18 +579,18 @@ impl Builder {
 
     /// Text of the file; invalid UTF-8 is reported and read as Latin-1 so the codes can still be checked.
     fn decode<'a>(&mut self, bytes: &'a [u8]) -> Cow<'a, str> {
-        match std::str::from_utf8(bytes) {
-            Ok(s) => Cow::Borrowed(s),
-            Err(e) => {
-                let at = e.valid_up_to();
-                let line = 1 + bytes[..at].iter().filter(|&&b| b == b'\n').count();
-                self.format_error(format!(
-                    "not valid UTF-8 (byte 0x{:02x} on line {line}); read as Latin-1",
-                    bytes.get(at).copied().unwrap_or(0)
-                ));
-                Cow::Owned(bytes.iter().map(|&b| char::from(b)).collect())
-            }
+        let decoded = tabular::decode(bytes);
+        if decoded.encoding != TextEncoding::Utf8 {
+            // A list is an official record: a non-UTF-8 file is read, but reported.
+            let at = std::str::from_utf8(bytes).err().map_or(0, |e| e.valid_up_to());
+            let line = 1 + bytes[..at].iter().filter(|&&b| b == b'\n').count();
+            self.format_error(format!(
+                "not valid UTF-8 (byte 0x{:02x} on line {line}); read as {}",
+                bytes.get(at).copied().unwrap_or(0),
+                decoded.encoding.label()
+            ));
         }
+        decoded.text
     }
 
     /// The index of the territory `id`, created at `pos` if new; `None` (after reporting) if the id is unusable.
@@ -697,26 +700,6 @@ fn split_entry(entry: &str) -> Option<(&str, &str)> {
     let open = entry[..close].rfind('(')?;
     // Text after the code is not expected; keeping the code and dropping it is the useful reading.
     Some((trim_name(&entry[..open]), trim_name(&entry[open + 1..close])))
-}
-
-/// The delimiter used by a header line: the most frequent of `;`, `,` and tab outside quotes (`,` on ties).
-pub(crate) fn sniff_delimiter(header: &str) -> u8 {
-    let (mut in_quotes, mut counts) = (false, [0usize; 3]);
-    for c in header.chars() {
-        match c {
-            '"' => in_quotes = !in_quotes,
-            ',' if !in_quotes => counts[0] += 1,
-            ';' if !in_quotes => counts[1] += 1,
-            '\t' if !in_quotes => counts[2] += 1,
-            _ => {}
-        }
-    }
-    let best = (0..3).max_by_key(|&i| (counts[i], std::cmp::Reverse(i))).unwrap_or(0);
-    [b',', b';', b'\t'][best]
-}
-
-pub(crate) fn strip_bom(bytes: &[u8]) -> &[u8] {
-    bytes.strip_prefix(b"\xef\xbb\xbf").unwrap_or(bytes)
 }
 
 /// The first property among `names`, matched case-insensitively after trimming; returns the name matched.
@@ -1082,14 +1065,6 @@ mod tests {
         let missing = read_composition(&dir.path().join("absent.csv"));
         assert!(matches!(&missing.errors[..], [CompositionError::Io { .. }]));
         assert!(missing.errors[0].to_string().contains("absent.csv: cannot read file"));
-    }
-
-    #[test]
-    fn delimiter_sniffing_ignores_quoted_separators() {
-        assert_eq!(sniff_delimiter("id_ti;lib_ti;siren"), b';');
-        assert_eq!(sniff_delimiter("\"a;b;c\",x,y"), b',');
-        assert_eq!(sniff_delimiter("id\tlib\tsiren"), b'\t');
-        assert_eq!(sniff_delimiter("seul"), b',');
     }
 
     proptest! {

@@ -12,7 +12,7 @@ use serde_json::Value;
 
 use super::composition::{
     ColumnRole, Composition, CompositionError, Rows, column_role, csv_rows, is_commune_level, parse_geojson,
-    parse_rows, sniff_delimiter, strip_bom,
+    parse_rows,
 };
 use super::{LoadError, ReadOptions};
 use crate::model::{InseeCode, MemberCode, Siren, SourcePos, TerritoryId, UnitKind, trim_name};
@@ -468,7 +468,7 @@ fn read_file(
         let repaired = repair_geojson(name, &text, repairs);
         return Ok((parse_geojson(name, repaired.as_bytes()), false));
     }
-    let delimiter = sniff_delimiter(text.lines().next().unwrap_or(""));
+    let delimiter = crate::tabular::sniff_separator(text.lines().next().unwrap_or("").as_bytes());
     if delimiter != b',' {
         repairs.push(Repair {
             at: format!("{name}:1"),
@@ -501,7 +501,7 @@ fn read_file(
 /// The text of a CSV or GeoJSON file: BOM removed, Windows-1252 decoded when it is not UTF-8, CRLF made LF;
 /// each change recorded.
 fn decode_text(name: &str, bytes: &[u8], repairs: &mut Vec<Repair>) -> String {
-    let body = strip_bom(bytes);
+    let body = crate::tabular::strip_bom(bytes);
     if body.len() != bytes.len() {
         repairs.push(Repair {
             at: format!("{name}:1"),

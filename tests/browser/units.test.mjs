@@ -5,7 +5,17 @@
 import { test } from 'node:test';
 import assert from 'node:assert/strict';
 import { parseCoordinates, inFrance } from '../../web/js/coords.js';
-import { decode, sniffDelimiter, parseCsv, findColumn, parseNumber, withBom, LON_NAMES, LAT_NAMES } from '../../web/js/csv.js';
+import { decode, sniffDelimiter, parseCsv, findColumn, parseNumber, withBom, coordinateNames } from '../../web/js/csv.js';
+
+// The shape GET /api/lookup/columns answers (src/tabular/columns.rs; the browser test reads the real one).
+const { lon: LON_NAMES, lat: LAT_NAMES } = coordinateNames({
+  columns: [
+    { role: 'longitude', names: ['lon', 'longitude'] },
+    { role: 'latitude', names: ['lat', 'latitude'] },
+    { role: 'x', names: ['x'] },
+    { role: 'y', names: ['y'] },
+  ],
+});
 
 test('coordinates in either order: France decides, then the ranges, then latitude first', () => {
   const cases = [
@@ -52,6 +62,9 @@ test('CSV: separators sniffed like the server, quotes, CRLF, columns by name', (
   assert.equal(findColumn(['\uFEFFId', ' Longitude ', 'LAT'], LON_NAMES), 1);
   assert.equal(findColumn(['id', 'Longitude', 'LAT'], LAT_NAMES), 2);
   assert.equal(findColumn(['id', 'where'], LAT_NAMES), -1);
+  assert.equal(findColumn(['id', 'x', 'y'], LON_NAMES), 1, 'x/y after the WGS84 names');
+  assert.equal(sniffDelimiter('id|x|y'), '|');
+  assert.equal(sniffDelimiter('"a;b;c",x,y'), ',', 'separators inside quotes do not count');
   assert.equal(parseNumber('3,5', ';'), 3.5);
   assert.ok(Number.isNaN(parseNumber('3,5', ',')), 'a comma is not a decimal comma in a comma-separated file');
   assert.ok(Number.isNaN(parseNumber('', ';')));

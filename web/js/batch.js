@@ -4,9 +4,9 @@
 
 import { h, fill, byId } from './dom.js';
 import { t, formatNumber } from './i18n.js';
-import { ApiError } from './api.js';
+import { ApiError, getJSON } from './api.js';
 import { errorReason } from './panels/common.js';
-import { decode, sniffDelimiter, parseCsv, findColumn, parseNumber, withBom, LON_NAMES, LAT_NAMES } from './csv.js';
+import { decode, sniffDelimiter, parseCsv, findColumn, parseNumber, withBom, coordinateNames } from './csv.js';
 
 /** Rows drawn in the table; the download always has all of them. */
 const TABLE_ROWS = 2000;
@@ -79,8 +79,13 @@ export class Batch {
     const { text, encoding } = decode(new Uint8Array(await file.arrayBuffer()));
     const rows = Math.max(0, text.split('\n').filter((l) => l.trim() !== '').length - 1);
     try {
-      const answer = await this.send(text, rows);
-      this.show(file.name, answer, encoding);
+      // The names the server reads coordinates by, asked once (a failed ask is asked again next time).
+      this.columns ??= getJSON('/api/lookup/columns').then(coordinateNames, (error) => {
+        this.columns = null;
+        throw error;
+      });
+      const [answer, names] = await Promise.all([this.send(text, rows), this.columns]);
+      this.show(file.name, answer, encoding, names);
     } catch (error) {
       this.els.error.textContent = t('batch.failed', { message: errorReason(error, { what: 'batch' }) });
       this.els.error.hidden = false;
@@ -123,11 +128,11 @@ export class Batch {
     });
   }
 
-  show(fileName, answer, encoding) {
+  show(fileName, answer, encoding, names) {
     const delimiter = sniffDelimiter(answer);
     const [header = [], ...records] = parseCsv(answer, delimiter);
-    const lon = findColumn(header, LON_NAMES);
-    const lat = findColumn(header, LAT_NAMES);
+    const lon = findColumn(header, names.lon);
+    const lat = findColumn(header, names.lat);
     const sites = records.map((record, row) => ({
       row,
       lon: lon >= 0 ? parseNumber(record[lon], delimiter) : NaN,

@@ -1,9 +1,16 @@
 // CSV in the browser: decoding a picked file, reading the batch answer, finding the coordinate columns
-// the way the server does (src/batch.rs), and writing the download with a BOM.
+// by the names the server reads them by (GET /api/lookup/columns, from src/tabular/columns.rs), and
+// writing the download with a BOM.
 
-/** Header names the server accepts for longitude and latitude, by priority (as src/batch.rs). */
-export const LON_NAMES = ['lon', 'longitude', 'lng', 'long', 'x'];
-export const LAT_NAMES = ['lat', 'latitude', 'y'];
+/**
+ * Longitude and latitude header names, by priority, from the server's column table
+ * (`{columns: [{role, names}]}`): the WGS84 names first, then x/y, which the server reads as degrees
+ * when the file gives no CRS.
+ */
+export function coordinateNames(table) {
+  const names = (role) => table?.columns?.find((c) => c.role === role)?.names ?? [];
+  return { lon: [...names('longitude'), ...names('x')], lat: [...names('latitude'), ...names('y')] };
+}
 
 /**
  * Text of a file's bytes: UTF-8 (BOM dropped) when it is valid UTF-8, else Windows-1252, which is what
@@ -18,17 +25,19 @@ export function decode(bytes) {
   }
 }
 
-/** The separator, guessed from the header line as the server does: the most frequent of ; tab , */
+/** The separator, guessed from the header line as the server does: the most frequent of , ; tab | outside quotes. */
 export function sniffDelimiter(text) {
   const end = text.indexOf('\n');
   const header = end < 0 ? text : text.slice(0, end);
-  const count = (c) => header.split(c).length - 1;
-  const candidates = [';', '\t', ','];
-  // Ties go to the comma, like the server.
-  return candidates.reduce((best, c) => {
-    const better = count(c) > count(best) || (count(c) === count(best) && c === ',');
-    return better ? c : best;
-  }, ',');
+  const candidates = [',', ';', '\t', '|'];
+  const counts = new Map(candidates.map((c) => [c, 0]));
+  let quoted = false;
+  for (const c of header) {
+    if (c === '"') quoted = !quoted;
+    else if (!quoted && counts.has(c)) counts.set(c, counts.get(c) + 1);
+  }
+  // Ties go to the earlier candidate (the comma first), like the server.
+  return candidates.reduce((best, c) => (counts.get(c) > counts.get(best) ? c : best), ',');
 }
 
 /** RFC 4180 records (quotes, doubled quotes, CRLF or LF); a final empty line is not a record. */
