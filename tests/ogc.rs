@@ -7,7 +7,7 @@ use http_body_util::BodyExt;
 use serde_json::Value;
 use tower::ServiceExt;
 
-use territoires::api::{AppState, build_app};
+use territoires::http::{AppState, build_app};
 
 use crate::support::shared_atlas_2023;
 
