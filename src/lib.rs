@@ -1,20 +1,16 @@
 //! territoires: France's *Territoires d'industrie* as a library — load boundaries and territory lists,
 //! build an immutable [`atlas::Atlas`], answer "which labelled territory contains this site?".
 
-pub mod api;
 pub mod atlas;
 pub mod batch;
-pub mod cli;
 pub mod codes;
 pub mod figures;
 pub mod geometry;
-pub mod import_cli;
+pub mod http;
 pub mod index;
 pub mod memory;
 pub mod model;
 pub mod render;
-pub mod server;
 pub mod source;
 pub mod tabular;
 pub mod text;
-pub mod web;

@@ -6,7 +6,7 @@ use http_body_util::BodyExt;
 use std::io::Read;
 use tower::ServiceExt;
 
-use territoires::api::{AppState, build_app};
+use territoires::http::{AppState, build_app};
 
 use crate::support::known_sites;
 
@@ -455,6 +455,14 @@ async fn the_openapi_description_lists_every_route() {
         assert!(paths.contains_key(route), "{route} missing");
     }
     assert!(paths["/api/lookup"]["post"].is_object() && paths["/api/lookup"]["get"].is_object());
+    // One registry feeds the router and the document: the OGC routes are described too, and the admin
+    // route only where it exists (this router has no admin token).
+    for route in
+        ["/ogc", "/ogc/conformance", "/ogc/collections/{id}/items", "/ogc/collections/{id}/items/{fid}"]
+    {
+        assert!(paths[route]["get"].is_object(), "{route} missing");
+    }
+    assert!(!paths.contains_key("/admin/reload"));
     assert!(doc["components"]["schemas"]["Lookup"]["properties"]["territories"].is_object());
 }
 

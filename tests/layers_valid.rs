@@ -10,7 +10,7 @@ use geo::{Coord, LineString, MultiPolygon, Polygon, Validation};
 use http_body_util::BodyExt;
 use tower::ServiceExt;
 
-use territoires::api::{AppState, build_app};
+use territoires::http::{AppState, build_app};
 use territoires::model::UnitKind;
 use territoires::render::layers::ZOOMS;
 

@@ -7,7 +7,7 @@ use http_body_util::BodyExt;
 use serde_json::Value;
 use tower::ServiceExt;
 
-use territoires::api::{AppState, build_app};
+use territoires::http::{AppState, build_app};
 
 async fn get(uri: &str) -> Option<(StatusCode, String, Value)> {
     let app = build_app(AppState::from_loaded(crate::support::shared_loaded().clone()));

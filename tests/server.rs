@@ -24,7 +24,7 @@ impl Server {
         Self::start_logging(extra, "info")
     }
 
-    /// With `RUST_LOG` set to `filter` (it must keep `territoires::server` at info, which says where
+    /// With `RUST_LOG` set to `filter` (it must keep `territoires::http::listener` at info, which says where
     /// the server listens).
     fn start_logging(extra: &[&str], filter: &str) -> Self {
         let mut child = Command::new(env!("CARGO_BIN_EXE_territoires"))
@@ -521,7 +521,7 @@ fn a_load_of_mixed_requests_gets_no_5xx_and_no_wrong_answer() {
     let total: u64 =
         std::env::var("TERRITOIRES_LOAD_REQUESTS").ok().and_then(|v| v.parse().ok()).unwrap_or(100_000);
     let edition = format!("2023={}", phase2.display());
-    let server = Server::start_logging(&["--territories", &edition], "warn,territoires::server=info");
+    let server = Server::start_logging(&["--territories", &edition], "warn,territoires::http::listener=info");
     let addr = server.addr.clone();
     // The layer's ETag, for conditional requests.
     let mut probe = Client::connect(&addr).expect("connect");

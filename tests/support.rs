@@ -64,11 +64,11 @@ pub fn shared_atlas_2023() -> Option<&'static Arc<Atlas>> {
 }
 
 /// The same Atlas with its layers rendered once, for routers.
-pub fn shared_loaded() -> &'static Arc<territoires::api::Loaded> {
-    static LOADED: OnceLock<Arc<territoires::api::Loaded>> = OnceLock::new();
+pub fn shared_loaded() -> &'static Arc<territoires::http::Loaded> {
+    static LOADED: OnceLock<Arc<territoires::http::Loaded>> = OnceLock::new();
     LOADED.get_or_init(|| {
         let atlas = shared_atlas_2023().expect("atlas").clone();
-        Arc::new(territoires::api::Loaded::new(atlas))
+        Arc::new(territoires::http::Loaded::new(atlas))
     })
 }
 

@@ -8,7 +8,7 @@ use mvt_reader::Reader;
 use mvt_reader::feature::Value;
 use tower::ServiceExt;
 
-use territoires::api::{AppState, build_app};
+use territoires::http::{AppState, build_app};
 
 use crate::support::shared_loaded;
 

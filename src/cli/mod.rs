@@ -1,16 +1,21 @@
-//! Command-line interface: `serve`, `lookup`, `validate`, over the same library the HTTP API uses.
-//! Parsing is clap's; each command is a function returning `anyhow::Result`. Must not rebuild geodata/:
-//! that is the separate `build-geodata` tool (`tools/build-geodata`), which the service does not link.
+//! Command-line interface of the binary: `serve`, `lookup`, `validate`, `import-list`, over the same
+//! library the HTTP API uses. Parsing is clap's; `serve` turns its flags into a [`ServerConfig`] for the
+//! library, which never sees clap. Each command is a function returning `anyhow::Result`. Must not
+//! rebuild geodata/: that is the separate `build-geodata` tool (`tools/build-geodata`), which the service
+//! does not link.
+
+mod import_list;
 
 use std::io::{BufRead, BufReader, Write};
 use std::path::PathBuf;
-use std::time::Instant;
+use std::time::{Duration, Instant};
 
 use anyhow::{Context, bail};
 use clap::{Args, Parser, Subcommand};
-
-use crate::atlas::{Atlas, AtlasSources, EditionSource};
-use crate::batch::annotate_csv;
+use territoires::atlas::{Atlas, AtlasSources, EditionSource};
+use territoires::batch::annotate_csv;
+use territoires::http::{AppState, ServerConfig, listener};
+use territoires::model::EditionId;
 
 /// Where geodata/ comes from, shown under `--help`.
 const BUILD_GEODATA_HELP: &str = "geodata/ is rebuilt by the separate build-geodata tool:\n  \
@@ -63,7 +68,7 @@ pub struct ExportArgs {
 pub struct ImportListArgs {
     /// The edition id (`2023`): the output is OUT/EDITION.csv and OUT/EDITION.meta.json.
     #[arg(long, value_parser = parse_edition_id)]
-    pub edition: crate::model::EditionId,
+    pub edition: EditionId,
     /// ANCT's files, read in order and merged into one list.
     #[arg(required = true)]
     pub files: Vec<PathBuf>,
@@ -111,9 +116,8 @@ pub struct ImportListArgs {
     pub attribution: Option<String>,
 }
 
-fn parse_edition_id(s: &str) -> Result<crate::model::EditionId, String> {
-    crate::model::EditionId::parse(s)
-        .ok_or_else(|| format!("edition id {s:?}: use 1-32 letters, digits, '-' or '_'"))
+fn parse_edition_id(s: &str) -> Result<EditionId, String> {
+    EditionId::parse(s).ok_or_else(|| format!("edition id {s:?}: use 1-32 letters, digits, '-' or '_'"))
 }
 
 /// Where the data comes from (shared by every command that builds an Atlas).
@@ -172,6 +176,23 @@ pub struct ServeArgs {
     pub data: DataArgs,
 }
 
+impl ServeArgs {
+    /// The server configuration these flags describe.
+    #[must_use]
+    pub fn config(&self) -> ServerConfig {
+        let mut config = ServerConfig::default();
+        config.addr.clone_from(&self.addr);
+        config.admin_token.clone_from(&self.admin_token);
+        config.max_connections = self.max_connections;
+        config.shutdown_grace = Duration::from_secs(self.shutdown_grace);
+        config.limits.request_timeout = Duration::from_secs(self.request_timeout);
+        if let Some(n) = self.max_batches {
+            config.limits.max_batches = usize::try_from(n).unwrap_or(usize::MAX);
+        }
+        config
+    }
+}
+
 /// `lookup` options.
 #[derive(Debug, Args)]
 pub struct LookupArgs {
@@ -195,34 +216,25 @@ pub struct LookupArgs {
 /// Whatever the command fails with, for `main` to print.
 pub fn run(cli: Cli) -> anyhow::Result<()> {
     match cli.command {
-        Command::Serve(args) => crate::server::serve(&args),
+        Command::Serve(args) => serve(&args),
         Command::Lookup(args) => lookup(&args),
         Command::Validate(args) => validate(&args),
-        Command::ImportList(args) => crate::import_cli::import_list(&args),
-        Command::Export(args) => export(&args),
+        Command::ImportList(args) => import_list::import_list(&args),
     }
 }
 
-fn export(args: &ExportArgs) -> anyhow::Result<()> {
-    let started = Instant::now();
-    let atlas = args.data.build_atlas()?;
-    let formats = if args.format.is_empty() {
-        crate::render::export::Format::ALL.to_vec()
-    } else {
-        args.format.clone()
-    };
-    let layers = crate::render::LayerSet::build(&atlas);
-    for file in crate::render::export::export(&atlas, &layers, &args.out, &formats)? {
-        println!(
-            "{}\t{} records\t{:.1} MB\t{:.0} ms",
-            file.path.display(),
-            file.records,
-            file.bytes as f64 / 1e6,
-            file.ms
-        );
+/// Builds the Atlas, then serves the API and the map until interrupted.
+fn serve(args: &ServeArgs) -> anyhow::Result<()> {
+    let sources = args.data.sources()?;
+    let atlas = Atlas::build(&sources)?;
+    for warning in atlas.warnings() {
+        tracing::warn!("{warning}");
     }
-    eprintln!("exported in {:.1} s", started.elapsed().as_secs_f64());
-    Ok(())
+    let t = atlas.timings();
+    tracing::info!(units_ms = t.units_ms, editions_ms = t.editions_ms, index_ms = t.index_ms, "atlas built");
+    let config = args.config();
+    let state = AppState::new(atlas).with_sources(sources).with_config(&config);
+    Ok(listener::serve(&config, state)?)
 }
 
 fn lookup(args: &LookupArgs) -> anyhow::Result<()> {

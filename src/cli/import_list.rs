@@ -1,4 +1,4 @@
-//! The `import-list` command: runs [`crate::source::import::import_list`], fills the edition's metadata
+//! The `import-list` command: runs [`territoires::source::import::import_list`], fills the edition's metadata
 //! from flags, the existing sidecar and the file names, writes both files and prints the report.
 //!
 //! Parsing and repairs live in `source::import`; this module only decides metadata and does the I/O.
@@ -9,10 +9,11 @@ use std::path::Path;
 use anyhow::Context;
 use sha2::{Digest, Sha256};
 
-use crate::cli::ImportListArgs;
-use crate::model::{EditionMeta, Label, Licence, ListSource, SourceFile};
-use crate::source::edition_meta::{meta_json, read_edition_meta, sidecar_path};
-use crate::source::import::{
+use super::ImportListArgs;
+
+use territoires::model::{EditionMeta, Label, Licence, ListSource, SourceFile};
+use territoires::source::edition_meta::{meta_json, read_edition_meta, sidecar_path};
+use territoires::source::import::{
     ImportOptions, Imported, UnitRegistry, import_list as import_files, list_changes, read_normalised,
 };
 
@@ -190,7 +191,7 @@ fn edition_meta(
             .licence_url
             .clone()
             .or_else(|| old_licence.as_ref().and_then(|l| l.url.clone()))
-            .or_else(|| Some(crate::atlas::features::LICENCE_OUVERTE_URL.into())),
+            .or_else(|| Some(territoires::atlas::features::LICENCE_OUVERTE_URL.into())),
     };
     let same_date = existing.is_some_and(|e| e.list_date == list_date);
     let attribution = args
@@ -209,7 +210,7 @@ fn edition_meta(
         source: Some(source),
         licence: Some(licence),
         attribution: Some(attribution),
-        population: Some(crate::figures::population_source()),
+        population: Some(territoires::figures::population_source()),
     })
 }
 

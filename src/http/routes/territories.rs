@@ -1,29 +1,18 @@
 //! What the Atlas holds: `GET /api/editions`, `GET /api/territories[?edition=&q=]`,
 //! `GET /api/territories/{edition}/{id}`, `GET /api/units/{code}`, `GET /api/search`.
 
-use axum::Router;
-use axum::extract::rejection::QueryRejection;
-use axum::extract::{Path, Query, State};
+use axum::extract::{Path, State};
 use axum::http::HeaderMap;
 use axum::response::Response;
-use axum::routing::get;
 use serde::Deserialize;
 
-use super::error::{ApiError, ErrorBody};
-use super::lookup::check_edition;
-use super::{AppState, respond};
+use super::check_edition;
 use crate::atlas::queries::{EditionInfo, TerritoryDetail, TerritorySummary, UnitDetail};
+use crate::http::error::{ApiError, ErrorBody};
+use crate::http::extractors::{ApiQuery, NoParams};
+use crate::http::respond;
+use crate::http::state::AppState;
 use crate::atlas::search::{MAX_LIMIT, SearchHit};
-
-/// Routes of this module.
-pub fn router() -> Router<AppState> {
-    Router::new()
-        .route("/api/editions", get(list_editions))
-        .route("/api/territories", get(find_territories))
-        .route("/api/territories/{edition}/{id}", get(get_territory))
-        .route("/api/units/{code}", get(get_unit))
-        .route("/api/search", get(search_places))
-}
 
 /// Query of `GET /api/search`.
 #[derive(Debug, Deserialize, utoipa::IntoParams)]
@@ -45,9 +34,8 @@ pub struct SearchParams {
 pub async fn search_places(
     State(state): State<AppState>,
     headers: HeaderMap,
-    params: Result<Query<SearchParams>, QueryRejection>,
+    ApiQuery(params): ApiQuery<SearchParams>,
 ) -> Result<Response, ApiError> {
-    let Query(params) = params.map_err(|e| ApiError::BadRequest(e.body_text()))?;
     let atlas = state.atlas();
     check_edition(&atlas, params.edition.as_deref())?;
     if params.q.len() > 200 {
@@ -71,19 +59,13 @@ pub struct TerritoriesParams {
     pub q: Option<String>,
 }
 
-/// Query of routes that take none.
-#[derive(Debug, Deserialize)]
-#[serde(deny_unknown_fields)]
-pub struct NoParams {}
-
 /// The loaded editions.
 #[utoipa::path(get, path = "/api/editions", tag = "territories", responses((status = 200, body = [EditionInfo])))]
 pub async fn list_editions(
     State(state): State<AppState>,
     headers: HeaderMap,
-    params: Result<Query<NoParams>, QueryRejection>,
+    _: ApiQuery<NoParams>,
 ) -> Result<Response, ApiError> {
-    params.map_err(|e| ApiError::BadRequest(e.body_text()))?;
     Ok(respond::json(&state.atlas().edition_infos(), &headers))
 }
 
@@ -93,9 +75,8 @@ pub async fn list_editions(
 pub async fn find_territories(
     State(state): State<AppState>,
     headers: HeaderMap,
-    params: Result<Query<TerritoriesParams>, QueryRejection>,
+    ApiQuery(params): ApiQuery<TerritoriesParams>,
 ) -> Result<Response, ApiError> {
-    let Query(params) = params.map_err(|e| ApiError::BadRequest(e.body_text()))?;
     let atlas = state.atlas();
     check_edition(&atlas, params.edition.as_deref())?;
     if params.q.as_ref().is_some_and(|q| q.len() > 200) {
@@ -112,9 +93,8 @@ pub async fn get_territory(
     State(state): State<AppState>,
     headers: HeaderMap,
     Path((edition, id)): Path<(String, String)>,
-    params: Result<Query<NoParams>, QueryRejection>,
+    _: ApiQuery<NoParams>,
 ) -> Result<Response, ApiError> {
-    params.map_err(|e| ApiError::BadRequest(e.body_text()))?;
     let atlas = state.atlas();
     check_edition(&atlas, Some(&edition)).map_err(|e| ApiError::NotFound(e.to_string()))?;
     let detail = atlas
@@ -131,9 +111,8 @@ pub async fn get_unit(
     State(state): State<AppState>,
     headers: HeaderMap,
     Path(code): Path<String>,
-    params: Result<Query<NoParams>, QueryRejection>,
+    _: ApiQuery<NoParams>,
 ) -> Result<Response, ApiError> {
-    params.map_err(|e| ApiError::BadRequest(e.body_text()))?;
     let valid =
         crate::model::Siren::parse(&code).is_some() || crate::model::InseeCode::parse(&code).is_some();
     if !valid {

@@ -1,20 +1,18 @@
 //! Vector tiles: `GET /tiles/{layer}/{z}/{x}/{y}.mvt` for `territories-{edition}`, `epci` and `ept`,
 //! made on first request from the zoom-simplified layers and then served from memory.
 
-use axum::Router;
 use axum::extract::{Path, State};
 use axum::http::HeaderMap;
 use axum::response::Response;
-use axum::routing::get;
 
-use super::error::{ApiError, ErrorBody};
-use super::{AppState, respond};
+use crate::http::error::{ApiError, ErrorBody};
+use crate::http::respond;
+use crate::http::state::AppState;
+use crate::model::UnitKind;
 use crate::render::tiles::TileCoord;
 
-/// Routes of this module.
-pub fn router() -> Router<AppState> {
-    Router::new().route("/tiles/{layer}/{z}/{x}/{tile}", get(get_tile))
-}
+/// Where axum matches tiles: the last segment whole (`{y}.mvt`), since axum cannot match a suffix.
+pub const ROUTE: &str = "/tiles/{layer}/{z}/{x}/{tile}";
 
 /// A Mapbox vector tile of a layer (`territories-EDITION`, `epci`, `ept`), XYZ scheme.
 #[utoipa::path(get, path = "/tiles/{layer}/{z}/{x}/{y}.mvt", tag = "layers",

@@ -2,20 +2,17 @@
 //! `/ogc/collections/{id}`, `/ogc/collections/{id}/items`, `/ogc/collections/{id}/items/{fid}`.
 //! One collection per edition's territories and per kind of unit, in CRS84.
 
-use axum::Router;
-use axum::extract::rejection::QueryRejection;
-use axum::extract::{Path, Query, State};
+use axum::extract::{Path, State};
 use axum::http::{HeaderMap, header};
 use axum::response::{IntoResponse, Response};
-use axum::routing::get;
 use serde::Deserialize;
 use serde_json::{Value, json};
 
-use super::AppState;
-use super::error::ApiError;
-use super::layers::parse_bbox;
 use crate::atlas::Atlas;
 use crate::atlas::features::{Collection, FeatureRef};
+use crate::http::error::{ApiError, ErrorBody};
+use crate::http::extractors::{ApiQuery, parse_bbox};
+use crate::http::state::AppState;
 
 /// Conformance classes this API implements.
 pub const CONFORMANCE: [&str; 3] = [
@@ -29,20 +26,9 @@ pub const DEFAULT_LIMIT: usize = 100;
 /// Largest `limit` accepted.
 pub const MAX_LIMIT: usize = 10_000;
 
-/// Routes of this module.
-pub fn router() -> Router<AppState> {
-    Router::new()
-        .route("/ogc", get(get_landing))
-        .route("/ogc/", get(get_landing))
-        .route("/ogc/conformance", get(get_conformance))
-        .route("/ogc/collections", get(get_collections))
-        .route("/ogc/collections/{id}", get(get_collection))
-        .route("/ogc/collections/{id}/items", get(get_items))
-        .route("/ogc/collections/{id}/items/{fid}", get(get_item))
-}
-
 /// Parameters of the metadata routes: only `f`.
-#[derive(Debug, Deserialize)]
+#[derive(Debug, Deserialize, utoipa::IntoParams)]
+#[into_params(parameter_in = Query)]
 #[serde(deny_unknown_fields)]
 pub struct FormatParams {
     /// Output format: `json` (the only one).
@@ -50,7 +36,8 @@ pub struct FormatParams {
 }
 
 /// Parameters of `/items`.
-#[derive(Debug, Deserialize)]
+#[derive(Debug, Deserialize, utoipa::IntoParams)]
+#[into_params(parameter_in = Query)]
 #[serde(deny_unknown_fields)]
 pub struct ItemsParams {
     /// Page size, 1 to 10,000 (default 100).
@@ -72,10 +59,6 @@ fn check_format(f: Option<&str>) -> Result<(), ApiError> {
     }
 }
 
-fn params<T>(p: Result<Query<T>, QueryRejection>) -> Result<T, ApiError> {
-    p.map(|Query(p)| p).map_err(|e| ApiError::BadRequest(e.body_text()))
-}
-
 /// `http://host` as the client addressed us, for absolute links.
 fn base(headers: &HeaderMap) -> String {
     let host = headers.get(header::HOST).and_then(|v| v.to_str().ok()).unwrap_or("localhost");
@@ -87,11 +70,14 @@ fn json_response(value: &Value, content_type: &'static str) -> Response {
     ([(header::CONTENT_TYPE, content_type)], value.to_string()).into_response()
 }
 
-async fn get_landing(
+/// The landing page: links to the API description, conformance and collections.
+#[utoipa::path(get, path = "/ogc", tag = "ogc", params(FormatParams),
+    responses((status = 200, description = "Landing page", content_type = "application/json"), (status = 400, description = "Malformed request", body = ErrorBody)))]
+pub async fn get_landing(
     headers: HeaderMap,
-    p: Result<Query<FormatParams>, QueryRejection>,
+    ApiQuery(p): ApiQuery<FormatParams>,
 ) -> Result<Response, ApiError> {
-    check_format(params(p)?.f.as_deref())?;
+    check_format(p.f.as_deref())?;
     let b = base(&headers);
     Ok(json_response(
         &json!({
@@ -108,8 +94,11 @@ async fn get_landing(
     ))
 }
 
-async fn get_conformance(p: Result<Query<FormatParams>, QueryRejection>) -> Result<Response, ApiError> {
-    check_format(params(p)?.f.as_deref())?;
+/// The conformance classes implemented.
+#[utoipa::path(get, path = "/ogc/conformance", tag = "ogc", params(FormatParams),
+    responses((status = 200, description = "Conformance classes", content_type = "application/json"), (status = 400, description = "Malformed request", body = ErrorBody)))]
+pub async fn get_conformance(ApiQuery(p): ApiQuery<FormatParams>) -> Result<Response, ApiError> {
+    check_format(p.f.as_deref())?;
     Ok(json_response(&json!({ "conformsTo": CONFORMANCE }), "application/json"))
 }
 
@@ -141,12 +130,15 @@ fn collection_json(atlas: &Atlas, c: &Collection, b: &str) -> Value {
     })
 }
 
-async fn get_collections(
+/// Every collection: one per edition's territories and per kind of unit.
+#[utoipa::path(get, path = "/ogc/collections", tag = "ogc", params(FormatParams),
+    responses((status = 200, description = "Collections", content_type = "application/json"), (status = 400, description = "Malformed request", body = ErrorBody)))]
+pub async fn get_collections(
     State(state): State<AppState>,
     headers: HeaderMap,
-    p: Result<Query<FormatParams>, QueryRejection>,
+    ApiQuery(p): ApiQuery<FormatParams>,
 ) -> Result<Response, ApiError> {
-    check_format(params(p)?.f.as_deref())?;
+    check_format(p.f.as_deref())?;
     let atlas = state.atlas();
     let b = base(&headers);
     let collections: Vec<Value> =
@@ -166,13 +158,16 @@ fn find(atlas: &Atlas, id: &str) -> Result<Collection, ApiError> {
         .ok_or_else(|| ApiError::NotFound(format!("no collection {id:?}; see /ogc/collections")))
 }
 
-async fn get_collection(
+/// One collection's description.
+#[utoipa::path(get, path = "/ogc/collections/{id}", tag = "ogc", params(("id" = String, Path, description = "Collection id"), FormatParams),
+    responses((status = 200, description = "Collection", content_type = "application/json"), (status = 400, description = "Malformed request", body = ErrorBody), (status = 404, description = "No such collection or feature", body = ErrorBody)))]
+pub async fn get_collection(
     State(state): State<AppState>,
     headers: HeaderMap,
     Path(id): Path<String>,
-    p: Result<Query<FormatParams>, QueryRejection>,
+    ApiQuery(p): ApiQuery<FormatParams>,
 ) -> Result<Response, ApiError> {
-    check_format(params(p)?.f.as_deref())?;
+    check_format(p.f.as_deref())?;
     let atlas = state.atlas();
     let c = find(&atlas, &id)?;
     Ok(json_response(&collection_json(&atlas, &c, &base(&headers)), "application/json"))
@@ -214,13 +209,15 @@ fn feature_json(f: &FeatureRef<'_>, collection: &str, b: &str) -> Value {
     })
 }
 
-async fn get_items(
+/// A page of a collection's features, optionally within a bbox.
+#[utoipa::path(get, path = "/ogc/collections/{id}/items", tag = "ogc", params(("id" = String, Path, description = "Collection id"), ItemsParams),
+    responses((status = 200, description = "GeoJSON FeatureCollection", content_type = "application/geo+json"), (status = 400, description = "Malformed request", body = ErrorBody), (status = 404, description = "No such collection or feature", body = ErrorBody)))]
+pub async fn get_items(
     State(state): State<AppState>,
     headers: HeaderMap,
     Path(id): Path<String>,
-    p: Result<Query<ItemsParams>, QueryRejection>,
+    ApiQuery(p): ApiQuery<ItemsParams>,
 ) -> Result<Response, ApiError> {
-    let p = params(p)?;
     check_format(p.f.as_deref())?;
     let limit = parse_count("limit", p.limit.as_deref(), DEFAULT_LIMIT, 1..=MAX_LIMIT)?;
     let offset = parse_count("offset", p.offset.as_deref(), 0, 0..=usize::MAX)?;
@@ -308,13 +305,16 @@ fn now_rfc3339() -> String {
     humantime::format_rfc3339_seconds(std::time::SystemTime::now()).to_string()
 }
 
-async fn get_item(
+/// One feature of a collection.
+#[utoipa::path(get, path = "/ogc/collections/{id}/items/{fid}", tag = "ogc", params(("id" = String, Path, description = "Collection id"), ("fid" = String, Path, description = "Feature id"), FormatParams),
+    responses((status = 200, description = "GeoJSON Feature", content_type = "application/geo+json"), (status = 400, description = "Malformed request", body = ErrorBody), (status = 404, description = "No such collection or feature", body = ErrorBody)))]
+pub async fn get_item(
     State(state): State<AppState>,
     headers: HeaderMap,
     Path((id, fid)): Path<(String, String)>,
-    p: Result<Query<FormatParams>, QueryRejection>,
+    ApiQuery(p): ApiQuery<FormatParams>,
 ) -> Result<Response, ApiError> {
-    check_format(params(p)?.f.as_deref())?;
+    check_format(p.f.as_deref())?;
     let atlas = state.atlas();
     let c = find(&atlas, &id)?;
     let f = atlas

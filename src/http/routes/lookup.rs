@@ -1,35 +1,19 @@
 //! Lookups: `GET /api/lookup` (one site), `POST /api/lookup` (a batch as GeoJSON or CSV) and
 //! `POST /api/intersects` (a parcel or footprint polygon).
 
-use axum::Router;
 use axum::body::Bytes;
-use axum::extract::rejection::QueryRejection;
-use axum::extract::{DefaultBodyLimit, Query, State};
+use axum::extract::State;
 use axum::http::{HeaderMap, header};
 use axum::response::{IntoResponse, Response};
-use axum::routing::{get, post};
 use serde::Deserialize;
 
-use super::error::{ApiError, ErrorBody};
-use super::{AppState, respond};
-use crate::atlas::{Atlas, Lookup};
+use super::check_edition;
+use crate::atlas::Lookup;
 use crate::batch::{BatchError, annotate_csv_limited, annotate_feature_collection};
-
-/// Largest request body accepted by the POST routes (bytes).
-pub const MAX_BODY_BYTES: usize = 256 * 1024 * 1024;
-/// Largest batch, in sites (CSV rows or GeoJSON features).
-pub const MAX_BATCH_SITES: usize = 1_000_000;
-
-/// Routes of this module.
-pub fn router() -> Router<AppState> {
-    Router::new()
-        .route("/api/lookup", get(get_lookup).post(post_lookup))
-        .route("/api/lookup/columns", get(get_lookup_columns))
-        .route("/api/intersects", post(post_intersects))
-        .layer(DefaultBodyLimit::max(MAX_BODY_BYTES))
-        // Refuses a declared Content-Length over the limit at once, before any byte is read.
-        .layer(tower_http::limit::RequestBodyLimitLayer::new(MAX_BODY_BYTES))
-}
+use crate::http::error::{ApiError, ErrorBody};
+use crate::http::extractors::ApiQuery;
+use crate::http::respond;
+use crate::http::state::AppState;
 
 /// Query of `GET /api/lookup`.
 #[derive(Debug, Deserialize, utoipa::IntoParams)]
@@ -42,17 +26,6 @@ pub struct LookupParams {
     pub lat: f64,
     /// Only this edition.
     pub edition: Option<String>,
-}
-
-/// Checks an optional edition parameter against the loaded editions.
-pub fn check_edition(atlas: &Atlas, edition: Option<&str>) -> Result<(), ApiError> {
-    match edition {
-        Some(id) if atlas.edition(id).is_none() => {
-            let known: Vec<String> = atlas.editions().iter().map(|e| e.edition.id.to_string()).collect();
-            Err(ApiError::BadRequest(format!("unknown edition {id:?}; loaded: {}", known.join(", "))))
-        }
-        _ => Ok(()),
-    }
 }
 
 fn keep_edition(mut lookup: Lookup, edition: Option<&str>) -> Lookup {
@@ -69,9 +42,8 @@ fn keep_edition(mut lookup: Lookup, edition: Option<&str>) -> Lookup {
     responses((status = 200, body = Lookup), (status = 400, description = "Malformed request", body = ErrorBody)))]
 pub async fn get_lookup(
     State(state): State<AppState>,
-    params: Result<Query<LookupParams>, QueryRejection>,
+    ApiQuery(params): ApiQuery<LookupParams>,
 ) -> Result<Response, ApiError> {
-    let Query(params) = params.map_err(|e| ApiError::BadRequest(e.body_text()))?;
     let atlas = state.atlas();
     check_edition(&atlas, params.edition.as_deref())?;
     let lookup = atlas.lookup(params.lon, params.lat).map_err(|e| ApiError::BadRequest(e.to_string()))?;
@@ -101,12 +73,13 @@ pub async fn post_lookup(
     let media =
         headers.get(header::CONTENT_TYPE).and_then(|v| v.to_str().ok()).unwrap_or("").to_ascii_lowercase();
     let atlas = state.atlas();
+    let max_sites = state.limits().max_batch_sites;
     if media.starts_with("text/csv") || media.starts_with("application/csv") {
-        check_csv_rows(&body)?;
+        check_csv_rows(&body, max_sites)?;
         let slot = state.batch_slot()?;
         return respond::stream_blocking("text/csv; charset=utf-8", move |out| {
             let _slot = slot;
-            annotate_csv_limited(&atlas, &body[..], out, "body", MAX_BATCH_SITES as u64)
+            annotate_csv_limited(&atlas, &body[..], out, "body", max_sites as u64)
                 .map(|_| ())
                 .map_err(batch_error)
         })
@@ -116,7 +89,7 @@ pub async fn post_lookup(
         let slot = state.batch_slot()?;
         return respond::stream_blocking("application/geo+json", move |out| {
             let _slot = slot;
-            annotate_feature_collection(&atlas, &body, out, MAX_BATCH_SITES).map(|_| ()).map_err(batch_error)
+            annotate_feature_collection(&atlas, &body, out, max_sites).map(|_| ()).map_err(batch_error)
         })
         .await;
     }
@@ -134,20 +107,18 @@ fn batch_error(e: BatchError) -> ApiError {
     }
 }
 
-/// Refuses a CSV body of more than [`MAX_BATCH_SITES`] rows before any answer streams. Lines bound the
-/// records from above, so the exact count (quoted fields may hold line breaks) is only needed when
-/// there are more lines than allowed.
-fn check_csv_rows(body: &[u8]) -> Result<(), ApiError> {
+/// Refuses a CSV body of more than `max_sites` rows before any answer streams. Lines bound the records
+/// from above, so the exact count (quoted fields may hold line breaks) is only needed when there are
+/// more lines than allowed.
+fn check_csv_rows(body: &[u8], max_sites: usize) -> Result<(), ApiError> {
     let lines = body.iter().filter(|&&b| b == b'\n').count() + 1;
-    if lines <= MAX_BATCH_SITES + 1 {
+    if lines <= max_sites + 1 {
         return Ok(());
     }
     let records =
         csv::ReaderBuilder::new().has_headers(true).flexible(true).from_reader(body).byte_records().count();
-    if records > MAX_BATCH_SITES {
-        return Err(ApiError::TooLarge(format!(
-            "{records} rows; the limit is {MAX_BATCH_SITES} per request"
-        )));
+    if records > max_sites {
+        return Err(ApiError::TooLarge(format!("{records} rows; the limit is {max_sites} per request")));
     }
     Ok(())
 }

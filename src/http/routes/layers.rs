@@ -2,28 +2,19 @@
 //! `GET /api/layers/units.geojson?kind=epci|ept[&bbox=][&zoom=]`. Whole layers are pre-serialised;
 //! a `bbox` picks pre-serialised features.
 
-use axum::Router;
-use axum::extract::rejection::QueryRejection;
-use axum::extract::{Query, State};
+use axum::extract::State;
 use axum::http::HeaderMap;
 use axum::response::Response;
-use axum::routing::get;
-use geo::Rect;
 use serde::Deserialize;
 
-use super::error::{ApiError, ErrorBody};
-use super::lookup::check_edition;
-use super::{AppState, respond};
-use crate::model::UnitKind;
+use super::check_edition;
 use crate::render::encoded::Encoded;
+use crate::http::error::{ApiError, ErrorBody};
+use crate::http::extractors::{ApiQuery, parse_bbox};
+use crate::http::respond;
+use crate::http::state::AppState;
 use crate::render::layers::{GEOJSON, Layer};
-
-/// Routes of this module.
-pub fn router() -> Router<AppState> {
-    Router::new()
-        .route("/api/layers/territories.geojson", get(get_territories_layer))
-        .route("/api/layers/units.geojson", get(get_units_layer))
-}
+use crate::model::UnitKind;
 
 /// Query of the layer routes.
 #[derive(Debug, Deserialize, utoipa::IntoParams)]
@@ -38,25 +29,6 @@ pub struct LayerParams {
     pub bbox: Option<String>,
     /// Map zoom level 0-22; geometry is simplified for it.
     pub zoom: Option<f64>,
-}
-
-/// Parses `west,south,east,north`.
-///
-/// # Errors
-/// Not four finite numbers in range with west ≤ east and south ≤ north.
-pub fn parse_bbox(s: &str) -> Result<Rect<f64>, ApiError> {
-    let bad = || ApiError::BadRequest(format!("bbox {s:?}: expected west,south,east,north in degrees"));
-    let v: Vec<f64> =
-        s.split(',').map(|p| p.trim().parse::<f64>()).collect::<Result<_, _>>().map_err(|_| bad())?;
-    let [w, so, e, n] = v[..] else { return Err(bad()) };
-    let ok = v.iter().all(|x| x.is_finite())
-        && (-180.0..=180.0).contains(&w)
-        && (-180.0..=180.0).contains(&e)
-        && (-90.0..=90.0).contains(&so)
-        && (-90.0..=90.0).contains(&n)
-        && w <= e
-        && so <= n;
-    if ok { Ok(Rect::new((w, so), (e, n))) } else { Err(bad()) }
 }
 
 fn serve_layer(layer: &Layer, params: &LayerParams, headers: &HeaderMap) -> Result<Response, ApiError> {
@@ -78,9 +50,8 @@ fn serve_layer(layer: &Layer, params: &LayerParams, headers: &HeaderMap) -> Resu
 pub async fn get_territories_layer(
     State(state): State<AppState>,
     headers: HeaderMap,
-    params: Result<Query<LayerParams>, QueryRejection>,
+    ApiQuery(params): ApiQuery<LayerParams>,
 ) -> Result<Response, ApiError> {
-    let Query(params) = params.map_err(|e| ApiError::BadRequest(e.body_text()))?;
     if params.kind.is_some() {
         return Err(ApiError::BadRequest("kind applies to units.geojson, not territories.geojson".into()));
     }
@@ -102,9 +73,8 @@ pub async fn get_territories_layer(
 pub async fn get_units_layer(
     State(state): State<AppState>,
     headers: HeaderMap,
-    params: Result<Query<LayerParams>, QueryRejection>,
+    ApiQuery(params): ApiQuery<LayerParams>,
 ) -> Result<Response, ApiError> {
-    let Query(params) = params.map_err(|e| ApiError::BadRequest(e.body_text()))?;
     if params.edition.is_some() {
         return Err(ApiError::BadRequest("edition applies to territories.geojson, not units.geojson".into()));
     }

@@ -3,22 +3,20 @@
 //! route through the `metrics` facade, rendered by `metrics-exporter-prometheus`; no text formatting
 //! here, and no metric outside [`Metrics`].
 //!
-//! Each [`Metrics`] (one per [`AppState`]) has its own recorder, used with
+//! Each [`Metrics`] (one per server state) has its own recorder, used with
 //! [`metrics::with_local_recorder`] rather than a process-global one: counts belong to one server, so
 //! several servers or routers in one process (the tests build many) never mix their figures.
 
 use std::sync::atomic::{AtomicU64, Ordering};
 use std::time::{Instant, SystemTime, UNIX_EPOCH};
 
-use axum::Router;
+use std::sync::Arc;
+
 use axum::extract::{MatchedPath, Request, State};
-use axum::http::header;
 use axum::middleware::Next;
-use axum::response::{IntoResponse, Response};
-use axum::routing::get;
+use axum::response::Response;
 use metrics_exporter_prometheus::{Matcher, PrometheusBuilder, PrometheusHandle, PrometheusRecorder};
 
-use super::AppState;
 use crate::atlas::Atlas;
 
 /// Upper bounds of the latency histogram buckets, seconds.
@@ -143,26 +141,14 @@ impl Metrics {
     }
 }
 
-/// Routes of this module.
-pub fn router() -> Router<AppState> {
-    Router::new().route("/metrics", get(get_metrics))
-}
-
 /// Records route, status and latency of every request.
-pub async fn track(State(state): State<AppState>, request: Request, next: Next) -> Response {
+pub async fn track(State(metrics): State<Arc<Metrics>>, request: Request, next: Next) -> Response {
     let started = Instant::now();
     // Unmatched paths share one label so scanners cannot grow the table.
     let route = request.extensions().get::<MatchedPath>().map_or("unmatched", MatchedPath::as_str).to_owned();
     let response = next.run(request).await;
-    state.metrics.record(route, response.status().as_u16(), started.elapsed().as_secs_f64());
+    metrics.record(route, response.status().as_u16(), started.elapsed().as_secs_f64());
     response
-}
-
-/// Prometheus metrics.
-#[utoipa::path(get, path = "/metrics", tag = "service", responses((status = 200, description = "Prometheus text format", content_type = "text/plain")))]
-pub async fn get_metrics(State(state): State<AppState>) -> Response {
-    let out = state.metrics.render(&state.atlas());
-    ([(header::CONTENT_TYPE, "text/plain; version=0.0.4; charset=utf-8")], out).into_response()
 }
 
 #[cfg(test)]

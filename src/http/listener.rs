@@ -1,12 +1,10 @@
-//! Running the HTTP server: build the Atlas, accept connections with limits (connections, header read
-//! time, header size), reload on SIGHUP, and on SIGTERM/SIGINT stop accepting and give in-flight requests
-//! a bounded time to finish.
+//! The listener: accepts connections with limits (connections, header read time, header size),
+//! reloads on SIGHUP, and on SIGTERM/SIGINT stops accepting and gives in-flight requests a bounded time
+//! to finish. It serves a state built by its caller and starts no logging of its own.
 
 use std::net::SocketAddr;
 use std::sync::Arc;
-use std::time::Duration;
 
-use anyhow::Context;
 use hyper_util::rt::{TokioExecutor, TokioIo, TokioTimer};
 use hyper_util::server::conn::auto;
 use hyper_util::server::graceful::GracefulShutdown;
@@ -15,72 +13,64 @@ use tokio::sync::Semaphore;
 use tower::ServiceExt;
 use tracing::{info, warn};
 
-use crate::api::{AppState, build_app};
-use crate::cli::ServeArgs;
+use super::config::ServerConfig;
+use super::routes::build_app;
+use super::state::AppState;
 
-/// A client must send its request headers within this time (slow clients cannot pin a connection).
-pub const HEADER_READ_TIMEOUT: Duration = Duration::from_secs(10);
-/// Largest request head (request line and headers) accepted, bytes.
-pub const MAX_HEADER_BYTES: usize = 64 * 1024;
-
-/// Builds the Atlas, then serves the API and the map on `args.addr` until interrupted.
-///
-/// # Errors
-/// Atlas build errors, a bad or busy address.
-pub fn serve(args: &ServeArgs) -> anyhow::Result<()> {
-    // Logs go to stderr (stdout stays for data), coloured only on a terminal.
-    tracing_subscriber::fmt()
-        .with_writer(std::io::stderr)
-        .with_ansi(std::io::IsTerminal::is_terminal(&std::io::stderr()))
-        .with_env_filter(
-            tracing_subscriber::EnvFilter::try_from_default_env()
-                .unwrap_or_else(|_| "info,tower_http=info".into()),
-        )
-        .init();
-    let sources = args.data.sources()?;
-    let atlas = crate::atlas::Atlas::build(&sources)?;
-    for warning in atlas.warnings() {
-        warn!("{warning}");
-    }
-    let t = atlas.timings();
-    info!(units_ms = t.units_ms, editions_ms = t.editions_ms, index_ms = t.index_ms, "atlas built");
-    let mut limits = crate::api::Limits {
-        request_timeout: Duration::from_secs(args.request_timeout),
-        ..crate::api::Limits::default()
-    };
-    if let Some(n) = args.max_batches {
-        limits.max_batches = usize::try_from(n).unwrap_or(usize::MAX);
-    }
-    let state = AppState::new(atlas)
-        .with_sources(sources)
-        .with_admin_token(args.admin_token.clone())
-        .with_limits(limits);
-    let runtime = tokio::runtime::Runtime::new().context("starting the async runtime")?;
-    runtime.block_on(run(args, state))
+/// Why the server could not run.
+#[derive(Debug, thiserror::Error)]
+#[non_exhaustive]
+pub enum ListenError {
+    /// The async runtime could not start.
+    #[error("starting the async runtime")]
+    Runtime(#[source] std::io::Error),
+    /// The address is malformed, taken or not ours.
+    #[error("cannot listen on {addr}")]
+    Bind {
+        /// The configured address.
+        addr: String,
+        /// What the system said.
+        #[source]
+        source: std::io::Error,
+    },
 }
 
-async fn run(args: &ServeArgs, state: AppState) -> anyhow::Result<()> {
-    let listener =
-        TcpListener::bind(&args.addr).await.with_context(|| format!("cannot listen on {}", args.addr))?;
+/// Serves `state` on `config.addr` until SIGTERM or SIGINT, on a runtime of its own.
+///
+/// # Errors
+/// The runtime cannot start, or the address cannot be listened on.
+pub fn serve(config: &ServerConfig, state: AppState) -> Result<(), ListenError> {
+    let runtime = tokio::runtime::Runtime::new().map_err(ListenError::Runtime)?;
+    runtime.block_on(run(config, state))
+}
+
+async fn run(config: &ServerConfig, state: AppState) -> Result<(), ListenError> {
+    let bind_error = |source| ListenError::Bind { addr: config.addr.clone(), source };
+    let listener = TcpListener::bind(&config.addr).await.map_err(bind_error)?;
+    let local = listener.local_addr().map_err(bind_error)?;
     // Signal handlers are in place before we say we listen: a signal sent as soon as the address is
     // known must not meet the default action (which for SIGHUP and SIGTERM ends the process).
     spawn_reload_on_sighup(state.clone());
     let shutdown = shutdown_signal();
     let app = build_app(state);
-    let permits = Arc::new(Semaphore::new(args.max_connections.max(1)));
+    let permits = Arc::new(Semaphore::new(config.max_connections.max(1)));
     let graceful = GracefulShutdown::new();
     let mut builder = auto::Builder::new(TokioExecutor::new());
     builder
         .http1()
         .timer(TokioTimer::new())
-        .header_read_timeout(HEADER_READ_TIMEOUT)
-        .max_buf_size(MAX_HEADER_BYTES);
+        .header_read_timeout(config.header_read_timeout)
+        .max_buf_size(config.max_header_bytes);
     tokio::pin!(shutdown);
-    info!("listening on http://{}", listener.local_addr()?);
+    info!("listening on http://{local}");
     loop {
-        // Wait for a free slot before accepting, so excess clients queue in the backlog.
+        // Wait for a free slot before accepting, so excess clients queue in the backlog. The semaphore
+        // is never closed, so an error cannot happen; stopping is the safe answer anyway.
         let permit = tokio::select! {
-            p = permits.clone().acquire_owned() => p.context("connection limiter closed")?,
+            p = permits.clone().acquire_owned() => match p {
+                Ok(p) => p,
+                Err(_) => break,
+            },
             () = &mut shutdown => break,
         };
         let (stream, peer): (_, SocketAddr) = tokio::select! {
@@ -109,10 +99,10 @@ async fn run(args: &ServeArgs, state: AppState) -> anyhow::Result<()> {
         });
     }
     drop(listener);
-    info!("shutting down: no new connections, {} s for requests in flight", args.shutdown_grace);
+    info!("shutting down: no new connections, {} s for requests in flight", config.shutdown_grace.as_secs());
     tokio::select! {
         () = graceful.shutdown() => info!("all connections closed"),
-        () = tokio::time::sleep(Duration::from_secs(args.shutdown_grace)) => warn!("grace period over, closing remaining connections"),
+        () = tokio::time::sleep(config.shutdown_grace) => warn!("grace period over, closing remaining connections"),
     }
     Ok(())
 }

@@ -13,8 +13,8 @@ use axum::response::{IntoResponse, Response};
 use axum::routing::get;
 use rust_embed::RustEmbed;
 
-use super::api::AppState;
-use super::api::error::ApiError;
+use super::error::ApiError;
+use super::respond;
 use crate::render::encoded::Encoded;
 
 #[derive(RustEmbed)]
@@ -41,8 +41,8 @@ static ENCODED: LazyLock<HashMap<String, Arc<Encoded>>> = LazyLock::new(|| {
         .collect()
 });
 
-/// Routes of this module.
-pub fn router() -> Router<AppState> {
+/// Routes of this module (they need no state, so any router can take them).
+pub fn router<S: Clone + Send + Sync + 'static>() -> Router<S> {
     Router::new().route("/", get(get_index))
 }
 
@@ -81,7 +81,7 @@ fn serve(path: &str, headers: &HeaderMap) -> Response {
     let Some(encoded) = ENCODED.get(path) else {
         return ApiError::NotFound(format!("no route for /{path}")).into_response();
     };
-    let mut response = super::api::respond::encoded(encoded, headers);
+    let mut response = respond::encoded(encoded, headers);
     let h = response.headers_mut();
     h.insert(header::CONTENT_SECURITY_POLICY, HeaderValue::from_static(CSP));
     h.insert(header::X_CONTENT_TYPE_OPTIONS, HeaderValue::from_static("nosniff"));

@@ -3,6 +3,7 @@
 
 use axum::Json;
 use axum::body::Body;
+use axum::extract::rejection::QueryRejection;
 use axum::http::{StatusCode, header};
 use axum::response::{IntoResponse, Response};
 use serde_json::json;
@@ -26,6 +27,7 @@ pub struct ErrorDetail {
 
 /// An error answer.
 #[derive(Debug, thiserror::Error)]
+#[non_exhaustive]
 pub enum ApiError {
     /// 400: the request is malformed (bad coordinates, unknown parameter, bad body...).
     #[error("{0}")]
@@ -80,6 +82,13 @@ impl IntoResponse for ApiError {
             response.headers_mut().insert(header::RETRY_AFTER, header::HeaderValue::from_static("1"));
         }
         response
+    }
+}
+
+impl From<QueryRejection> for ApiError {
+    /// axum's own text, which names the parameter and what was wrong with it.
+    fn from(rejection: QueryRejection) -> Self {
+        Self::BadRequest(rejection.body_text())
     }
 }
 

@@ -1,0 +1,170 @@
+//! Every route of the service in one list ([`registry`]), which feeds both the router and
+//! `GET /api/openapi.json` (`utoipa-axum`, as crates.io's `src/router.rs` does), so the two cannot
+//! drift; and the middleware around them all (request ids, trace line, CORS, JSON errors, time limit,
+//! compression, metrics). One module per group of routes; the handlers parse, call one Atlas method
+//! and wrap the answer.
+
+pub mod admin;
+pub mod layers;
+pub mod lookup;
+pub mod ogc;
+pub mod service;
+pub mod territories;
+pub mod tiles;
+
+use std::sync::Arc;
+use std::sync::atomic::{AtomicU64, Ordering};
+
+use axum::Router;
+use axum::extract::DefaultBodyLimit;
+use axum::http::{HeaderMap, HeaderValue, Method, Request, header};
+use axum::routing::get;
+use tower_http::compression::CompressionLayer;
+use tower_http::cors::{Any, CorsLayer};
+use tower_http::limit::RequestBodyLimitLayer;
+use tower_http::request_id::{MakeRequestId, PropagateRequestIdLayer, RequestId, SetRequestIdLayer};
+use tower_http::timeout::TimeoutLayer;
+use tower_http::trace::{DefaultOnResponse, TraceLayer};
+use tracing::Level;
+use utoipa::OpenApi;
+use utoipa::openapi::{Components, OpenApiBuilder};
+use utoipa_axum::router::{OpenApiRouter, UtoipaMethodRouter};
+use utoipa_axum::routes;
+
+use super::metrics::track;
+use super::state::AppState;
+use super::{respond, web};
+use crate::atlas::Atlas;
+use crate::encoded::Encoded;
+use crate::http::error::{ApiError, json_errors};
+
+/// What the OpenAPI document says besides its paths, which come from [`registry`].
+#[derive(OpenApi)]
+#[openapi(
+    info(
+        title = "territoires",
+        description = "France's Territoires d'industrie: which labelled territory contains a site, layers, vector tiles, and the same data as OGC API – Features collections under /ogc.",
+        license(name = "MIT OR Apache-2.0")
+    ),
+    tags(
+        (name = "lookup", description = "Is this site in a labelled territory?"),
+        (name = "territories", description = "Editions, territories, units"),
+        (name = "layers", description = "GeoJSON layers and vector tiles for maps"),
+        (name = "ogc", description = "OGC API – Features, Part 1 (Core, GeoJSON)"),
+        (name = "service", description = "Health, metrics and (with an admin token) reload")
+    )
+)]
+pub struct ApiDoc;
+
+/// The one list of routes: each documented handler once, with the layers some of them need. The
+/// router and the OpenAPI document are both split from it.
+pub fn registry(state: &AppState) -> OpenApiRouter<AppState> {
+    let limits = state.limits();
+    let posts = OpenApiRouter::new()
+        .routes(routes!(lookup::get_lookup, lookup::post_lookup))
+        .routes(routes!(lookup::post_intersects))
+        .layer(DefaultBodyLimit::max(limits.max_body_bytes))
+        // Refuses a declared Content-Length over the limit at once, before any byte is read.
+        .layer(RequestBodyLimitLayer::new(limits.max_body_bytes));
+    let mut registry = OpenApiRouter::with_openapi(ApiDoc::openapi())
+        .merge(posts)
+        .routes(routes!(lookup::get_lookup_columns))
+        .routes(routes!(territories::list_editions))
+        .routes(routes!(territories::find_territories))
+        .routes(routes!(territories::get_territory))
+        .routes(routes!(territories::get_unit))
+        .routes(routes!(territories::search_places))
+        .routes(routes!(layers::get_territories_layer))
+        .routes(routes!(layers::get_units_layer))
+        .routes(routes!(ogc::get_landing))
+        // The same page with a trailing slash, which clients often add; documented once.
+        .route("/ogc/", get(ogc::get_landing))
+        .routes(routes!(ogc::get_conformance))
+        .routes(routes!(ogc::get_collections))
+        .routes(routes!(ogc::get_collection))
+        .routes(routes!(ogc::get_items))
+        .routes(routes!(ogc::get_item))
+        .routes(routes!(service::get_health))
+        .routes(routes!(service::get_metrics));
+    registry = routes_at(registry, tiles::ROUTE, routes!(tiles::get_tile));
+    if state.admin_token().is_some() {
+        registry = registry.routes(routes!(admin::post_reload));
+    }
+    registry
+}
+
+/// Registers documented routes under another path for axum: a documented segment with a suffix
+/// (`{y}.mvt`) is one axum cannot match, so axum gets the whole segment and the handler strips it.
+fn routes_at(
+    registry: OpenApiRouter<AppState>,
+    path: &str,
+    (schemas, paths, method_router): UtoipaMethodRouter<AppState>,
+) -> OpenApiRouter<AppState> {
+    let mut doc = OpenApiBuilder::new().paths(paths).build();
+    doc.components.get_or_insert_with(Components::new).schemas.extend(schemas);
+    registry.route(path, method_router).merge(OpenApiRouter::with_openapi(doc))
+}
+
+/// Request ids `t-1`, `t-2`... unless the client sent `x-request-id`.
+#[derive(Clone, Default)]
+struct Counter(Arc<AtomicU64>);
+
+impl MakeRequestId for Counter {
+    fn make_request_id<B>(&mut self, _: &Request<B>) -> Option<RequestId> {
+        let n = self.0.fetch_add(1, Ordering::Relaxed) + 1;
+        HeaderValue::from_str(&format!("t-{n}")).ok().map(RequestId::new)
+    }
+}
+
+/// Checks an optional edition parameter against the loaded editions.
+///
+/// # Errors
+/// [`ApiError::BadRequest`] naming the loaded editions when `edition` is not one of them.
+pub fn check_edition(atlas: &Atlas, edition: Option<&str>) -> Result<(), ApiError> {
+    match edition {
+        Some(id) if atlas.edition(id).is_none() => {
+            let known: Vec<String> = atlas.editions().iter().map(|e| e.edition.id.to_string()).collect();
+            Err(ApiError::BadRequest(format!("unknown edition {id:?}; loaded: {}", known.join(", "))))
+        }
+        _ => Ok(()),
+    }
+}
+
+/// The whole application router, ready for the listener or `tower::ServiceExt::oneshot`.
+pub fn build_app(state: AppState) -> Router {
+    let cors = CorsLayer::new()
+        .allow_origin(Any)
+        .allow_methods([Method::GET, Method::HEAD, Method::POST, Method::OPTIONS])
+        .allow_headers([header::CONTENT_TYPE, header::IF_NONE_MATCH])
+        .expose_headers([header::ETAG, header::HeaderName::from_static("x-request-id")]);
+    let trace = TraceLayer::new_for_http()
+        .make_span_with(|request: &Request<_>| {
+            let id = request.headers().get("x-request-id").and_then(|v| v.to_str().ok()).unwrap_or("-");
+            tracing::info_span!("request", method = %request.method(), path = %request.uri().path(), id = %id)
+        })
+        .on_response(DefaultOnResponse::new().level(Level::INFO));
+    let (router, doc) = registry(&state).split_for_parts();
+    // Serialised once per router: the document does not change while it serves.
+    let doc = Arc::new(Encoded::new(doc.to_pretty_json().unwrap_or_default(), "application/json"));
+    let request_timeout = state.limits().request_timeout;
+    router
+        .route(
+            "/api/openapi.json",
+            get(move |headers: HeaderMap| {
+                let doc = doc.clone();
+                async move { respond::encoded(&doc, &headers) }
+            }),
+        )
+        .merge(web::router())
+        .fallback(web::fallback)
+        .route_layer(axum::middleware::from_fn_with_state(state.metrics.clone(), track))
+        .layer(CompressionLayer::new())
+        .layer(TimeoutLayer::with_status_code(axum::http::StatusCode::REQUEST_TIMEOUT, request_timeout))
+        // Outside the timeout, so its 408 gets the JSON shape too.
+        .layer(axum::middleware::from_fn(json_errors))
+        .layer(cors)
+        .layer(PropagateRequestIdLayer::x_request_id())
+        .layer(trace)
+        .layer(SetRequestIdLayer::x_request_id(Counter::default()))
+        .with_state(state)
+}
