@@ -56,8 +56,8 @@ pub struct ExportArgs {
     #[arg(long)]
     pub out: PathBuf,
     /// Formats to write, comma-separated: geoparquet, fgb, geojson, communes, pmtiles (default: all).
-    #[arg(long, value_delimiter = ',', value_parser = |s: &str| s.parse::<crate::render::export::Format>().map_err(|e| e.to_string()))]
-    pub format: Vec<crate::render::export::Format>,
+    #[arg(long, value_delimiter = ',', value_parser = |s: &str| s.parse::<territoires::render::export::Format>().map_err(|e| e.to_string()))]
+    pub format: Vec<territoires::render::export::Format>,
     #[command(flatten)]
     pub data: DataArgs,
 }
@@ -220,7 +220,26 @@ pub fn run(cli: Cli) -> anyhow::Result<()> {
         Command::Lookup(args) => lookup(&args),
         Command::Validate(args) => validate(&args),
         Command::ImportList(args) => import_list::import_list(&args),
+        Command::Export(args) => export(&args),
     }
+}
+
+fn export(args: &ExportArgs) -> anyhow::Result<()> {
+    let started = Instant::now();
+    let atlas = args.data.build_atlas()?;
+    let formats = if args.format.is_empty() {
+        territoires::render::export::Format::ALL.to_vec()
+    } else {
+        args.format.clone()
+    };
+    let layers = territoires::render::LayerSet::build(&atlas);
+    for file in territoires::render::export::export(&atlas, &layers, &args.out, &formats)? {
+        #[allow(clippy::cast_precision_loss)]
+        let mb = file.bytes as f64 / 1e6;
+        println!("{}\t{} records\t{mb:.1} MB\t{:.0} ms", file.path.display(), file.records, file.ms);
+    }
+    eprintln!("exported in {:.1} s", started.elapsed().as_secs_f64());
+    Ok(())
 }
 
 /// Builds the Atlas, then serves the API and the map until interrupted.

@@ -8,13 +8,13 @@ use axum::response::Response;
 use serde::Deserialize;
 
 use super::check_edition;
-use crate::render::encoded::Encoded;
 use crate::http::error::{ApiError, ErrorBody};
 use crate::http::extractors::{ApiQuery, parse_bbox};
 use crate::http::respond;
 use crate::http::state::AppState;
-use crate::render::layers::{GEOJSON, Layer};
 use crate::model::UnitKind;
+use crate::render::encoded::Encoded;
+use crate::render::layers::{GEOJSON, Layer};
 
 /// Query of the layer routes.
 #[derive(Debug, Deserialize, utoipa::IntoParams)]

@@ -35,8 +35,8 @@ use super::metrics::track;
 use super::state::AppState;
 use super::{respond, web};
 use crate::atlas::Atlas;
-use crate::encoded::Encoded;
 use crate::http::error::{ApiError, json_errors};
+use crate::render::encoded::Encoded;
 
 /// What the OpenAPI document says besides its paths, which come from [`registry`].
 #[derive(OpenApi)]

@@ -8,11 +8,11 @@ use serde::Deserialize;
 
 use super::check_edition;
 use crate::atlas::queries::{EditionInfo, TerritoryDetail, TerritorySummary, UnitDetail};
+use crate::atlas::search::{MAX_LIMIT, SearchHit};
 use crate::http::error::{ApiError, ErrorBody};
 use crate::http::extractors::{ApiQuery, NoParams};
 use crate::http::respond;
 use crate::http::state::AppState;
-use crate::atlas::search::{MAX_LIMIT, SearchHit};
 
 /// Query of `GET /api/search`.
 #[derive(Debug, Deserialize, utoipa::IntoParams)]

@@ -8,7 +8,6 @@ use axum::response::Response;
 use crate::http::error::{ApiError, ErrorBody};
 use crate::http::respond;
 use crate::http::state::AppState;
-use crate::model::UnitKind;
 use crate::render::tiles::TileCoord;
 
 /// Where axum matches tiles: the last segment whole (`{y}.mvt`), since axum cannot match a suffix.
