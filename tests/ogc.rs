@@ -141,3 +141,35 @@ async fn one_item_and_bad_parameters() {
         assert!(body["error"]["message"].is_string(), "{uri}");
     }
 }
+
+#[tokio::test]
+async fn links_use_the_configured_public_url_not_the_host_header() {
+    // Behind a proxy the Host header names the internal address; links must name the public one.
+    let mut config = territoires::http::ServerConfig::default();
+    config.public_url = Some("https://territoires.example.fr/carte/".parse().expect("url"));
+    let app = build_app(AppState::from_loaded(crate::support::shared_loaded().clone()).with_config(&config));
+    for uri in ["/ogc", "/ogc/collections/territories-2023", "/ogc/collections/epci/items?limit=2"] {
+        let request = Request::get(uri)
+            .header(header::HOST, "10.0.0.7:8080")
+            .header("x-forwarded-proto", "http")
+            .body(Body::empty())
+            .expect("request");
+        let response = app.clone().oneshot(request).await.expect("answer");
+        assert_eq!(response.status(), StatusCode::OK, "{uri}");
+        let body = response.into_body().collect().await.expect("body").to_bytes();
+        let doc: Value = serde_json::from_slice(&body).expect("JSON");
+        // Every link to this service (the licence points elsewhere).
+        let hrefs: Vec<&str> = doc["links"]
+            .as_array()
+            .expect("links")
+            .iter()
+            .filter(|l| l["rel"] != "license")
+            .filter_map(|l| l["href"].as_str())
+            .collect();
+        assert!(!hrefs.is_empty(), "{uri}");
+        for href in hrefs {
+            assert!(href.starts_with("https://territoires.example.fr/carte/"), "{uri}: {href}");
+        }
+    }
+    assert!("territoires.example.fr".parse::<territoires::http::PublicUrl>().is_err());
+}

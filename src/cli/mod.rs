@@ -160,6 +160,11 @@ pub struct ServeArgs {
     /// Enables `POST /admin/reload` with this bearer token (absent: no admin route). SIGHUP reloads too.
     #[arg(long, env = "TERRITOIRES_ADMIN_TOKEN", hide_env_values = true)]
     pub admin_token: Option<String>,
+    /// Base of absolute links in answers (OGC API links), as clients reach the server through proxies:
+    /// `https://territoires.example.fr`. Without it, links follow the request's Host and
+    /// X-Forwarded-Proto headers.
+    #[arg(long, env = "TERRITOIRES_PUBLIC_URL")]
+    pub public_url: Option<territoires::http::PublicUrl>,
     /// Most connections served at once; more wait in the kernel's backlog.
     #[arg(long, env = "TERRITOIRES_MAX_CONNECTIONS", default_value_t = 1024)]
     pub max_connections: usize,
@@ -183,6 +188,7 @@ impl ServeArgs {
         let mut config = ServerConfig::default();
         config.addr.clone_from(&self.addr);
         config.admin_token.clone_from(&self.admin_token);
+        config.public_url.clone_from(&self.public_url);
         config.max_connections = self.max_connections;
         config.shutdown_grace = Duration::from_secs(self.shutdown_grace);
         config.limits.request_timeout = Duration::from_secs(self.request_timeout);

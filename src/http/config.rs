@@ -60,6 +60,47 @@ pub struct ServerConfig {
     pub header_read_timeout: Duration,
     /// Largest request head, bytes.
     pub max_header_bytes: usize,
+    /// Base of absolute links (`https://territoires.example.fr`), as clients reach the server through
+    /// proxies; without it links are built from the request's `Host` and `X-Forwarded-Proto`.
+    pub public_url: Option<PublicUrl>,
+}
+
+/// An absolute `http(s)://host[:port][/path]` base URL, without its trailing slash.
+#[derive(Debug, Clone, PartialEq, Eq)]
+pub struct PublicUrl(String);
+
+impl PublicUrl {
+    /// The URL, without a trailing slash.
+    #[must_use]
+    pub fn as_str(&self) -> &str {
+        &self.0
+    }
+}
+
+/// A public URL that is not an absolute http(s) URL.
+#[derive(Debug, Clone, PartialEq, Eq, thiserror::Error)]
+#[error("public URL {0:?}: expected http://HOST[:PORT][/PATH] or https://…, with no query or fragment")]
+pub struct PublicUrlError(String);
+
+impl std::str::FromStr for PublicUrl {
+    type Err = PublicUrlError;
+
+    /// ```
+    /// use territoires::http::PublicUrl;
+    /// let url: PublicUrl = "https://example.fr/ti/".parse().unwrap();
+    /// assert_eq!(url.as_str(), "https://example.fr/ti");
+    /// assert!("example.fr".parse::<PublicUrl>().is_err());
+    /// assert!("https://".parse::<PublicUrl>().is_err());
+    /// ```
+    fn from_str(s: &str) -> Result<Self, Self::Err> {
+        let trimmed = s.trim().trim_end_matches('/');
+        let rest = trimmed.strip_prefix("https://").or_else(|| trimmed.strip_prefix("http://"));
+        let host = rest.map(|r| r.split('/').next().unwrap_or_default());
+        match host {
+            Some(h) if !h.is_empty() && !trimmed.contains(['?', '#', ' ']) => Ok(Self(trimmed.to_owned())),
+            _ => Err(PublicUrlError(s.to_owned())),
+        }
+    }
 }
 
 impl Default for ServerConfig {
@@ -72,6 +113,7 @@ impl Default for ServerConfig {
             shutdown_grace: Duration::from_secs(10),
             header_read_timeout: HEADER_READ_TIMEOUT,
             max_header_bytes: MAX_HEADER_BYTES,
+            public_url: None,
         }
     }
 }

@@ -16,7 +16,7 @@ pub mod routes;
 pub mod state;
 pub mod web;
 
-pub use config::{Limits, ServerConfig};
+pub use config::{Limits, PublicUrl, ServerConfig};
 pub use error::ApiError;
 pub use routes::build_app;
 pub use state::{AppState, Loaded};

@@ -60,6 +60,8 @@ pub struct AppState {
     reloading: Arc<tokio::sync::Mutex<()>>,
     /// Bearer token of `POST /admin/reload`; the route does not exist without it.
     admin_token: Option<Arc<str>>,
+    /// Base of absolute links, when configured.
+    public_url: Option<Arc<str>>,
     limits: Limits,
     /// One permit per batch running.
     batches: Arc<tokio::sync::Semaphore>,
@@ -89,18 +91,26 @@ impl AppState {
             sources: None,
             reloading: Arc::default(),
             admin_token: None,
+            public_url: None,
             batches: Arc::new(tokio::sync::Semaphore::new(limits.max_batches)),
             limits,
         }
     }
 
-    /// Takes the limits and admin token of `config`.
+    /// Takes the limits, admin token and public URL of `config`.
     #[must_use]
     pub fn with_config(mut self, config: &ServerConfig) -> Self {
         self.batches = Arc::new(tokio::sync::Semaphore::new(config.limits.max_batches.max(1)));
         self.limits = config.limits;
         self.admin_token = config.admin_token.clone().filter(|t| !t.is_empty()).map(Into::into);
+        self.public_url = config.public_url.as_ref().map(|u| u.as_str().into());
         self
+    }
+
+    /// Base of absolute links, when the operator configured one (`--public-url`).
+    #[must_use]
+    pub fn public_url(&self) -> Option<&str> {
+        self.public_url.as_deref()
     }
 
     /// Remembers where the Atlas came from, so it can be rebuilt on reload.

@@ -59,8 +59,11 @@ fn check_format(f: Option<&str>) -> Result<(), ApiError> {
     }
 }
 
-/// `http://host` as the client addressed us, for absolute links.
-fn base(headers: &HeaderMap) -> String {
+/// The configured public URL, else `http://host` as the client addressed us, for absolute links.
+fn base(state: &AppState, headers: &HeaderMap) -> String {
+    if let Some(url) = state.public_url() {
+        return url.to_owned();
+    }
     let host = headers.get(header::HOST).and_then(|v| v.to_str().ok()).unwrap_or("localhost");
     let proto = headers.get("x-forwarded-proto").and_then(|v| v.to_str().ok()).unwrap_or("http");
     format!("{proto}://{host}")
@@ -74,11 +77,12 @@ fn json_response(value: &Value, content_type: &'static str) -> Response {
 #[utoipa::path(get, path = "/ogc", tag = "ogc", params(FormatParams),
     responses((status = 200, description = "Landing page", content_type = "application/json"), (status = 400, description = "Malformed request", body = ErrorBody)))]
 pub async fn get_landing(
+    State(state): State<AppState>,
     headers: HeaderMap,
     ApiQuery(p): ApiQuery<FormatParams>,
 ) -> Result<Response, ApiError> {
     check_format(p.f.as_deref())?;
-    let b = base(&headers);
+    let b = base(&state, &headers);
     Ok(json_response(
         &json!({
             "title": "Territoires d'industrie",
@@ -140,7 +144,7 @@ pub async fn get_collections(
 ) -> Result<Response, ApiError> {
     check_format(p.f.as_deref())?;
     let atlas = state.atlas();
-    let b = base(&headers);
+    let b = base(&state, &headers);
     let collections: Vec<Value> =
         atlas.collections().iter().map(|c| collection_json(&atlas, c, &b)).collect();
     Ok(json_response(
@@ -170,7 +174,7 @@ pub async fn get_collection(
     check_format(p.f.as_deref())?;
     let atlas = state.atlas();
     let c = find(&atlas, &id)?;
-    Ok(json_response(&collection_json(&atlas, &c, &base(&headers)), "application/json"))
+    Ok(json_response(&collection_json(&atlas, &c, &base(&state, &headers)), "application/json"))
 }
 
 fn parse_count(
@@ -248,7 +252,7 @@ pub async fn get_items(
     }
     let atlas = state.atlas();
     let c = find(&atlas, &id)?;
-    let b = base(&headers);
+    let b = base(&state, &headers);
     let page_base = b.clone();
     let (features, matched) = tokio::task::spawn_blocking(move || {
         let matching = atlas.features_matching(c.source, bbox);
@@ -321,5 +325,5 @@ pub async fn get_item(
         .feature_position(c.source, &fid)
         .and_then(|i| atlas.feature(c.source, i))
         .ok_or_else(|| ApiError::NotFound(format!("no feature {fid:?} in collection {id}")))?;
-    Ok(json_response(&feature_json(&f, &c.id, &base(&headers)), "application/geo+json"))
+    Ok(json_response(&feature_json(&f, &c.id, &base(&state, &headers)), "application/geo+json"))
 }
