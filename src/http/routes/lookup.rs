@@ -70,8 +70,7 @@ pub async fn post_lookup(
     headers: HeaderMap,
     body: Bytes,
 ) -> Result<Response, ApiError> {
-    let media =
-        headers.get(header::CONTENT_TYPE).and_then(|v| v.to_str().ok()).unwrap_or("").to_ascii_lowercase();
+    let media = media_type(&headers);
     let atlas = state.atlas();
     let max_sites = state.limits().max_batch_sites;
     if media.starts_with("text/csv") || media.starts_with("application/csv") {
@@ -85,7 +84,7 @@ pub async fn post_lookup(
         })
         .await;
     }
-    if media.starts_with("application/json") || media.starts_with("application/geo+json") {
+    if is_json(&media) {
         let slot = state.batch_slot()?;
         return respond::stream_blocking("application/geo+json", move |out| {
             let _slot = slot;
@@ -96,6 +95,16 @@ pub async fn post_lookup(
     Err(ApiError::UnsupportedMediaType(format!(
         "Content-Type {media:?}: send application/geo+json (a FeatureCollection of Points) or text/csv"
     )))
+}
+
+/// The request's `Content-Type`, lower-cased (empty when absent or not text).
+fn media_type(headers: &HeaderMap) -> String {
+    headers.get(header::CONTENT_TYPE).and_then(|v| v.to_str().ok()).unwrap_or("").to_ascii_lowercase()
+}
+
+/// Whether a media type is JSON or GeoJSON (parameters such as `charset` allowed).
+fn is_json(media: &str) -> bool {
+    media.starts_with("application/json") || media.starts_with("application/geo+json")
 }
 
 /// The answer to a batch that cannot be processed.
@@ -133,9 +142,8 @@ pub async fn post_intersects(
     headers: HeaderMap,
     body: Bytes,
 ) -> Result<Response, ApiError> {
-    let media =
-        headers.get(header::CONTENT_TYPE).and_then(|v| v.to_str().ok()).unwrap_or("").to_ascii_lowercase();
-    if !(media.starts_with("application/json") || media.starts_with("application/geo+json")) {
+    let media = media_type(&headers);
+    if !is_json(&media) {
         return Err(ApiError::UnsupportedMediaType(format!(
             "Content-Type {media:?}: send application/geo+json"
         )));
