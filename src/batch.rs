@@ -242,6 +242,8 @@ fn unique_name(header: &csv::ByteRecord, name: String) -> String {
     if !taken(&name) {
         return name;
     }
+    // Ends: only finitely many names are taken.
+    #[allow(clippy::maybe_infinite_iter)]
     (2..).map(|i| format!("{name}_{i}")).find(|n| !taken(n)).unwrap_or(name)
 }
 

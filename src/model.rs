@@ -8,6 +8,22 @@ use std::fmt;
 use geo::MultiPolygon;
 use serde::Serialize;
 
+/// Every problem a step found, in the order found: steps that read many records report them all at once.
+#[derive(Debug)]
+pub struct ErrorList<E>(pub Vec<E>);
+
+impl<E: fmt::Display> fmt::Display for ErrorList<E> {
+    fn fmt(&self, f: &mut fmt::Formatter<'_>) -> fmt::Result {
+        writeln!(f, "{} error(s):", self.0.len())?;
+        for e in &self.0 {
+            writeln!(f, "  {e}")?;
+        }
+        Ok(())
+    }
+}
+
+impl<E: fmt::Debug + fmt::Display> std::error::Error for ErrorList<E> {}
+
 /// A code newtype: a `String` checked by the type's own `parse`, shown and serialised as written, and
 /// parsed with [`std::str::FromStr`] into an [`InvalidCode`] error naming what was expected.
 macro_rules! code_newtype {
@@ -228,9 +244,8 @@ impl Unit {
     #[must_use]
     pub fn code(&self) -> &str {
         match (self.kind, &self.insee, &self.siren) {
-            (UnitKind::Commune, Some(insee), _) => insee.as_str(),
+            (UnitKind::Commune, Some(insee), _) | (_, Some(insee), None) => insee.as_str(),
             (_, _, Some(siren)) => siren.as_str(),
-            (_, Some(insee), None) => insee.as_str(),
             (_, None, None) => "",
         }
     }

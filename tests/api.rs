@@ -10,8 +10,8 @@ use territoires::http::{AppState, build_app};
 
 use crate::support::known_sites;
 
-fn app() -> Option<axum::Router> {
-    Some(build_app(AppState::from_loaded(crate::support::shared_loaded().clone())))
+fn app() -> axum::Router {
+    build_app(AppState::from_loaded(crate::support::shared_loaded().clone()))
 }
 
 async fn send(app: &axum::Router, request: Request<Body>) -> (StatusCode, HeaderMap, Vec<u8>) {
@@ -36,7 +36,7 @@ fn post(uri: &str, content_type: &str, body: impl Into<Body>) -> Request<Body> {
 
 #[tokio::test]
 async fn health_reports_the_loaded_data() {
-    let Some(app) = app() else { return };
+    let app = app();
     let (status, json) = get_json(&app, "/healthz").await;
     assert_eq!(status, StatusCode::OK);
     assert_eq!(json["status"], "ok");
@@ -46,7 +46,7 @@ async fn health_reports_the_loaded_data() {
 
 #[tokio::test]
 async fn known_sites_answer_right_one_by_one() {
-    let (Some(app), Some(sites)) = (app(), known_sites()) else { return };
+    let (app, sites) = (app(), known_sites());
     for site in &sites {
         let (status, json) =
             get_json(&app, &format!("/api/lookup?lon={}&lat={}&edition=2023", site.lon, site.lat)).await;
@@ -64,7 +64,7 @@ async fn known_sites_answer_right_one_by_one() {
 
 #[tokio::test]
 async fn known_sites_answer_right_in_one_geojson_batch_and_one_csv_batch() {
-    let (Some(app), Some(sites)) = (app(), known_sites()) else { return };
+    let (app, sites) = (app(), known_sites());
     let features: Vec<serde_json::Value> = sites
         .iter()
         .map(|s| serde_json::json!({"type":"Feature","properties":{"name":s.name},"geometry":{"type":"Point","coordinates":[s.lon,s.lat]}}))
@@ -113,7 +113,7 @@ async fn known_sites_answer_right_in_one_geojson_batch_and_one_csv_batch() {
 /// A batch answer streams in chunks; compressed (as browsers ask) it is the same answer, whole.
 #[tokio::test]
 async fn a_large_batch_streams_the_same_answer_compressed_or_not() {
-    let (Some(app), Some(sites)) = (app(), known_sites()) else { return };
+    let (app, sites) = (app(), known_sites());
     // Re-sending an answered file: its `territory_2023` column is kept and ours gets another name.
     let mut writer = csv::Writer::from_writer(Vec::new());
     writer.write_record(["name", "lon", "lat", "territory_2023"]).expect("header");
@@ -158,7 +158,7 @@ async fn a_large_batch_streams_the_same_answer_compressed_or_not() {
 
 #[tokio::test]
 async fn territories_can_be_listed_searched_and_detailed() {
-    let Some(app) = app() else { return };
+    let app = app();
     let (_, editions) = get_json(&app, "/api/editions").await;
     let ids: Vec<&str> =
         editions.as_array().expect("array").iter().filter_map(|e| e["id"].as_str()).collect();
@@ -210,7 +210,7 @@ async fn territories_can_be_listed_searched_and_detailed() {
 
 #[tokio::test]
 async fn search_finds_territories_members_and_communes() {
-    let Some(app) = app() else { return };
+    let app = app();
     // A commune name, without its accent, answers the commune first, with its EPCI as context.
     let (status, hits) = get_json(&app, "/api/search?q=villers%20cotterets").await;
     assert_eq!(status, StatusCode::OK);
@@ -266,7 +266,7 @@ async fn search_finds_territories_members_and_communes() {
 
 #[tokio::test]
 async fn layers_are_small_cached_and_compressed() {
-    let Some(app) = app() else { return };
+    let app = app();
     let uri = "/api/layers/territories.geojson?edition=2023&zoom=4";
     let request = |headers: &[(&str, &str)]| {
         let mut r = Request::get(uri);
@@ -321,7 +321,7 @@ async fn layers_are_small_cached_and_compressed() {
 
 #[tokio::test]
 async fn a_footprint_gets_its_share_in_each_territory() {
-    let Some(app) = app() else { return };
+    let app = app();
     // A box around Soissons, all inside ti-3214 (2023).
     let inside = r#"{"type":"Polygon","coordinates":[[[3.30,49.37],[3.36,49.37],[3.36,49.40],[3.30,49.40],[3.30,49.37]]]}"#;
     let (status, _, body) = send(&app, post("/api/intersects", "application/geo+json", inside)).await;
@@ -348,7 +348,7 @@ async fn a_footprint_gets_its_share_in_each_territory() {
 
 #[tokio::test]
 async fn bad_requests_get_json_errors() {
-    let Some(app) = app() else { return };
+    let app = app();
     let gets = [
         ("/api/lookup", 400),
         ("/api/lookup?lon=3.3", 400),
@@ -415,7 +415,7 @@ async fn bad_requests_get_json_errors() {
 
 #[tokio::test]
 async fn cors_request_ids_and_metrics() {
-    let Some(app) = app() else { return };
+    let app = app();
     let request =
         Request::get("/api/editions").header("origin", "https://example.org").body(Body::empty()).expect("r");
     let (_, headers, _) = send(&app, request).await;
@@ -433,7 +433,7 @@ async fn cors_request_ids_and_metrics() {
 
 #[tokio::test]
 async fn the_openapi_description_lists_every_route() {
-    let Some(app) = app() else { return };
+    let app = app();
     let (status, doc) = get_json(&app, "/api/openapi.json").await;
     assert_eq!(status, StatusCode::OK);
     assert!(doc["openapi"].as_str().is_some_and(|v| v.starts_with("3.")));
@@ -471,7 +471,7 @@ async fn the_openapi_description_lists_every_route() {
 /// in `figures.rs`; here, that every route carries the same numbers).
 #[tokio::test]
 async fn editions_carry_their_metadata_and_territories_their_figures() {
-    let Some(app) = app() else { return };
+    let app = app();
     let (_, editions) = get_json(&app, "/api/editions").await;
     let e2023 = editions.as_array().expect("array").iter().find(|e| e["id"] == "2023").expect("2023").clone();
     assert_eq!(e2023["meta"]["label"]["fr"], "Phase II (2023-2027)");

@@ -3,7 +3,7 @@
 use assert_cmd::Command;
 use serde_json::Value;
 
-use crate::support::{geodata, known_sites_path, phase2};
+use crate::support::{geodata, known_sites_path, phase2, temp_file};
 
 fn territoires() -> Command {
     let mut cmd = Command::cargo_bin("territoires").expect("binary built");
@@ -126,16 +126,13 @@ fn validate_summarises_the_default_data() {
 
 #[test]
 fn validate_lists_every_error_with_file_and_line() {
-    let dir = tempfile::tempdir().expect("tempdir");
-    let broken = dir.path().join("list.csv");
-    std::fs::write(
-        &broken,
+    let (_dir, broken) = temp_file(
+        "list.csv",
         "id_ti;lib_ti;siren;lib_groupement;nature_juridique\n\
          ti-9901;Essai;240200477;CA GrandSoissons;CA\n\
          ti-9901;Essai;123;Trop court;CC\n\
          ti-9902;Autre;888888888;Inconnu;CC\n",
-    )
-    .expect("write");
+    );
     let arg = format!("test={}", broken.display());
     let out = cmd(&["validate", "--territories", &arg]).output().expect("runs");
     assert!(!out.status.success());
@@ -168,6 +165,13 @@ fn validate_in(dir: &std::path::Path, extra: &[&str]) -> (bool, String) {
     let text = format!("{}{}", String::from_utf8_lossy(&out.stdout), String::from_utf8_lossy(&out.stderr));
     assert!(!text.contains("panicked"), "{text}");
     (out.status.success(), text)
+}
+
+/// Validates a geodata directory whose EPT layer is these GeoJSON features.
+fn validate_ept_features(dir: &std::path::Path, features: &[&str]) -> (bool, String) {
+    let collection = format!(r#"{{"type":"FeatureCollection","features":[{}]}}"#, features.join(","));
+    std::fs::write(dir.join("ept.geojson"), collection).expect("geojson");
+    validate_in(dir, &[])
 }
 
 fn square_feature(siren: &str, ring: &str) -> String {
@@ -222,21 +226,11 @@ fn data_faults_at_start_up_name_the_file_and_never_panic() {
     let bow_tie =
         square_feature("200057867", "[[2.30,48.90],[2.40,48.95],[2.40,48.90],[2.30,48.95],[2.30,48.90]]");
     let fine = square_feature("200057875", "[[2.40,48.85],[2.45,48.85],[2.45,48.88],[2.40,48.85]]");
-    std::fs::write(
-        dir.path().join("ept.geojson"),
-        format!(r#"{{"type":"FeatureCollection","features":[{bow_tie},{fine}]}}"#),
-    )
-    .expect("geojson");
-    let (ok, text) = validate_in(dir.path(), &[]);
+    let (ok, text) = validate_ept_features(dir.path(), &[&bow_tie, &fine]);
     assert!(ok && text.contains("2 EPT"), "{text}");
     assert!(text.contains("warning:") && text.contains("ept.geojson") && text.contains("repaired"), "{text}");
     let two_points = square_feature("200057941", "[[2.40,48.85],[2.45,48.85]]");
-    std::fs::write(
-        dir.path().join("ept.geojson"),
-        format!(r#"{{"type":"FeatureCollection","features":[{fine},{two_points}]}}"#),
-    )
-    .expect("geojson");
-    let (ok, text) = validate_in(dir.path(), &[]);
+    let (ok, text) = validate_ept_features(dir.path(), &[&fine, &two_points]);
     assert!(!ok && text.contains("ept.geojson") && text.contains("feature 1"), "{text}");
 
     // The same territory id twice in one GeoJSON list.

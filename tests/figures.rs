@@ -54,7 +54,7 @@ fn expected(list: &str) -> BTreeMap<String, (usize, u64)> {
 
 #[test]
 fn every_territory_has_the_independently_counted_communes_and_population() {
-    let atlas = atlas_2023().expect("atlas");
+    let atlas = atlas_2023();
     for (edition, list, count) in [("2023", "2023.csv", 183), ("2019", "2019.csv", 149)] {
         let expected = expected(list);
         assert_eq!(expected.len(), count);
@@ -72,7 +72,7 @@ fn every_territory_has_the_independently_counted_communes_and_population() {
 
 #[test]
 fn every_epci_and_ept_has_its_communes_and_population() {
-    let atlas = atlas_2023().expect("atlas");
+    let atlas = atlas_2023();
     let communes = communes();
     let mut by_parent: BTreeMap<&str, (u32, u64)> = BTreeMap::new();
     for (_, _, epci, ept, pop) in &communes {

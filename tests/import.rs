@@ -168,7 +168,7 @@ fn an_xlsx_with_numeric_sirens_gives_the_clean_list() {
 /// code) is grouped back into the members: the EPCI whose communes are all listed, the communes left.
 #[test]
 fn a_commune_level_list_is_grouped_into_members() {
-    let atlas = crate::support::atlas_2023().expect("atlas");
+    let atlas = crate::support::atlas_2023();
     let entry = atlas.edition("2023").expect("2023");
     let t = entry.edition.territories.iter().find(|t| t.id.as_str() == "ti-3214").expect("ti-3214");
     let mut csv = String::from("id_ti;lib_ti;insee_com;lib_com\n");

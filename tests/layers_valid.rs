@@ -69,7 +69,7 @@ async fn invalid_features(app: &axum::Router, uri: &str) -> (Vec<String>, usize)
 
 #[tokio::test]
 async fn every_zoom_layer_is_valid_and_complete_as_served() {
-    let Some(atlas) = shared_atlas_2023() else { return };
+    let atlas = shared_atlas_2023();
     let app = build_app(AppState::from_loaded(crate::support::shared_loaded().clone()));
     let mut layers: Vec<(String, usize)> = Vec::new();
     for edition in ["2023", "2019"] {

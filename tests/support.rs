@@ -47,27 +47,27 @@ pub fn edition(id: &str, path: &Path) -> EditionSource {
 }
 
 /// The sample fixture, then geodata/'s editions 2023 and 2019 as shipped (with their sidecars); built
-/// once per test run. Returns `Option` so callers keep their shape; it is always `Some`.
-pub fn atlas_2023() -> Option<&'static Atlas> {
-    shared_atlas_2023().map(|a| &**a)
+/// once per test run.
+pub fn atlas_2023() -> &'static Atlas {
+    shared_atlas_2023()
 }
 
 /// The same Atlas, shareable with routers.
-pub fn shared_atlas_2023() -> Option<&'static Arc<Atlas>> {
+pub fn shared_atlas_2023() -> &'static Arc<Atlas> {
     static ATLAS: OnceLock<Arc<Atlas>> = OnceLock::new();
-    Some(ATLAS.get_or_init(|| {
+    ATLAS.get_or_init(|| {
         let editions =
             vec![edition("sample", &sample()), edition("2023", &phase2()), edition("2019", &phase1())];
         let sources = AtlasSources::from_geodata_dir(&geodata(), editions).expect("geodata present");
         Arc::new(Atlas::build(&sources).unwrap_or_else(|e| panic!("atlas builds: {e}")))
-    }))
+    })
 }
 
 /// The same Atlas with its layers rendered once, for routers.
 pub fn shared_loaded() -> &'static Arc<territoires::http::Loaded> {
     static LOADED: OnceLock<Arc<territoires::http::Loaded>> = OnceLock::new();
     LOADED.get_or_init(|| {
-        let atlas = shared_atlas_2023().expect("atlas").clone();
+        let atlas = shared_atlas_2023().clone();
         Arc::new(territoires::http::Loaded::new(atlas))
     })
 }
@@ -83,8 +83,16 @@ pub struct KnownSite {
     pub territory_2023: String,
 }
 
-pub fn known_sites() -> Option<Vec<KnownSite>> {
+pub fn known_sites() -> Vec<KnownSite> {
     let path = known_sites_path();
     let mut reader = csv::Reader::from_path(&path).expect("known sites readable");
-    Some(reader.deserialize().map(|r| r.expect("known site row")).collect())
+    reader.deserialize().map(|r| r.expect("known site row")).collect()
+}
+
+/// A file with these contents in a new temporary directory (kept alive by the returned guard).
+pub fn temp_file(name: &str, contents: &str) -> (tempfile::TempDir, PathBuf) {
+    let dir = tempfile::tempdir().expect("tempdir");
+    let path = dir.path().join(name);
+    std::fs::write(&path, contents).expect("write a temporary file");
+    (dir, path)
 }

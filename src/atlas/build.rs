@@ -18,8 +18,8 @@ use crate::geometry::area::multi_polygon_area_m2;
 use crate::geometry::dissolve::dissolve;
 use crate::index::{EdgeIndex, PolygonIndex};
 use crate::model::{
-    Edition, EditionId, InseeCode, ListedTerritory, Member, MemberCode, Siren, SourcePos, Territory, Unit,
-    UnitKind,
+    Edition, EditionId, ErrorList, InseeCode, ListedTerritory, Member, MemberCode, Siren, SourcePos,
+    Territory, Unit, UnitKind,
 };
 use crate::source::composition::read_composition;
 use crate::source::edition_meta::read_edition_meta;
@@ -84,7 +84,7 @@ impl Atlas {
             }
         }
         if !errors.is_empty() {
-            return Err(AtlasErrors(errors));
+            return Err(ErrorList(errors));
         }
         let editions_done = Instant::now();
 

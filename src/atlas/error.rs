@@ -1,9 +1,8 @@
 //! Everything that can stop an Atlas from being built, each naming its file, line or feature.
 
-use std::fmt;
 use std::path::PathBuf;
 
-use crate::model::{EditionId, MemberCode, SourcePos, UnitKind};
+use crate::model::{EditionId, ErrorList, MemberCode, SourcePos, UnitKind};
 use crate::source::composition::CompositionError;
 use crate::source::error::LoadError;
 
@@ -67,17 +66,4 @@ pub enum AtlasError {
 }
 
 /// Every problem found while building, in the order found.
-#[derive(Debug)]
-pub struct AtlasErrors(pub Vec<AtlasError>);
-
-impl fmt::Display for AtlasErrors {
-    fn fmt(&self, f: &mut fmt::Formatter<'_>) -> fmt::Result {
-        writeln!(f, "{} error(s):", self.0.len())?;
-        for e in &self.0 {
-            writeln!(f, "  {e}")?;
-        }
-        Ok(())
-    }
-}
-
-impl std::error::Error for AtlasErrors {}
+pub type AtlasErrors = ErrorList<AtlasError>;

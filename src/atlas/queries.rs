@@ -159,7 +159,7 @@ impl Atlas {
         for entry in self.editions().iter().filter(|e| edition.is_none_or(|id| e.edition.id.as_str() == id)) {
             for (t, territory) in entry.edition.territories.iter().enumerate() {
                 if words.is_empty() || matches(&format!("{} {}", territory.name, territory.id)) {
-                    out.push(self.territory_summary(entry, t, None));
+                    out.push(Self::territory_summary(entry, t, None));
                     continue;
                 }
                 let member = territory.members.iter().find(|m| {
@@ -172,7 +172,7 @@ impl Atlas {
                     ))
                 });
                 if let Some(m) = member {
-                    out.push(self.territory_summary(entry, t, Some(self.unit_ref(m.unit))));
+                    out.push(Self::territory_summary(entry, t, Some(self.unit_ref(m.unit))));
                 }
             }
         }
@@ -180,7 +180,6 @@ impl Atlas {
     }
 
     fn territory_summary(
-        &self,
         entry: &EditionEntry,
         t: usize,
         matched_member: Option<UnitRef>,
@@ -221,7 +220,7 @@ impl Atlas {
                 }
             })
             .collect();
-        Some(TerritoryDetail { summary: self.territory_summary(entry, t, None), member_list })
+        Some(TerritoryDetail { summary: Self::territory_summary(entry, t, None), member_list })
     }
 
     /// One unit by SIREN or INSEE code, with its parents and the territories it belongs to.

@@ -107,9 +107,12 @@ impl SearchIndex {
         for (u, unit) in units.iter().enumerate() {
             let name = fold(&unit.name);
             let mut text = name.clone();
-            for code in [unit.insee.as_ref().map(|c| c.as_str()), unit.siren.as_ref().map(|s| s.as_str())]
-                .into_iter()
-                .flatten()
+            for code in [
+                unit.insee.as_ref().map(super::super::model::InseeCode::as_str),
+                unit.siren.as_ref().map(super::super::model::Siren::as_str),
+            ]
+            .into_iter()
+            .flatten()
             {
                 text.push(' ');
                 text.push_str(&code.to_ascii_lowercase());

@@ -5,6 +5,7 @@ use std::path::{Path, PathBuf};
 
 use super::{AtlasError, AtlasErrors};
 use crate::model::EditionId;
+use crate::model::ErrorList;
 
 /// Files the Atlas is built from.
 #[derive(Debug, Clone)]
@@ -69,14 +70,9 @@ impl AtlasSources {
     /// # Errors
     /// When the directory has no unit layer, or a default list has a name that is not a valid edition id.
     pub fn from_geodata_dir(dir: &Path, editions: Vec<EditionSource>) -> Result<Self, AtlasErrors> {
-        let unit_files: Vec<PathBuf> = ["epci", "ept", "communes"]
-            .iter()
-            .filter_map(|layer| {
-                ["shp", "geojson"].iter().map(|ext| dir.join(format!("{layer}.{ext}"))).find(|p| p.exists())
-            })
-            .collect();
+        let unit_files = crate::source::unit_layer_files(dir);
         if unit_files.is_empty() {
-            return Err(AtlasErrors(vec![AtlasError::NoUnits(dir.to_path_buf())]));
+            return Err(ErrorList(vec![AtlasError::NoUnits(dir.to_path_buf())]));
         }
         let editions =
             if editions.is_empty() { default_editions(&dir.join("territories"))? } else { editions };
@@ -102,7 +98,7 @@ fn default_editions(dir: &Path) -> Result<Vec<EditionSource>, AtlasErrors> {
             let stem = path.file_stem().map(|s| s.to_string_lossy().into_owned()).unwrap_or_default();
             EditionId::parse(&stem)
                 .map(|id| EditionSource { id, path: path.clone() })
-                .ok_or_else(|| AtlasErrors(vec![AtlasError::BadEditionFile(path)]))
+                .ok_or_else(|| ErrorList(vec![AtlasError::BadEditionFile(path)]))
         })
         .collect()
 }

@@ -161,37 +161,25 @@ fn edition_meta(
         }
         files
     };
-    let publisher = args
-        .publisher
-        .clone()
-        .or_else(|| old_source.as_ref().map(|s| s.publisher.clone()))
-        .unwrap_or_else(|| "ANCT".into());
+    let publisher =
+        given_or_kept(args.publisher.as_deref(), old_source.as_ref().map(|s| s.publisher.clone()), "ANCT");
+    let old_dataset = old_source.as_ref().map(|s| s.dataset.clone());
+    let old_url = old_source.as_ref().and_then(|s| s.url.clone());
     let source = ListSource {
         publisher: publisher.clone(),
-        dataset: args
-            .dataset
-            .clone()
-            .or_else(|| old_source.as_ref().map(|s| s.dataset.clone()))
-            .unwrap_or_else(|| "Territoires d'industrie".into()),
-        url: args
-            .dataset_url
-            .clone()
-            .or_else(|| old_source.as_ref().and_then(|s| s.url.clone()))
-            .or_else(|| Some(ANCT_DATASET_URL.into())),
+        dataset: given_or_kept(args.dataset.as_deref(), old_dataset, "Territoires d'industrie"),
+        url: Some(given_or_kept(args.dataset_url.as_deref(), old_url, ANCT_DATASET_URL)),
         files,
     };
     let old_licence = existing.and_then(|e| e.licence.clone());
+    let (old_name, old_url) = old_licence.map_or((None, None), |l| (Some(l.name), l.url));
     let licence = Licence {
-        name: args
-            .licence
-            .clone()
-            .or_else(|| old_licence.as_ref().map(|l| l.name.clone()))
-            .unwrap_or_else(|| "Licence Ouverte / Open Licence 2.0".into()),
-        url: args
-            .licence_url
-            .clone()
-            .or_else(|| old_licence.as_ref().and_then(|l| l.url.clone()))
-            .or_else(|| Some(territoires::atlas::features::LICENCE_OUVERTE_URL.into())),
+        name: given_or_kept(args.licence.as_deref(), old_name, "Licence Ouverte / Open Licence 2.0"),
+        url: Some(given_or_kept(
+            args.licence_url.as_deref(),
+            old_url,
+            territoires::atlas::features::LICENCE_OUVERTE_URL,
+        )),
     };
     let same_date = existing.is_some_and(|e| e.list_date == list_date);
     let attribution = args
@@ -216,6 +204,11 @@ fn edition_meta(
 
 fn file_name(p: &Path) -> String {
     p.file_name().map_or_else(|| p.display().to_string(), |n| n.to_string_lossy().into_owned())
+}
+
+/// The value given on the command line, else the one the edition already had, else the default.
+fn given_or_kept(given: Option<&str>, kept: Option<String>, default: &str) -> String {
+    given.map(str::to_owned).or(kept).unwrap_or_else(|| default.to_owned())
 }
 
 #[cfg(test)]

@@ -415,13 +415,8 @@ fn sorted(mut mp: MultiPolygon<f64>) -> MultiPolygon<f64> {
 #[cfg(test)]
 mod tests {
     use super::*;
+    use crate::geometry::test_shapes::square;
     use geo::polygon;
-
-    fn square(x: f64, y: f64, size: f64) -> MultiPolygon<f64> {
-        MultiPolygon(vec![polygon![
-            (x: x, y: y), (x: x + size, y: y), (x: x + size, y: y + size), (x: x, y: y + size)
-        ]])
-    }
 
     #[test]
     fn a_ring_of_eight_squares_keeps_its_hole() {

@@ -107,15 +107,12 @@ where
         crate::memory::release_freed();
         result
     });
-    let first = match rx.recv().await {
-        Some(Ok(chunk)) => chunk,
-        Some(Err(_)) | None => {
-            return match task.await {
-                Ok(Err(e)) => Err(e),
-                Ok(Ok(())) => Ok(([(header::CONTENT_TYPE, content_type)], Body::empty()).into_response()),
-                Err(e) => Err(ApiError::Internal(e.to_string())),
-            };
-        }
+    let Some(Ok(first)) = rx.recv().await else {
+        return match task.await {
+            Ok(Err(e)) => Err(e),
+            Ok(Ok(())) => Ok(([(header::CONTENT_TYPE, content_type)], Body::empty()).into_response()),
+            Err(e) => Err(ApiError::Internal(e.to_string())),
+        };
     };
     let rest =
         futures_util::stream::unfold(rx, |mut rx| async move { rx.recv().await.map(|item| (item, rx)) });

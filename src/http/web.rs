@@ -129,7 +129,9 @@ mod tests {
         let mut seen = std::collections::HashSet::new();
         while let Some(path) = pending.pop() {
             assert!(ENCODED.contains_key(&path), "/{path} is referenced but not embedded in web/");
-            if seen.insert(path.clone()) && path.ends_with(".js") {
+            if seen.insert(path.clone())
+                && std::path::Path::new(&path).extension().is_some_and(|e| e.eq_ignore_ascii_case("js"))
+            {
                 let base = path.rsplit_once('/').map_or(String::new(), |(dir, _)| format!("{dir}/"));
                 pending.extend(references(&text(&path), &base));
             }

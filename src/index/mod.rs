@@ -222,13 +222,8 @@ pub fn envelope(mp: &MultiPolygon<f64>) -> Option<AABB<[f64; 2]>> {
 #[cfg(test)]
 mod tests {
     use super::*;
-    use geo::{Distance, Haversine, polygon};
-
-    fn square(x0: f64, y0: f64, side: f64) -> MultiPolygon<f64> {
-        MultiPolygon(vec![polygon![
-            (x: x0, y: y0), (x: x0 + side, y: y0), (x: x0 + side, y: y0 + side), (x: x0, y: y0 + side)
-        ]])
-    }
+    use crate::geometry::test_shapes::square;
+    use geo::{Distance, Haversine};
 
     #[test]
     fn shared_border_points_are_covered_by_both_neighbours() {

@@ -829,7 +829,7 @@ fn valid_output(min_area: u64) -> IntOverlayOptions {
 }
 
 /// Polygons from overlay shapes (outer contour first, then holes), rings closed.
-fn polygons_from_shapes(shapes: IntShapes, to_coord: impl Fn(IntPoint) -> Coord<f64>) -> MultiPolygon<f64> {
+fn polygons_from_shapes(shapes: &IntShapes, to_coord: &impl Fn(IntPoint) -> Coord<f64>) -> MultiPolygon<f64> {
     let ring = |contour: &IntContour| {
         let mut pts: Vec<Coord<f64>> = contour.iter().map(|p| to_coord(*p)).collect();
         if let Some(&first) = pts.first() {
@@ -852,7 +852,7 @@ fn repair_on_grid(geometry: &MultiPolygon<f64>, grid: Grid) -> MultiPolygon<f64>
     let contours: Vec<IntContour> = geometry.0.iter().flat_map(|p| grid_contours(p, grid)).collect();
     let shapes = Overlay::with_contours_custom(&contours, &[], valid_output(0), Solver::default())
         .overlay(OverlayRule::Subject, FillRule::NonZero);
-    polygons_from_shapes(shapes, |p| grid.coord_of(p))
+    polygons_from_shapes(&shapes, &|p| grid.coord_of(p))
 }
 
 fn ring_area(ring: &LineString<f64>) -> f64 {

@@ -421,16 +421,17 @@ pub fn parse_geojson(name: &str, bytes: &[u8]) -> Composition {
         (Some(lean), _) => lean.iter().collect(),
         (None, root) => match root {
             Value::Object(o) if o.get("type").and_then(Value::as_str) == Some("Feature") => vec![&root],
-            Value::Object(o) => match o.get("features") {
-                Some(Value::Array(a)) => a.iter().collect(),
-                _ => {
+            Value::Object(o) => {
+                if let Some(Value::Array(a)) = o.get("features") {
+                    a.iter().collect()
+                } else {
                     b.format_error(format!(
                         "not GeoJSON: expected a FeatureCollection with a \"features\" array; found keys: {}",
                         quoted_list(&o.keys().cloned().collect::<Vec<_>>())
                     ));
                     return b.finish();
                 }
-            },
+            }
             Value::Array(a) => a.iter().collect(),
             _ => {
                 b.format_error("not GeoJSON: expected a FeatureCollection object".into());
@@ -526,7 +527,7 @@ pub fn parse_geojson(name: &str, bytes: &[u8]) -> Composition {
                         b.member(territory, m);
                     }
                     None => {
-                        b.errors_push(CompositionError::BadCode { pos: pos.clone(), value: code.clone() })
+                        b.errors_push(CompositionError::BadCode { pos: pos.clone(), value: code.clone() });
                     }
                 }
             }
@@ -776,7 +777,7 @@ fn quoted_list(items: &[String]) -> String {
         .collect::<Vec<_>>()
         .join(", ");
     if items.len() > MAX_ITEMS {
-        out.push_str(&format!(" and {} more", items.len() - MAX_ITEMS));
+        let _ = std::fmt::Write::write_fmt(&mut out, format_args!(" and {} more", items.len() - MAX_ITEMS));
     }
     out
 }

@@ -470,13 +470,17 @@ impl Reprojection {
             return Err(CrsError::NotFinite { x: bad.x, y: bad.y });
         }
         if self.from.is_geographic() {
-            coords.iter_mut().for_each(|c| *c = Coord { x: c.x.to_radians(), y: c.y.to_radians() });
+            for c in coords.iter_mut() {
+                *c = Coord { x: c.x.to_radians(), y: c.y.to_radians() };
+            }
         }
         let mut wrapper = Coords(coords);
         proj4rs::transform::transform(&self.src, &self.dst, &mut wrapper)
             .map_err(|e| CrsError::Transform { from: self.from, to: self.to, message: e.to_string() })?;
         if self.to.is_geographic() {
-            coords.iter_mut().for_each(|c| *c = Coord { x: c.x.to_degrees(), y: c.y.to_degrees() });
+            for c in coords.iter_mut() {
+                *c = Coord { x: c.x.to_degrees(), y: c.y.to_degrees() };
+            }
         }
         Ok(())
     }

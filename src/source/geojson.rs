@@ -145,7 +145,7 @@ mod tests {
         assert_eq!(units.len(), 1);
         let paris = &units[0];
         assert_eq!(paris.kind, UnitKind::Commune);
-        assert_eq!(paris.insee.as_ref().map(|c| c.as_str()), Some("75056"));
+        assert_eq!(paris.insee.as_ref().map(crate::model::InseeCode::as_str), Some("75056"));
         assert_eq!(paris.legal_form, "COM");
         assert_eq!(paris.parents.len(), 2);
         assert!(contains(paris, 2.3499, 48.8530));
@@ -163,7 +163,7 @@ mod tests {
         assert!(warnings.is_empty(), "{warnings:?}");
         let u = &units[0];
         assert_eq!(u.kind, UnitKind::Epci);
-        assert_eq!(u.siren.as_ref().map(|s| s.as_str()), Some("240200477"));
+        assert_eq!(u.siren.as_ref().map(crate::model::Siren::as_str), Some("240200477"));
         assert_eq!(u.population, Some(52_000));
         assert!(contains(u, 3.2, 49.2));
         assert!(!contains(u, 3.5, 49.5), "hole");

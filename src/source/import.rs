@@ -15,7 +15,7 @@ use super::composition::{
     parse_rows,
 };
 use super::{LoadError, ReadOptions};
-use crate::model::{InseeCode, MemberCode, Siren, SourcePos, TerritoryId, UnitKind, trim_name};
+use crate::model::{ErrorList, InseeCode, MemberCode, Siren, SourcePos, TerritoryId, UnitKind, trim_name};
 
 /// The columns of the normalised list, in order.
 pub const NORMALISED_HEADER: [&str; 7] =
@@ -102,20 +102,7 @@ impl From<CompositionError> for ImportError {
 }
 
 /// Every problem found, all at once.
-#[derive(Debug)]
-pub struct ImportErrors(pub Vec<ImportError>);
-
-impl fmt::Display for ImportErrors {
-    fn fmt(&self, f: &mut fmt::Formatter<'_>) -> fmt::Result {
-        writeln!(f, "{} error(s):", self.0.len())?;
-        for e in &self.0 {
-            writeln!(f, "  {e}")?;
-        }
-        Ok(())
-    }
-}
-
-impl std::error::Error for ImportErrors {}
+pub type ImportErrors = ErrorList<ImportError>;
 
 /// A unit of the geodata, as far as an import needs it.
 #[derive(Debug, Clone)]
@@ -146,14 +133,9 @@ impl UnitRegistry {
     /// # Errors
     /// A layer that cannot be read, or a directory with none.
     pub fn from_geodata(dir: &Path) -> Result<Self, ImportErrors> {
-        let files: Vec<PathBuf> = ["epci", "ept", "communes"]
-            .iter()
-            .filter_map(|layer| {
-                ["shp", "geojson"].iter().map(|ext| dir.join(format!("{layer}.{ext}"))).find(|p| p.exists())
-            })
-            .collect();
+        let files = super::unit_layer_files(dir);
         if files.is_empty() {
-            return Err(ImportErrors(vec![ImportError::Read {
+            return Err(ErrorList(vec![ImportError::Read {
                 file: dir.display().to_string(),
                 message: "no unit layer found (expected epci.shp, ept.shp, communes.shp)".into(),
             }]));
@@ -162,7 +144,7 @@ impl UnitRegistry {
         let mut parents = Vec::new();
         for file in &files {
             let read = super::read_units(file, &ReadOptions::default())
-                .map_err(|e| ImportErrors(vec![ImportError::Geodata(Box::new(e))]))?;
+                .map_err(|e| ErrorList(vec![ImportError::Geodata(Box::new(e))]))?;
             for u in read {
                 parents.push(u.parents.clone());
                 units.push(KnownUnit { kind: u.kind, siren: u.siren, insee: u.insee, name: u.name });
@@ -381,7 +363,7 @@ pub fn import_list(
         errors.extend(out.repairs.iter().cloned().map(ImportError::Strict));
     }
     if !errors.is_empty() {
-        return Err(ImportErrors(errors));
+        return Err(ErrorList(errors));
     }
     for (id, (name, members)) in territories {
         let region =
@@ -432,7 +414,7 @@ fn group_communes(
         for p in candidates {
             let cs = &registry.communes_of[&p];
             if cs.iter().all(|c| left.contains_key(c)) {
-                let pos = cs.iter().filter_map(|c| left.get(c).map(|(_, pos)| pos.clone())).next();
+                let pos = cs.iter().find_map(|c| left.get(c).map(|(_, pos)| pos.clone()));
                 for c in cs {
                     left.remove(c);
                 }
@@ -510,28 +492,25 @@ fn decode_text(name: &str, bytes: &[u8], repairs: &mut Vec<Repair>) -> String {
             new: String::new(),
         });
     }
-    let text = match std::str::from_utf8(body) {
-        Ok(s) => s.to_owned(),
-        Err(_) => {
-            let (decoded, _, _) = encoding_rs::WINDOWS_1252.decode(body);
-            for (i, (raw, line)) in body.split(|&b| b == b'\n').zip(decoded.split('\n')).enumerate() {
-                if !raw.is_ascii() {
-                    let old: String = raw
-                        .iter()
-                        .map(
-                            |&b| if b.is_ascii() { char::from(b).to_string() } else { format!("\\x{b:02X}") },
-                        )
-                        .collect();
-                    repairs.push(Repair {
-                        at: format!("{name}:{}", i + 1),
-                        what: "Windows-1252 text converted to UTF-8",
-                        old: shorten(old.trim_end_matches('\r')),
-                        new: shorten(line.trim_end_matches('\r')),
-                    });
-                }
+    let text = if let Ok(s) = std::str::from_utf8(body) {
+        s.to_owned()
+    } else {
+        let (decoded, _, _) = encoding_rs::WINDOWS_1252.decode(body);
+        for (i, (raw, line)) in body.split(|&b| b == b'\n').zip(decoded.split('\n')).enumerate() {
+            if !raw.is_ascii() {
+                let old: String = raw
+                    .iter()
+                    .map(|&b| if b.is_ascii() { char::from(b).to_string() } else { format!("\\x{b:02X}") })
+                    .collect();
+                repairs.push(Repair {
+                    at: format!("{name}:{}", i + 1),
+                    what: "Windows-1252 text converted to UTF-8",
+                    old: shorten(old.trim_end_matches('\r')),
+                    new: shorten(line.trim_end_matches('\r')),
+                });
             }
-            decoded.into_owned()
         }
+        decoded.into_owned()
     };
     let crlf = text.matches("\r\n").count();
     if crlf > 0 {

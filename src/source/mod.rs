@@ -31,6 +31,18 @@ pub struct ReadOptions {
     pub assume_crs: Option<crs::Crs>,
 }
 
+/// The unit layer files of a geodata directory: `epci`, `ept`, `communes`, whichever exist, communes last,
+/// each a Shapefile `.shp` or else a `.geojson`.
+#[must_use]
+pub fn unit_layer_files(dir: &Path) -> Vec<std::path::PathBuf> {
+    ["epci", "ept", "communes"]
+        .iter()
+        .filter_map(|layer| {
+            ["shp", "geojson"].iter().map(|ext| dir.join(format!("{layer}.{ext}"))).find(|p| p.exists())
+        })
+        .collect()
+}
+
 /// Reads the units of a `.shp`, `.geojson` or `.json` file, in WGS84.
 ///
 /// # Errors
@@ -210,11 +222,14 @@ impl<'a> FileContext<'a> {
             }
         };
         let name = attrs.first(&NAME_FIELDS, 0).map(|(_, v)| v).unwrap_or_default();
-        let legal_form = attrs.first(&FORM_FIELDS, 0).map(|(_, v)| v).unwrap_or_else(|| match kind {
-            UnitKind::Commune => "COM".to_owned(),
-            UnitKind::Ept => "EPT".to_owned(),
-            UnitKind::Epci => String::new(),
-        });
+        let legal_form = attrs.first(&FORM_FIELDS, 0).map_or_else(
+            || match kind {
+                UnitKind::Commune => "COM".to_owned(),
+                UnitKind::Ept => "EPT".to_owned(),
+                UnitKind::Epci => String::new(),
+            },
+            |(_, v)| v,
+        );
         let parents = if kind == UnitKind::Commune { self.parents(loc, attrs, warnings) } else { Vec::new() };
         let commune_count = attrs.count(&COUNT_FIELDS).and_then(|n| u32::try_from(n).ok());
         let population = attrs.count(&POPULATION_FIELDS);

@@ -106,13 +106,14 @@ fn cpg_encoding(path: &Path, warnings: &mut Vec<String>) -> Option<EncodingRs> {
         "ISO-8859-1" | "ISO8859-1" | "8859-1" | "LATIN1" | "LATIN-1" | "1252" | "CP1252" | "ANSI-1252"
         | "WINDOWS-1252" => dbase::encoding_rs::WINDOWS_1252,
         "ISO-8859-15" | "ISO8859-15" | "8859-15" | "LATIN9" | "LATIN-9" => dbase::encoding_rs::ISO_8859_15,
-        other => match dbase::encoding_rs::Encoding::for_label(other.as_bytes()) {
-            Some(e) => e,
-            None => {
+        other => {
+            if let Some(e) = dbase::encoding_rs::Encoding::for_label(other.as_bytes()) {
+                e
+            } else {
                 warnings.push(format!("{}: unknown encoding \"{label}\", reading as UTF-8", cpg.display()));
                 dbase::encoding_rs::UTF_8
             }
-        },
+        }
     };
     Some(EncodingRs::from(encoding))
 }
@@ -227,16 +228,15 @@ fn group_rings(rings: Vec<(bool, LineString<f64>)>, mut orphans: impl FnMut(usiz
             .enumerate()
             .filter(|(_, (_, rect))| rect.is_some_and(|r| contains_rect(&r, &hole_rect)))
             .filter(|(_, (outer, _))| inside(outer))
-            .min_by(|(_, (_, a)), (_, (_, b))| area(a).total_cmp(&area(b)))
+            .min_by(|(_, (_, a)), (_, (_, b))| area(a.as_ref()).total_cmp(&area(b.as_ref())))
             .map(|(i, _)| i);
-        match best {
-            Some(i) => interiors[i].push(hole),
-            None => {
-                orphan_count += 1;
-                let rect = hole.bounding_rect();
-                outers.push((Polygon::new(hole, Vec::new()), rect));
-                interiors.push(Vec::new());
-            }
+        if let Some(i) = best {
+            interiors[i].push(hole);
+        } else {
+            orphan_count += 1;
+            let rect = hole.bounding_rect();
+            outers.push((Polygon::new(hole, Vec::new()), rect));
+            interiors.push(Vec::new());
         }
     }
     if orphan_count > 0 {
@@ -258,7 +258,7 @@ fn contains_rect(outer: &Rect<f64>, inner: &Rect<f64>) -> bool {
         && outer.max().y >= inner.max().y
 }
 
-fn area(r: &Option<Rect<f64>>) -> f64 {
+fn area(r: Option<&Rect<f64>>) -> f64 {
     r.map_or(f64::INFINITY, |r| r.width() * r.height())
 }
 
@@ -355,7 +355,7 @@ mod tests {
         assert_eq!(units.len(), 2);
         let mgp = &units[0];
         assert_eq!(mgp.kind, UnitKind::Epci);
-        assert_eq!(mgp.siren.as_ref().map(|s| s.as_str()), Some("200054781"));
+        assert_eq!(mgp.siren.as_ref().map(crate::model::Siren::as_str), Some("200054781"));
         assert_eq!(mgp.name, "Métropole du Grand Paris");
         assert_eq!(mgp.legal_form, "CA");
         assert_eq!(mgp.commune_count, Some(12));

@@ -140,6 +140,20 @@ async function idle(page) {
   );
 }
 
+/**
+ * Types into the search box as a person would, one key at a time, until a suggestion (of this kind,
+ * with this text) shows; returns the box and the matching suggestions.
+ */
+async function searchUntil(page, text, { kind, hasText } = {}) {
+  const input = page.locator('[data-testid="search"]');
+  await input.focus();
+  await input.pressSequentially(text, { delay: 10 });
+  const selector = kind ? `[data-testid="search-option"][data-kind="${kind}"]` : '[data-testid="search-option"]';
+  const option = page.locator(selector, hasText ? { hasText } : {});
+  await option.first().waitFor();
+  return { input, option };
+}
+
 async function close(page) {
   await page.context().close();
 }
@@ -315,11 +329,7 @@ test('clicking the map checks the site there and opens its territory; hover name
 
 test('search "Saint-Omer" suggests the territory; choosing it with the keyboard zooms there', { skip }, async () => {
   const page = await openPage('/');
-  const input = page.locator('[data-testid="search"]');
-  await input.focus();
-  await input.pressSequentially('Saint-Omer', { delay: 20 });
-  const option = page.locator('[data-testid="search-option"][data-kind="territory"]', { hasText: 'Saint-Omer' });
-  await option.first().waitFor();
+  const { input, option } = await searchUntil(page, 'Saint-Omer', { kind: 'territory', hasText: 'Saint-Omer' });
   const [expected] = (await api('/api/territories?edition=2023&q=Saint-Omer')).filter((t) => t.name.includes('Saint-Omer'));
   assert.equal(await option.first().getAttribute('data-code'), expected.id);
   // Keyboard only: arrow down to the territory, Enter.
@@ -346,11 +356,7 @@ test('search "Saint-Omer" suggests the territory; choosing it with the keyboard 
 
 test('search is accent- and case-insensitive and finds communes', { skip }, async () => {
   const page = await openPage('/');
-  const input = page.locator('[data-testid="search"]');
-  await input.focus();
-  await input.pressSequentially('villers-cotterets', { delay: 10 });
-  const option = page.locator('[data-testid="search-option"]', { hasText: 'Villers-Cotterêts' });
-  await option.first().waitFor();
+  const { option } = await searchUntil(page, 'villers-cotterets', { hasText: 'Villers-Cotterêts' });
   const code = await option.first().getAttribute('data-code');
   await option.first().click();
   const unit = page.locator('[data-testid="unit-panel"]');
@@ -619,12 +625,8 @@ test('a file the server refuses: the reason in the page language, not the server
 
 test('search suggestions in English say nothing in French', { skip }, async () => {
   const page = await openPage('/?lang=en');
-  const input = page.locator('[data-testid="search"]');
-  await input.focus();
-  await input.pressSequentially('Saint-Omer', { delay: 10 });
-  const option = page.locator('[data-testid="search-option"][data-kind="territory"]', { hasText: 'Saint-Omer' }).first();
-  await option.waitFor();
-  const meta = await option.locator('.option-meta').innerText();
+  const { option } = await searchUntil(page, 'Saint-Omer', { kind: 'territory', hasText: 'Saint-Omer' });
+  const meta = await option.first().locator('.option-meta').innerText();
   assert.match(meta, /^Territory\s+edition 2023 · Hauts-de-France$/, meta);
   assertNoErrors(page);
   await close(page);
@@ -732,10 +734,7 @@ test('axe-core: no serious or critical violation with suggestions open, a checke
   await page.locator('[data-testid="territory-panel"] [data-testid="members"]').waitFor();
   await page.locator('[data-testid="batch-file"]').setInputFiles(KNOWN_SITES);
   await page.locator('[data-testid="batch-table"] tbody').waitFor();
-  const input = page.locator('[data-testid="search"]');
-  await input.focus();
-  await input.pressSequentially('Soissons', { delay: 10 });
-  await page.locator('[data-testid="search-option"]').first().waitFor();
+  const { input } = await searchUntil(page, 'Soissons');
   assert.equal(await input.getAttribute('aria-expanded'), 'true');
   const violations = await accessibilityViolations(page);
   assert.deepEqual(violations, [], JSON.stringify(violations, null, 1));

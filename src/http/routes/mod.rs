@@ -60,22 +60,20 @@ pub struct ApiDoc;
 /// router and the OpenAPI document are both split from it.
 pub fn registry(state: &AppState) -> OpenApiRouter<AppState> {
     let limits = state.limits();
-    let posts = OpenApiRouter::new()
+    let lookups = OpenApiRouter::new()
         .routes(routes!(lookup::get_lookup, lookup::post_lookup))
         .routes(routes!(lookup::post_intersects))
         .layer(DefaultBodyLimit::max(limits.max_body_bytes))
         // Refuses a declared Content-Length over the limit at once, before any byte is read.
-        .layer(RequestBodyLimitLayer::new(limits.max_body_bytes));
-    let mut registry = OpenApiRouter::with_openapi(ApiDoc::openapi())
-        .merge(posts)
-        .routes(routes!(lookup::get_lookup_columns))
+        .layer(RequestBodyLimitLayer::new(limits.max_body_bytes))
+        .routes(routes!(lookup::get_lookup_columns));
+    let catalogue = OpenApiRouter::new()
         .routes(routes!(territories::list_editions))
         .routes(routes!(territories::find_territories))
         .routes(routes!(territories::get_territory))
         .routes(routes!(territories::get_unit))
-        .routes(routes!(territories::search_places))
-        .routes(routes!(layers::get_territories_layer))
-        .routes(routes!(layers::get_units_layer))
+        .routes(routes!(territories::search_places));
+    let ogc = OpenApiRouter::new()
         .routes(routes!(ogc::get_landing))
         // The same page with a trailing slash, which clients often add; documented once.
         .route("/ogc/", get(ogc::get_landing))
@@ -83,7 +81,13 @@ pub fn registry(state: &AppState) -> OpenApiRouter<AppState> {
         .routes(routes!(ogc::get_collections))
         .routes(routes!(ogc::get_collection))
         .routes(routes!(ogc::get_items))
-        .routes(routes!(ogc::get_item))
+        .routes(routes!(ogc::get_item));
+    let mut registry = OpenApiRouter::with_openapi(ApiDoc::openapi())
+        .merge(lookups)
+        .merge(catalogue)
+        .merge(ogc)
+        .routes(routes!(layers::get_territories_layer))
+        .routes(routes!(layers::get_units_layer))
         .routes(routes!(service::get_health))
         .routes(routes!(service::get_metrics));
     registry = routes_at(registry, tiles::ROUTE, routes!(tiles::get_tile));

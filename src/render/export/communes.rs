@@ -73,7 +73,9 @@ pub fn write(atlas: &Atlas, dir: &Path) -> Result<Vec<(PathBuf, usize, Instant)>
     let arrays: Vec<ArrayRef> = (0..header.len())
         .map(|i| {
             let mut b = StringBuilder::new();
-            rows.iter().for_each(|r| b.append_option(r[i].as_deref()));
+            for r in &rows {
+                b.append_option(r[i].as_deref());
+            }
             Arc::new(b.finish()) as ArrayRef
         })
         .collect();

@@ -1,9 +1,25 @@
 // Pieces the panels share: the close button and the text of a failed request, always in the page's
 // language (the API's own messages are English and are not shown).
 
-import { h } from '../dom.js';
+import { h, fill } from '../dom.js';
 import { t, hasMessage } from '../i18n.js';
 import { ApiError } from '../api.js';
+
+/** What every side panel has: its element, the store it reads and writes, the map view it points at. */
+export class Panel {
+  /** @param {HTMLElement} el @param {{store, view}} options */
+  constructor(el, { store, view }) {
+    this.el = el;
+    this.store = store;
+    this.view = view;
+  }
+
+  /** Hides the panel and empties it. */
+  hide() {
+    this.el.hidden = true;
+    fill(this.el);
+  }
+}
 
 /** The × that closes a panel, named in the page's language. */
 export function closeButton(onClick) {

@@ -7,25 +7,22 @@ import { h, fill } from '../dom.js';
 import { t, formatNumber } from '../i18n.js';
 import { regionName } from '../regions.js';
 import { territoryLink } from '../url-state.js';
-import { closeButton, errorMessage } from './common.js';
+import { Panel, closeButton, errorMessage } from './common.js';
 
-export class TerritoryPanel {
+export class TerritoryPanel extends Panel {
   /**
    * @param {HTMLElement} el
    * @param {{store, view, onOpen: () => void}} options `onOpen` runs when a territory is opened (the
    *   unit panel closes then).
    */
-  constructor(el, { store, view, onOpen }) {
-    this.el = el;
-    this.store = store;
-    this.view = view;
-    this.onOpen = onOpen;
+  constructor(el, options) {
+    super(el, options);
+    this.onOpen = options.onOpen;
   }
 
   close() {
     this.store.set({ selected: null, territory: null });
-    this.el.hidden = true;
-    fill(this.el);
+    this.hide();
     this.view.setSelected(null, null);
   }
 

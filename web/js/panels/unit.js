@@ -5,25 +5,22 @@ import { getJSON } from '../api.js';
 import { h, fill } from '../dom.js';
 import { t, formatNumber } from '../i18n.js';
 import { territoryLink, unitLink } from '../url-state.js';
-import { closeButton, errorMessage } from './common.js';
+import { Panel, closeButton, errorMessage } from './common.js';
 
-export class UnitPanel {
+export class UnitPanel extends Panel {
   /**
    * @param {HTMLElement} el
    * @param {{store, view, onTerritory: (edition: string, id: string) => void}} options `onTerritory`
    *   opens one of the unit's territories.
    */
-  constructor(el, { store, view, onTerritory }) {
-    this.el = el;
-    this.store = store;
-    this.view = view;
-    this.onTerritory = onTerritory;
+  constructor(el, options) {
+    super(el, options);
+    this.onTerritory = options.onTerritory;
   }
 
   close() {
     this.store.set({ unit: null });
-    this.el.hidden = true;
-    fill(this.el);
+    this.hide();
     this.view.setUnitSelected(null);
   }
 
