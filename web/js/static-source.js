@@ -6,7 +6,7 @@
 import { decodeTile, ringsContain, tileOf } from './mvt.js';
 
 /** True on the exported page (`<html data-source="static">`). */
-export const STATIC = typeof document !== 'undefined' && document.documentElement.dataset.source === 'static';
+export const STATIC = globalThis.document?.documentElement?.dataset?.source === 'static';
 
 /** Zoom of the tiles the lookup decodes: the deepest of the archive. */
 const LOOKUP_ZOOM = 12;
