@@ -14,3 +14,4 @@ pub mod render;
 pub mod source;
 pub mod tabular;
 pub mod text;
+pub mod web_assets;

@@ -230,6 +230,39 @@ impl Atlas {
     }
 }
 
+/// One searchable entry as the static site of `export` ships it: the browser runs the same matching.
+#[derive(Debug, Clone, Serialize)]
+pub struct SearchEntry {
+    /// Folded name, then codes, space-separated.
+    pub text: String,
+    /// Length of the folded name at the start of `text`, in UTF-16 units (as JavaScript counts).
+    pub name_len: usize,
+    /// 0 territory, 1 EPCI, 2 EPT, 3 commune: the order among equals.
+    pub rank: u8,
+    /// Larger first among equals (population of units; 0 for territories).
+    pub weight: u64,
+    /// What the search answers for it.
+    pub hit: SearchHit,
+}
+
+impl Atlas {
+    /// Every entry of the search index with its hit, for a search that runs without this process.
+    #[must_use]
+    pub fn search_entries(&self) -> Vec<SearchEntry> {
+        self.search_index()
+            .entries
+            .iter()
+            .map(|e| SearchEntry {
+                text: e.text.clone(),
+                name_len: e.text[..e.name_len].encode_utf16().count(),
+                rank: e.kind as u8,
+                weight: if e.kind == HitKind::Territory { 0 } else { e.weight },
+                hit: self.search_hit(e.target),
+            })
+            .collect()
+    }
+}
+
 /// True when `word` starts one of the space-separated words of `text`.
 fn starts_a_word(text: &str, word: &str) -> bool {
     text.match_indices(word).any(|(i, _)| i == 0 || text.as_bytes()[i - 1] == b' ')

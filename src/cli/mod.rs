@@ -55,7 +55,7 @@ pub struct ExportArgs {
     /// Directory to write into (created if missing; files of the same name are replaced).
     #[arg(long)]
     pub out: PathBuf,
-    /// Formats to write, comma-separated: geoparquet, fgb, geojson, communes, pmtiles (default: all).
+    /// Formats to write, comma-separated: geoparquet, fgb, geojson, communes, pmtiles, site (default: all).
     #[arg(long, value_delimiter = ',', value_parser = |s: &str| s.parse::<territoires::render::export::Format>().map_err(|e| e.to_string()))]
     pub format: Vec<territoires::render::export::Format>,
     #[command(flatten)]

@@ -11,15 +11,12 @@ use axum::body::Body;
 use axum::http::{HeaderMap, HeaderValue, Method, Uri, header};
 use axum::response::{IntoResponse, Response};
 use axum::routing::get;
-use rust_embed::RustEmbed;
 
 use super::error::ApiError;
 use super::respond;
 use crate::render::encoded::Encoded;
 
-#[derive(RustEmbed)]
-#[folder = "web/"]
-struct Assets;
+use crate::web_assets::Assets;
 
 /// Content-Security-Policy of the page: our own scripts and styles only; tiles and data from us (and an
 /// optional OpenStreetMap base map). MapLibre 6's workers are modules served from `/vendor`, so no `blob:`

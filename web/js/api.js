@@ -1,4 +1,7 @@
 // Calls to our own API (same origin). Errors carry the server's message: {"error":{"code","message"}}.
+// On the static site (`export --format site`) the same paths are answered from files (static-source.js).
+
+import { STATIC, staticJSON } from './static-source.js';
 
 export class ApiError extends Error {
   constructor(status, code, message) {
@@ -22,6 +25,13 @@ async function failure(response) {
 
 /** GET a JSON answer; `signal` lets a newer request cancel an older one. */
 export async function getJSON(path, { signal } = {}) {
+  if (STATIC) {
+    try {
+      return await staticJSON(path);
+    } catch (error) {
+      throw new ApiError(error.status ?? 0, error.code ?? 'static', error.message);
+    }
+  }
   const response = await fetch(path, { signal, headers: { Accept: 'application/json' } });
   if (!response.ok) throw await failure(response);
   return response.json();

@@ -8,9 +8,14 @@ import {
   NavigationControl,
   ScaleControl,
   AttributionControl,
+  addProtocol,
 } from '/vendor/maplibre-gl/maplibre-gl.mjs';
+import { STATIC, ARCHIVE, registerProtocol } from './static-source.js';
 import { AREAS } from './coords.js';
 import { COLORS, HATCH, hatchImage, mapStyle } from './style.js';
+
+// The static site draws from tiles.pmtiles: the protocol must be there before the first style.
+if (STATIC) await registerProtocol(addProtocol);
 
 export { COLORS };
 
@@ -30,6 +35,7 @@ export class MapView {
     /** The inputs of `mapStyle`: everything that decides what is drawn. */
     this.inputs = {
       origin: location.origin,
+      archive: ARCHIVE,
       edition: null,
       compare: null,
       selected: { edition: null, id: null },

@@ -39,7 +39,9 @@ export const EMPTY = Object.freeze({ type: 'FeatureCollection', features: Object
 export const OSM_TILES = 'https://tile.openstreetmap.org/{z}/{x}/{y}.png';
 
 /** The vector tiles of one layer; absolute, because tiles are fetched from a worker (its own base URL). */
-export function tileUrls(origin, layer) {
+/** With `archive` (the static site's PMTiles URL), every layer's tiles come from that one archive. */
+export function tileUrls(origin, layer, archive = null) {
+  if (archive) return [`pmtiles://${archive}/{z}/{x}/{y}`];
   return [`${origin}/tiles/${encodeURIComponent(layer)}/{z}/{x}/{y}.mvt`];
 }
 
@@ -67,8 +69,8 @@ function pointFeature(site) {
   return { type: 'Feature', properties: {}, geometry: { type: 'Point', coordinates: [site.lon, site.lat] } };
 }
 
-function territorySource(origin, edition) {
-  return { type: 'vector', tiles: tileUrls(origin, `territories-${edition}`), maxzoom: 12, promoteId: 'id' };
+function territorySource(origin, edition, archive) {
+  return { type: 'vector', tiles: tileUrls(origin, `territories-${edition}`, archive), maxzoom: 12, promoteId: 'id' };
 }
 
 /** Which source draws the selected territory's outline: the compared edition's only when it is not the main one. */
@@ -84,15 +86,15 @@ function selectionSource({ edition, compare, selected }) {
  *   hidden?: Iterable<string>, osm?: boolean, site?: {lon: number, lat: number}|null,
  *   batch?: object|null}} inputs
  */
-export function mapStyle({ origin, edition = null, compare = null, selected = null, unit = null, hidden = [], osm = false, site = null, batch = null }) {
+export function mapStyle({ origin, archive = null, edition = null, compare = null, selected = null, unit = null, hidden = [], osm = false, site = null, batch = null }) {
   const sources = {
-    epci: { type: 'vector', tiles: tileUrls(origin, 'epci'), maxzoom: 12, promoteId: 'id' },
-    ept: { type: 'vector', tiles: tileUrls(origin, 'ept'), maxzoom: 12, promoteId: 'id' },
+    epci: { type: 'vector', tiles: tileUrls(origin, 'epci', archive), maxzoom: 12, promoteId: 'id' },
+    ept: { type: 'vector', tiles: tileUrls(origin, 'ept', archive), maxzoom: 12, promoteId: 'id' },
     site: { type: 'geojson', data: site ? pointFeature(site) : EMPTY },
     batch: { type: 'geojson', data: batch ?? EMPTY },
   };
-  if (edition) sources['ti-main'] = territorySource(origin, edition);
-  if (compare) sources['ti-compare'] = territorySource(origin, compare);
+  if (edition) sources['ti-main'] = territorySource(origin, edition, archive);
+  if (compare) sources['ti-compare'] = territorySource(origin, compare, archive);
   if (osm) {
     sources.osm = {
       type: 'raster',

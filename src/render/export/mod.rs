@@ -6,6 +6,7 @@ mod communes;
 mod fgb;
 mod geojson_file;
 mod geoparquet;
+mod site;
 mod table;
 mod tile_archive;
 
@@ -32,12 +33,15 @@ pub enum Format {
     Communes,
     /// `tiles.pmtiles`: the vector tiles of every tile layer, zooms 0 to [`PMTILES_MAX_ZOOM`].
     PmTiles,
+    /// `site/`: the web map as static files reading `tiles.pmtiles` and JSON (needs no server but a file
+    /// server honouring HTTP Range requests); writes the archive too when `pmtiles` is not asked for.
+    Site,
 }
 
 impl Format {
     /// Every format, in the order they are written.
-    pub const ALL: [Self; 5] =
-        [Self::GeoParquet, Self::FlatGeobuf, Self::GeoJson, Self::Communes, Self::PmTiles];
+    pub const ALL: [Self; 6] =
+        [Self::GeoParquet, Self::FlatGeobuf, Self::GeoJson, Self::Communes, Self::PmTiles, Self::Site];
 
     /// The name used on the command line.
     #[must_use]
@@ -48,6 +52,7 @@ impl Format {
             Self::GeoJson => "geojson",
             Self::Communes => "communes",
             Self::PmTiles => "pmtiles",
+            Self::Site => "site",
         }
     }
 }
@@ -71,7 +76,7 @@ impl FromStr for Format {
 #[non_exhaustive]
 pub enum ExportError {
     /// A `--format` name that is not one of [`Format::ALL`].
-    #[error("unknown export format {0:?}: use geoparquet, fgb, geojson, communes or pmtiles")]
+    #[error("unknown export format {0:?}: use geoparquet, fgb, geojson, communes, pmtiles or site")]
     UnknownFormat(String),
     /// Writing a file failed.
     #[error("{path}: {source}")]
@@ -153,13 +158,31 @@ pub fn export(
             written.push(finished(path, records, started)?);
         }
     }
-    if wants(Format::PmTiles) {
-        let path = dir.join("tiles.pmtiles");
+    let archive = dir.join("tiles.pmtiles");
+    if wants(Format::PmTiles) || wants(Format::Site) {
         let started = Instant::now();
-        let records = tile_archive::write(atlas, layers, &path)?;
-        written.push(finished(path, records, started)?);
+        let records = tile_archive::write(atlas, layers, &archive)?;
+        written.push(finished(archive.clone(), records, started)?);
+    }
+    if wants(Format::Site) {
+        let started = Instant::now();
+        let records = site::write(atlas, dir, &archive)?;
+        let path = dir.join("site");
+        let bytes = dir_size(&path).map_err(ExportError::io(&path))?;
+        written.push(Written { path, records, bytes, ms: started.elapsed().as_secs_f64() * 1000.0 });
     }
     Ok(written)
+}
+
+/// Bytes of the files under `dir` (hard links counted at their full size).
+fn dir_size(dir: &Path) -> std::io::Result<u64> {
+    let mut total = 0;
+    for entry in std::fs::read_dir(dir)? {
+        let entry = entry?;
+        let kind = entry.file_type()?;
+        total += if kind.is_dir() { dir_size(&entry.path())? } else { entry.metadata()?.len() };
+    }
+    Ok(total)
 }
 
 fn finished(path: PathBuf, records: usize, started: Instant) -> Result<Written, ExportError> {

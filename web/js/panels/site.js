@@ -84,8 +84,8 @@ export class SitePanel {
       });
       verdict = [
         h('p', { class: 'verdict in' }, `${t('site.in')} `, h('strong', { 'data-testid': 'lookup-territory' }, open), ` (${inside.edition})`),
-        h('p', { class: 'via' }, t('site.via', { kind: t(`kind.${inside.via.kind}`), name: inside.via.name, code: inside.via.code })),
-      ];
+        inside.via ? h('p', { class: 'via' }, t('site.via', { kind: t(`kind.${inside.via.kind}`), name: inside.via.name, code: inside.via.code })) : null,
+      ].filter(Boolean);
     } else {
       verdict = [
         h('p', { class: 'verdict out' }, t('site.out', { edition })),
@@ -96,8 +96,12 @@ export class SitePanel {
     }
     const units = commune
       ? h('p', { class: 'units' }, t('site.units', { commune: `${commune.name} (${commune.code})`, epci: epci ? epci.name : '—' }))
-      : h('p', { class: 'units' }, t('site.nounit'));
-    fill(this.result, point, verdict, units);
+      : epci
+        ? h('p', { class: 'units' }, t('site.epciOnly', { epci: `${epci.name} (${epci.code})` }))
+        : h('p', { class: 'units' }, t('site.nounit'));
+    // The static site answers from the map's tiles, not from the exact geometry.
+    const note = l.from_tiles ? h('p', { class: 'small', 'data-testid': 'lookup-note' }, t('site.fromTiles')) : null;
+    fill(this.result, point, verdict, units, note);
     this.result.dataset.edition = edition;
     this.result.dataset.territory = inside ? inside.id : '';
     this.result.classList.toggle('inside', Boolean(inside));
