@@ -21,16 +21,20 @@ struct Server {
 
 impl Server {
     fn start(extra: &[&str]) -> Self {
-        Self::start_logging(extra, "info")
+        Self::start_logging(extra, Some("info"))
     }
 
     /// With `RUST_LOG` set to `filter` (it must keep `territoires::http::listener` at info, which says where
-    /// the server listens).
-    fn start_logging(extra: &[&str], filter: &str) -> Self {
-        let mut child = Command::new(env!("CARGO_BIN_EXE_territoires"))
+    /// the server listens), or unset for the binary's default log.
+    fn start_logging(extra: &[&str], filter: Option<&str>) -> Self {
+        let mut command = Command::new(env!("CARGO_BIN_EXE_territoires"));
+        command.env_remove("RUST_LOG").env_remove("TERRITOIRES_ACCESS_LOG");
+        if let Some(filter) = filter {
+            command.env("RUST_LOG", filter);
+        }
+        let mut child = command
             .env_remove("TERRITOIRES_TERRITORIES")
             .env_remove("TERRITOIRES_GEODATA")
-            .env("RUST_LOG", filter)
             .args(["serve", "--addr", "127.0.0.1:0", "--geodata"])
             .arg(geodata())
             .args(extra)
@@ -44,8 +48,9 @@ impl Server {
         let sink = log.clone();
         std::thread::spawn(move || {
             for line in BufReader::new(stderr).lines().map_while(Result::ok) {
-                if let Some(addr) = line.split("listening on http://").nth(1) {
-                    let _ = tx.send(addr.trim().to_owned());
+                if let Some(rest) = line.split("listening on http://").nth(1) {
+                    let addr = rest.split(['/', ' ']).next().unwrap_or_default();
+                    let _ = tx.send(addr.to_owned());
                 }
                 if let Ok(mut l) = sink.lock() {
                     l.push_str(&line);
@@ -432,6 +437,26 @@ fn reloads_under_load_swap_whole_atlases_and_a_broken_one_changes_nothing() {
     drop(server);
 }
 
+/// Issue 17: by default the log says what was loaded and where to go, then only warnings and reloads;
+/// one line per request needs `--access-log`.
+#[test]
+fn the_default_log_is_a_summary_and_request_lines_need_access_log() {
+    for access_log in [false, true] {
+        let extra: &[&str] = if access_log { &["--access-log"] } else { &[] };
+        let server = Server::start_logging(extra, None);
+        for _ in 0..3 {
+            assert_eq!(get(&server.addr, "/api/editions").0, 200);
+        }
+        std::thread::sleep(Duration::from_millis(300));
+        let log = server.log.lock().expect("log").clone();
+        assert!(log.contains("loaded ") && log.contains("EPCI") && log.contains("communes"), "{log}");
+        assert!(log.contains("2023 (183 territories") && log.contains("2019 (149 territories"), "{log}");
+        assert!(log.contains(&format!("listening on http://{}/", server.addr)), "{log}");
+        let request_lines = log.lines().filter(|l| l.contains("/api/editions")).count();
+        assert_eq!(request_lines > 0, access_log, "access log {access_log}:\n{log}");
+    }
+}
+
 #[test]
 fn sigterm_lets_the_request_in_flight_finish() {
     // The small sample edition (as the default load was when this test was written), so the batch's
@@ -519,7 +544,7 @@ fn a_load_of_mixed_requests_gets_no_5xx_and_no_wrong_answer() {
     let total: u64 =
         std::env::var("TERRITOIRES_LOAD_REQUESTS").ok().and_then(|v| v.parse().ok()).unwrap_or(100_000);
     let edition = format!("2023={}", phase2.display());
-    let server = Server::start_logging(&["--territories", &edition], "warn,territoires::http::listener=info");
+    let server = Server::start_logging(&["--territories", &edition], Some("warn,territoires::http::listener=info"));
     let addr = server.addr.clone();
     // The layer's ETag, for conditional requests.
     let mut probe = Client::connect(&addr).expect("connect");

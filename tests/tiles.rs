@@ -149,3 +149,54 @@ async fn decoded_tile_polygons_are_valid_and_wound_as_the_spec_says() {
     assert!(polygons > 100, "{polygons} polygons decoded");
     assert!(problems.is_empty(), "{} of {polygons} polygons:\n{}", problems.len(), problems.join("\n"));
 }
+
+/// Issue 15 §3: each tile layer describes itself as TileJSON 3.0.0, and a client that follows the
+/// document's URL template gets the tiles; behind a proxy the template names the configured public URL.
+#[tokio::test]
+async fn tilejson_describes_each_layer_and_its_template_serves_tiles() {
+    let app = build_app(AppState::from_loaded(shared_loaded().clone()));
+    for (name, fields) in [
+        ("territories-2023", ["id", "name", "region"]),
+        ("territories-2019", ["id", "name", "region"]),
+        ("epci", ["id", "name", "population"]),
+        ("ept", ["id", "name", "population"]),
+    ] {
+        let (status, body, content_type) = fetch(&app, &format!("/tiles/{name}.json")).await;
+        assert_eq!(status, StatusCode::OK, "{name}");
+        assert!(content_type.is_some_and(|c| c.starts_with("application/json")));
+        let doc: serde_json::Value = serde_json::from_slice(&body).expect("JSON");
+        assert_eq!(doc["tilejson"], "3.0.0");
+        let template = doc["tiles"][0].as_str().expect("tiles");
+        assert_eq!(template, format!("http://localhost/tiles/{name}/{{z}}/{{x}}/{{y}}.mvt"));
+        let layer = &doc["vector_layers"][0];
+        assert_eq!(layer["id"], name);
+        for field in fields {
+            assert!(layer["fields"].get(field).is_some(), "{name}: field {field} in {layer}");
+        }
+        let b: Vec<f64> = doc["bounds"].as_array().expect("bounds").iter().filter_map(|v| v.as_f64()).collect();
+        // Around the place the layer is sure to hold (Soissons for the territories and EPCI, Paris for EPT).
+        let (lon, lat) = if name == "ept" { (2.35, 48.85) } else { (3.33, 49.38) };
+        assert!(b[0] < lon && lon < b[2] && b[1] < lat && lat < b[3], "{name}: {b:?}");
+        if name.starts_with("territories") || name == "epci" {
+            assert!(b[0] < -60.0 && b[2] > 55.0, "{name}: the overseas regions are in the bounds: {b:?}");
+        }
+        let z = doc["maxzoom"].as_u64().expect("maxzoom");
+        let (x, y, _, _) = tile_of(lon, lat, u8::try_from(z).expect("zoom"));
+        let path = template.replace("http://localhost", "").replace("{z}", &z.to_string());
+        let path = path.replace("{x}", &x.to_string()).replace("{y}", &y.to_string());
+        let (status, tile, _) = fetch(&app, &path).await;
+        assert_eq!(status, StatusCode::OK, "{path}");
+        let reader = Reader::new(tile).expect("valid MVT");
+        assert_eq!(reader.get_layer_names().expect("names"), [name], "{path}");
+        assert!(!reader.get_features(0).expect("features").is_empty(), "{path}");
+    }
+    let (status, _, _) = fetch(&app, "/tiles/nope.json").await;
+    assert_eq!(status, StatusCode::NOT_FOUND);
+
+    let mut config = territoires::http::ServerConfig::default();
+    config.public_url = Some("https://territoires.example.fr/carte".parse().expect("url"));
+    let app = build_app(AppState::from_loaded(shared_loaded().clone()).with_config(&config));
+    let (_, body, _) = fetch(&app, "/tiles/epci.json").await;
+    let doc: serde_json::Value = serde_json::from_slice(&body).expect("JSON");
+    assert_eq!(doc["tiles"][0], "https://territoires.example.fr/carte/tiles/epci/{z}/{x}/{y}.mvt");
+}

@@ -15,7 +15,7 @@ use clap::{Args, Parser, Subcommand};
 use territoires::atlas::{Atlas, AtlasSources, EditionSource};
 use territoires::batch::annotate_csv;
 use territoires::http::{AppState, ServerConfig, listener};
-use territoires::model::EditionId;
+use territoires::model::{EditionId, UnitKind};
 
 /// Where geodata/ comes from, shown under `--help`.
 const BUILD_GEODATA_HELP: &str = "geodata/ is rebuilt by the separate build-geodata tool:\n  \
@@ -174,6 +174,10 @@ pub struct ServeArgs {
     /// Seconds a request may take before it is answered 408.
     #[arg(long, env = "TERRITOIRES_REQUEST_TIMEOUT", default_value_t = 60, value_parser = clap::value_parser!(u64).range(1..))]
     pub request_timeout: u64,
+    /// Log one line per request (method, path, status, latency); without it the log holds the start-up
+    /// summary, reloads and warnings.
+    #[arg(long, env = "TERRITOIRES_ACCESS_LOG")]
+    pub access_log: bool,
     /// Batch and polygon requests running at once (default: twice the cores); more get 503 + Retry-After.
     #[arg(long, env = "TERRITOIRES_MAX_BATCHES", value_parser = clap::value_parser!(u64).range(1..))]
     pub max_batches: Option<u64>,
@@ -220,6 +224,14 @@ pub struct LookupArgs {
 ///
 /// # Errors
 /// Whatever the command fails with, for `main` to print.
+impl Cli {
+    /// Whether `serve --access-log` asked for one log line per request.
+    #[must_use]
+    pub fn access_log(&self) -> bool {
+        matches!(&self.command, Command::Serve(args) if args.access_log)
+    }
+}
+
 pub fn run(cli: Cli) -> anyhow::Result<()> {
     match cli.command {
         Command::Serve(args) => serve(&args),
@@ -256,7 +268,19 @@ fn serve(args: &ServeArgs) -> anyhow::Result<()> {
         tracing::warn!("{warning}");
     }
     let t = atlas.timings();
-    tracing::info!(units_ms = t.units_ms, editions_ms = t.editions_ms, index_ms = t.index_ms, "atlas built");
+    let summary = atlas.summary();
+    let mut kinds: Vec<_> = summary.units.iter().collect();
+    kinds.sort_by_key(|(k, _)| k.to_string());
+    let name = |k: &UnitKind| if *k == UnitKind::Commune { "communes".to_owned() } else { k.to_string() };
+    let units = kinds.iter().map(|(k, n)| format!("{n} {}", name(k))).collect::<Vec<_>>().join(", ");
+    let editions = summary
+        .editions
+        .iter()
+        .map(|e| format!("{} ({} territories, {} members)", e.id, e.territories, e.members))
+        .collect::<Vec<_>>()
+        .join(", ");
+    let ms = t.units_ms + t.editions_ms + t.index_ms;
+    tracing::info!("loaded {units}; editions {editions}; in {ms:.0} ms");
     let config = args.config();
     let state = AppState::new(atlas).with_sources(sources).with_config(&config);
     Ok(listener::serve(&config, state)?)

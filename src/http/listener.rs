@@ -62,7 +62,7 @@ async fn run(config: &ServerConfig, state: AppState) -> Result<(), ListenError> 
         .header_read_timeout(config.header_read_timeout)
         .max_buf_size(config.max_header_bytes);
     tokio::pin!(shutdown);
-    info!("listening on http://{local}");
+    info!("listening on http://{local}/ (the map; the API under /api/, OGC API under /ogc/)");
     loop {
         // Wait for a free slot before accepting, so excess clients queue in the backlog. The semaphore
         // is never closed, so an error cannot happen; stopping is the safe answer anyway.

@@ -113,6 +113,19 @@ impl AppState {
         self.public_url.as_deref()
     }
 
+    /// Base of absolute links: the configured public URL, else `http://host` as the client addressed us
+    /// (`X-Forwarded-Proto` honoured), so links work behind a proxy that was not configured.
+    #[must_use]
+    pub fn base_url(&self, headers: &axum::http::HeaderMap) -> String {
+        if let Some(url) = self.public_url() {
+            return url.to_owned();
+        }
+        let header = |name| headers.get(name).and_then(|v: &axum::http::HeaderValue| v.to_str().ok());
+        let host = header(axum::http::header::HOST.as_str()).unwrap_or("localhost");
+        let proto = header("x-forwarded-proto").unwrap_or("http");
+        format!("{proto}://{host}")
+    }
+
     /// Remembers where the Atlas came from, so it can be rebuilt on reload.
     #[must_use]
     pub fn with_sources(mut self, sources: AtlasSources) -> Self {

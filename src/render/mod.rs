@@ -5,6 +5,7 @@
 pub mod encoded;
 pub mod export;
 pub mod layers;
+pub mod tilejson;
 pub mod tiles;
 
 use rayon::prelude::*;

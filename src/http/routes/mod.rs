@@ -91,6 +91,7 @@ pub fn registry(state: &AppState) -> OpenApiRouter<AppState> {
         .routes(routes!(service::get_health))
         .routes(routes!(service::get_metrics));
     registry = routes_at(registry, tiles::ROUTE, routes!(tiles::get_tile));
+    registry = routes_at(registry, tiles::TILEJSON_ROUTE, routes!(tiles::get_tilejson));
     if state.admin_token().is_some() {
         registry = registry.routes(routes!(admin::post_reload));
     }

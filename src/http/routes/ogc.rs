@@ -59,16 +59,6 @@ fn check_format(f: Option<&str>) -> Result<(), ApiError> {
     }
 }
 
-/// The configured public URL, else `http://host` as the client addressed us, for absolute links.
-fn base(state: &AppState, headers: &HeaderMap) -> String {
-    if let Some(url) = state.public_url() {
-        return url.to_owned();
-    }
-    let host = headers.get(header::HOST).and_then(|v| v.to_str().ok()).unwrap_or("localhost");
-    let proto = headers.get("x-forwarded-proto").and_then(|v| v.to_str().ok()).unwrap_or("http");
-    format!("{proto}://{host}")
-}
-
 fn json_response(value: &Value, content_type: &'static str) -> Response {
     ([(header::CONTENT_TYPE, content_type)], value.to_string()).into_response()
 }
@@ -82,7 +72,7 @@ pub async fn get_landing(
     ApiQuery(p): ApiQuery<FormatParams>,
 ) -> Result<Response, ApiError> {
     check_format(p.f.as_deref())?;
-    let b = base(&state, &headers);
+    let b = state.base_url(&headers);
     Ok(json_response(
         &json!({
             "title": "Territoires d'industrie",
@@ -144,7 +134,7 @@ pub async fn get_collections(
 ) -> Result<Response, ApiError> {
     check_format(p.f.as_deref())?;
     let atlas = state.atlas();
-    let b = base(&state, &headers);
+    let b = state.base_url(&headers);
     let collections: Vec<Value> =
         atlas.collections().iter().map(|c| collection_json(&atlas, c, &b)).collect();
     Ok(json_response(
@@ -174,7 +164,7 @@ pub async fn get_collection(
     check_format(p.f.as_deref())?;
     let atlas = state.atlas();
     let c = find(&atlas, &id)?;
-    Ok(json_response(&collection_json(&atlas, &c, &base(&state, &headers)), "application/json"))
+    Ok(json_response(&collection_json(&atlas, &c, &state.base_url(&headers)), "application/json"))
 }
 
 fn parse_count(
@@ -252,7 +242,7 @@ pub async fn get_items(
     }
     let atlas = state.atlas();
     let c = find(&atlas, &id)?;
-    let b = base(&state, &headers);
+    let b = state.base_url(&headers);
     let page_base = b.clone();
     let (features, matched) = tokio::task::spawn_blocking(move || {
         let matching = atlas.features_matching(c.source, bbox);
@@ -325,5 +315,5 @@ pub async fn get_item(
         .feature_position(c.source, &fid)
         .and_then(|i| atlas.feature(c.source, i))
         .ok_or_else(|| ApiError::NotFound(format!("no feature {fid:?} in collection {id}")))?;
-    Ok(json_response(&feature_json(&f, &c.id, &base(&state, &headers)), "application/geo+json"))
+    Ok(json_response(&feature_json(&f, &c.id, &state.base_url(&headers)), "application/geo+json"))
 }

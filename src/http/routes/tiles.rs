@@ -1,5 +1,6 @@
 //! Vector tiles: `GET /tiles/{layer}/{z}/{x}/{y}.mvt` for `territories-{edition}`, `epci` and `ept`,
-//! made on first request from the zoom-simplified layers and then served from memory.
+//! made on first request from the zoom-simplified layers and then served from memory; and
+//! `GET /tiles/{layer}.json`, each layer's TileJSON.
 
 use axum::extract::{Path, State};
 use axum::http::HeaderMap;
@@ -8,10 +9,31 @@ use axum::response::Response;
 use crate::http::error::{ApiError, ErrorBody};
 use crate::http::respond;
 use crate::http::state::AppState;
+use crate::render::tilejson::tilejson;
 use crate::render::tiles::TileCoord;
 
 /// Where axum matches tiles: the last segment whole (`{y}.mvt`), since axum cannot match a suffix.
 pub const ROUTE: &str = "/tiles/{layer}/{z}/{x}/{tile}";
+
+/// Where axum matches a TileJSON document: the segment whole (`{layer}.json`).
+pub const TILEJSON_ROUTE: &str = "/tiles/{file}";
+
+/// TileJSON 3.0.0 of a tile layer (`territories-EDITION`, `epci`, `ept`): its tile URL template (under the
+/// configured public URL), bounds, zooms and fields, so a client adds the layer from this one URL.
+#[utoipa::path(get, path = "/tiles/{layer}.json", tag = "layers",
+    params(("layer" = String, Path, description = "`territories-EDITION`, `epci` or `ept`")),
+    responses((status = 200, description = "TileJSON 3.0.0", content_type = "application/json"), (status = 404, body = ErrorBody)))]
+pub async fn get_tilejson(
+    State(state): State<AppState>,
+    headers: HeaderMap,
+    Path(file): Path<String>,
+) -> Result<Response, ApiError> {
+    let not_found = || ApiError::NotFound(format!("no tile layer {file:?}; use /tiles/LAYER.json with territories-EDITION, epci or ept"));
+    let name = file.strip_suffix(".json").ok_or_else(not_found)?;
+    let loaded = state.loaded();
+    let doc = tilejson(&loaded.atlas, &loaded.layers, name, &state.base_url(&headers)).ok_or_else(not_found)?;
+    Ok(respond::json(&doc, &headers))
+}
 
 /// A Mapbox vector tile of a layer (`territories-EDITION`, `epci`, `ept`), XYZ scheme.
 #[utoipa::path(get, path = "/tiles/{layer}/{z}/{x}/{y}.mvt", tag = "layers",

@@ -17,10 +17,11 @@ use crate::atlas::features::Source;
 use crate::model::UnitKind;
 use crate::render::LayerSet;
 use crate::render::layers::Layer;
+use crate::render::tilejson::{bounds_of, vector_layer};
 use crate::render::tiles::TileCoord;
 
 /// Deepest zoom written: the finest level the layers are prepared for; clients overzoom beyond.
-pub const PMTILES_MAX_ZOOM: u8 = 12;
+pub const PMTILES_MAX_ZOOM: u8 = crate::render::tilejson::FINEST_ZOOM;
 
 /// Where the archive opens: metropolitan France at zoom 5 (the overseas regions are in the bounds).
 const CENTER: (f64, f64, u8) = (2.5, 46.6, 5);
@@ -73,23 +74,9 @@ pub fn write(atlas: &Atlas, layer_set: &LayerSet, path: &Path) -> Result<usize, 
         .map(|(name, layer, _)| layer.tile(name, far).map(|t| t.len()))
         .collect::<Result<_, _>>()
         .map_err(|e| fail(&e))?;
-    let mut bounds = [f64::INFINITY, f64::INFINITY, f64::NEG_INFINITY, f64::NEG_INFINITY];
-    for r in layers.iter().flat_map(|(_, _, b)| b) {
-        bounds = [
-            bounds[0].min(r.min().x),
-            bounds[1].min(r.min().y),
-            bounds[2].max(r.max().x),
-            bounds[3].max(r.max().y),
-        ];
-    }
-    let vector_layers: Vec<_> = layers
-        .iter()
-        .map(|(name, layer, _)| {
-            let fields: serde_json::Map<String, serde_json::Value> =
-                layer.fields().into_iter().map(|(k, t)| (k, t.into())).collect();
-            json!({ "id": name, "fields": fields, "minzoom": 0, "maxzoom": PMTILES_MAX_ZOOM })
-        })
-        .collect();
+    let all_boxes: Vec<Rect<f64>> = layers.iter().flat_map(|(_, _, b)| b.iter().copied()).collect();
+    let bounds = bounds_of(&all_boxes);
+    let vector_layers: Vec<_> = layers.iter().map(|(name, layer, _)| vector_layer(name, layer)).collect();
     let metadata = json!({
         "name": "territoires",
         "description": "Territoires d'industrie (ANCT) and intercommunalities, as the territoires server draws them",

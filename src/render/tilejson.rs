@@ -1,0 +1,57 @@
+//! TileJSON 3.0.0 for each tile layer (`territories-EDITION`, `epci`, `ept`), as martin serves it, so
+//! MapLibre, QGIS and other clients add a layer from one URL: the tile URL template, bounds, zooms and
+//! the `vector_layers` with their fields. The same `vector_layers` describe the PMTiles export.
+
+use geo::Rect;
+use serde_json::{Value, json};
+
+use super::LayerSet;
+use super::export::tile_archive::tile_layers;
+use super::layers::Layer;
+use crate::atlas::Atlas;
+
+/// Finest zoom the layers are simplified for; clients overzoom beyond it (the server still answers
+/// deeper tiles, up to [`super::tiles::MAX_ZOOM`]).
+pub const FINEST_ZOOM: u8 = 12;
+
+/// One entry of `vector_layers`: the MVT layer's name, its fields and types, its zooms.
+#[must_use]
+pub fn vector_layer(name: &str, layer: &Layer) -> Value {
+    let fields: serde_json::Map<String, Value> =
+        layer.fields().into_iter().map(|(k, t)| (k, t.into())).collect();
+    json!({ "id": name, "fields": fields, "minzoom": 0, "maxzoom": FINEST_ZOOM })
+}
+
+/// `[west, south, east, north]` around all these boxes; the whole world when there is none.
+#[must_use]
+pub fn bounds_of(boxes: &[Rect<f64>]) -> [f64; 4] {
+    if boxes.is_empty() {
+        return [-180.0, -85.051_128_78, 180.0, 85.051_128_78];
+    }
+    boxes.iter().fold([f64::INFINITY, f64::INFINITY, f64::NEG_INFINITY, f64::NEG_INFINITY], |b, r| {
+        [b[0].min(r.min().x), b[1].min(r.min().y), b[2].max(r.max().x), b[3].max(r.max().y)]
+    })
+}
+
+/// The TileJSON document of the tile layer `name`, its tile URLs under `base` (`https://host`), or
+/// `None` when no layer has that name.
+#[must_use]
+pub fn tilejson(atlas: &Atlas, layers: &LayerSet, name: &str, base: &str) -> Option<Value> {
+    let (name, layer, boxes) = tile_layers(atlas, layers).into_iter().find(|(n, _, _)| n == name)?;
+    let attribution = match name.strip_prefix("territories-").and_then(|id| atlas.edition(id)) {
+        Some(e) => e.edition.meta.attribution.clone().unwrap_or_default(),
+        None => crate::atlas::features::UNITS_ATTRIBUTION.to_owned(),
+    };
+    Some(json!({
+        "tilejson": "3.0.0",
+        "name": name,
+        "tiles": [format!("{base}/tiles/{name}/{{z}}/{{x}}/{{y}}.mvt")],
+        "scheme": "xyz",
+        "minzoom": 0,
+        "maxzoom": FINEST_ZOOM,
+        "bounds": bounds_of(&boxes),
+        "center": [2.5, 46.6, 5],
+        "attribution": attribution,
+        "vector_layers": [vector_layer(&name, layer)],
+    }))
+}
