@@ -544,7 +544,8 @@ fn a_load_of_mixed_requests_gets_no_5xx_and_no_wrong_answer() {
     let total: u64 =
         std::env::var("TERRITOIRES_LOAD_REQUESTS").ok().and_then(|v| v.parse().ok()).unwrap_or(100_000);
     let edition = format!("2023={}", phase2.display());
-    let server = Server::start_logging(&["--territories", &edition], Some("warn,territoires::http::listener=info"));
+    let server =
+        Server::start_logging(&["--territories", &edition], Some("warn,territoires::http::listener=info"));
     let addr = server.addr.clone();
     // The layer's ETag, for conditional requests.
     let mut probe = Client::connect(&addr).expect("connect");

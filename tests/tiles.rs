@@ -173,7 +173,8 @@ async fn tilejson_describes_each_layer_and_its_template_serves_tiles() {
         for field in fields {
             assert!(layer["fields"].get(field).is_some(), "{name}: field {field} in {layer}");
         }
-        let b: Vec<f64> = doc["bounds"].as_array().expect("bounds").iter().filter_map(|v| v.as_f64()).collect();
+        let b: Vec<f64> =
+            doc["bounds"].as_array().expect("bounds").iter().filter_map(serde_json::Value::as_f64).collect();
         // Around the place the layer is sure to hold (Soissons for the territories and EPCI, Paris for EPT).
         let (lon, lat) = if name == "ept" { (2.35, 48.85) } else { (3.33, 49.38) };
         assert!(b[0] < lon && lon < b[2] && b[1] < lat && lat < b[3], "{name}: {b:?}");

@@ -6,13 +6,41 @@ use geo::Rect;
 use serde_json::{Value, json};
 
 use super::LayerSet;
-use super::export::tile_archive::tile_layers;
 use super::layers::Layer;
 use crate::atlas::Atlas;
+use crate::atlas::features::Source;
+use crate::model::UnitKind;
 
 /// Finest zoom the layers are simplified for; clients overzoom beyond it (the server still answers
 /// deeper tiles, up to [`super::tiles::MAX_ZOOM`]).
 pub const FINEST_ZOOM: u8 = 12;
+
+/// The tile layers, as the server names them (`territories-EDITION`, `epci`, `ept`), each with its layer
+/// and the bounding boxes of its features.
+#[must_use]
+pub fn tile_layers<'a>(atlas: &Atlas, layers: &'a LayerSet) -> Vec<(String, &'a Layer, Vec<Rect<f64>>)> {
+    let boxes = |source: Source| {
+        (0..atlas.collection_len(source)).filter_map(|i| atlas.feature_bbox(source, i)).collect::<Vec<_>>()
+    };
+    let mut out: Vec<(String, &Layer, Vec<Rect<f64>>)> = atlas
+        .editions()
+        .iter()
+        .enumerate()
+        .filter_map(|(i, e)| {
+            Some((
+                format!("territories-{}", e.edition.id),
+                layers.territories(e.edition.id.as_str())?,
+                boxes(Source::Territories(i)),
+            ))
+        })
+        .collect();
+    for (kind, name) in [(UnitKind::Epci, "epci"), (UnitKind::Ept, "ept")] {
+        if let Some(layer) = layers.units(kind) {
+            out.push((name.to_owned(), layer, boxes(Source::Units(kind))));
+        }
+    }
+    out
+}
 
 /// One entry of `vector_layers`: the MVT layer's name, its fields and types, its zooms.
 #[must_use]

@@ -28,10 +28,15 @@ pub async fn get_tilejson(
     headers: HeaderMap,
     Path(file): Path<String>,
 ) -> Result<Response, ApiError> {
-    let not_found = || ApiError::NotFound(format!("no tile layer {file:?}; use /tiles/LAYER.json with territories-EDITION, epci or ept"));
+    let not_found = || {
+        ApiError::NotFound(format!(
+            "no tile layer {file:?}; use /tiles/LAYER.json with territories-EDITION, epci or ept"
+        ))
+    };
     let name = file.strip_suffix(".json").ok_or_else(not_found)?;
     let loaded = state.loaded();
-    let doc = tilejson(&loaded.atlas, &loaded.layers, name, &state.base_url(&headers)).ok_or_else(not_found)?;
+    let doc =
+        tilejson(&loaded.atlas, &loaded.layers, name, &state.base_url(&headers)).ok_or_else(not_found)?;
     Ok(respond::json(&doc, &headers))
 }
 

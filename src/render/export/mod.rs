@@ -17,7 +17,8 @@ use std::time::Instant;
 use crate::atlas::Atlas;
 use crate::render::LayerSet;
 
-pub use tile_archive::{PMTILES_MAX_ZOOM, tile_layers};
+pub use crate::render::tilejson::tile_layers;
+pub use tile_archive::PMTILES_MAX_ZOOM;
 
 /// A kind of file `export` writes.
 #[derive(Debug, Clone, Copy, PartialEq, Eq, Hash)]

@@ -13,11 +13,8 @@ use serde_json::json;
 
 use super::ExportError;
 use crate::atlas::Atlas;
-use crate::atlas::features::Source;
-use crate::model::UnitKind;
 use crate::render::LayerSet;
-use crate::render::layers::Layer;
-use crate::render::tilejson::{bounds_of, vector_layer};
+use crate::render::tilejson::{bounds_of, tile_layers, vector_layer};
 use crate::render::tiles::TileCoord;
 
 /// Deepest zoom written: the finest level the layers are prepared for; clients overzoom beyond.
@@ -25,33 +22,6 @@ pub const PMTILES_MAX_ZOOM: u8 = crate::render::tilejson::FINEST_ZOOM;
 
 /// Where the archive opens: metropolitan France at zoom 5 (the overseas regions are in the bounds).
 const CENTER: (f64, f64, u8) = (2.5, 46.6, 5);
-
-/// The tile layers, as the server names them (`territories-EDITION`, `epci`, `ept`), each with its layer
-/// and the bounding boxes of its features.
-#[must_use]
-pub fn tile_layers<'a>(atlas: &Atlas, layers: &'a LayerSet) -> Vec<(String, &'a Layer, Vec<Rect<f64>>)> {
-    let boxes = |source: Source| {
-        (0..atlas.collection_len(source)).filter_map(|i| atlas.feature_bbox(source, i)).collect::<Vec<_>>()
-    };
-    let mut out: Vec<(String, &Layer, Vec<Rect<f64>>)> = atlas
-        .editions()
-        .iter()
-        .enumerate()
-        .filter_map(|(i, e)| {
-            Some((
-                format!("territories-{}", e.edition.id),
-                layers.territories(e.edition.id.as_str())?,
-                boxes(Source::Territories(i)),
-            ))
-        })
-        .collect();
-    for (kind, name) in [(UnitKind::Epci, "epci"), (UnitKind::Ept, "ept")] {
-        if let Some(layer) = layers.units(kind) {
-            out.push((name.to_owned(), layer, boxes(Source::Units(kind))));
-        }
-    }
-    out
-}
 
 /// The tile `(x, y)` at zoom `z` holding `(lon, lat)`.
 fn tile_of(z: u8, lon: f64, lat: f64) -> (u32, u32) {
