@@ -10,18 +10,17 @@
 import { test, before, after } from 'node:test';
 import assert from 'node:assert/strict';
 import { spawn } from 'node:child_process';
-import { existsSync, mkdirSync, readFileSync, writeFileSync } from 'node:fs';
+import { mkdirSync, readFileSync, writeFileSync } from 'node:fs';
 import { createServer } from 'node:net';
 import path from 'node:path';
 import { fileURLToPath } from 'node:url';
-import { chromium } from 'playwright-core';
+import { binary, launchChromium } from './harness.mjs';
 import { PNG } from 'pngjs';
 
 const here = path.dirname(fileURLToPath(import.meta.url));
 const root = path.resolve(here, '../..');
 const KNOWN_SITES = path.join(root, 'tests/fixtures/known-sites.csv');
 const SHOTS = path.resolve(root, process.env.SCREENSHOTS ?? 'target/browser');
-const CHROMIUM = process.env.CHROMIUM ?? '/usr/bin/chromium';
 const AXE = readFileSync(path.join(here, 'node_modules/axe-core/axe.min.js'), 'utf8');
 const DESKTOP = { width: 1280, height: 800 };
 const PHONE = { width: 390, height: 844 };
@@ -36,12 +35,6 @@ let server;
 let base;
 let browser;
 
-function binary() {
-  const candidates = [process.env.TERRITOIRES_BIN, 'target/debug/territoires', 'target/release/territoires'];
-  const found = candidates.filter(Boolean).map((p) => path.resolve(root, p)).find((p) => existsSync(p));
-  if (!found) throw new Error('no territoires binary: run cargo build (or set TERRITOIRES_BIN)');
-  return found;
-}
 
 function freePort() {
   return new Promise((resolve, reject) => {
@@ -82,22 +75,7 @@ before(async () => {
   server.stderr.on('data', (d) => log.push(d));
   server.on('exit', () => writeFileSync(path.join(SHOTS, 'server.log'), Buffer.concat(log)));
   await waitHealthy(base, server, 120);
-  browser = await chromium.launch({
-    executablePath: CHROMIUM,
-    args: [
-      '--headless',
-      '--no-sandbox',
-      '--disable-gpu',
-      '--disable-background-networking',
-      '--disable-component-update',
-      '--no-first-run',
-      '--disable-quic',
-      '--disable-sync',
-      // WebGL without a GPU: SwiftShader, asked for explicitly (the silent fallback is deprecated).
-      '--use-angle=swiftshader',
-      '--enable-unsafe-swiftshader',
-    ],
-  });
+  browser = await launchChromium();
 });
 
 after(async () => {

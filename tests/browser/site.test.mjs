@@ -9,17 +9,16 @@
 import { test, before, after } from 'node:test';
 import assert from 'node:assert/strict';
 import { execFileSync } from 'node:child_process';
-import { createReadStream, existsSync, mkdirSync, mkdtempSync, rmSync, statSync } from 'node:fs';
+import { createReadStream, mkdirSync, mkdtempSync, rmSync, statSync } from 'node:fs';
 import { createServer } from 'node:http';
 import os from 'node:os';
 import path from 'node:path';
 import { fileURLToPath } from 'node:url';
-import { chromium } from 'playwright-core';
+import { binary, launchChromium } from './harness.mjs';
 
 const here = path.dirname(fileURLToPath(import.meta.url));
 const root = path.resolve(here, '../..');
 const SHOTS = path.resolve(root, process.env.SCREENSHOTS ?? 'target/browser');
-const CHROMIUM = process.env.CHROMIUM ?? '/usr/bin/chromium';
 const TYPES = {
   '.html': 'text/html; charset=utf-8',
   '.js': 'text/javascript; charset=utf-8',
@@ -35,12 +34,6 @@ let base;
 let browser;
 const ranges = [];
 
-function binary() {
-  const candidates = [process.env.TERRITOIRES_BIN, 'target/debug/territoires', 'target/release/territoires'];
-  const found = candidates.filter(Boolean).map((p) => path.resolve(root, p)).find((p) => existsSync(p));
-  if (!found) throw new Error('no territoires binary: run cargo build (or set TERRITOIRES_BIN)');
-  return found;
-}
 
 /** A static file server of `dir`: GET and HEAD, single `bytes=a-b` ranges, nothing else. */
 function fileServer(dir) {
@@ -81,21 +74,7 @@ before(async () => {
   server = fileServer(path.join(out, 'site'));
   await new Promise((r) => server.listen(0, '127.0.0.1', r));
   base = `http://127.0.0.1:${server.address().port}`;
-  browser = await chromium.launch({
-    executablePath: CHROMIUM,
-    args: [
-      '--headless',
-      '--no-sandbox',
-      '--disable-gpu',
-      '--disable-background-networking',
-      '--disable-component-update',
-      '--no-first-run',
-      '--disable-quic',
-      '--disable-sync',
-      '--use-angle=swiftshader',
-      '--enable-unsafe-swiftshader',
-    ],
-  });
+  browser = await launchChromium();
 });
 
 after(async () => {
