@@ -205,7 +205,7 @@ fn per_point_pass(atlas: &Atlas, pts: &[Point<f64>], out: &std::path::Path) {
 fn work_per_point(atlas: &Atlas, pts: &[Point<f64>]) -> serde_json::Value {
     let mut pieces = Vec::new();
     for u in atlas.units_of_kind(UnitKind::Commune) {
-        for poly in &atlas.units()[*u].geometry.0 {
+        for poly in &atlas.unit(*u).geometry.0 {
             if let Some(r) = poly.bounding_rect() {
                 let vertices = poly.coords_count();
                 pieces.push(GeomWithData::new(

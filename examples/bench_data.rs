@@ -76,7 +76,7 @@ fn write_members(atlas: &Atlas, path: &Path) -> anyhow::Result<usize> {
     let mut rows = 0;
     for territory in &entry.edition.territories {
         for member in &territory.members {
-            let unit = &atlas.units()[member.unit];
+            let unit = atlas.unit(member.unit);
             writeln!(
                 w,
                 "{},{},{},{}",
@@ -145,8 +145,8 @@ fn write_answers(
         let hits: Vec<&str> = atlas
             .territories_containing(Point::new(lon, lat))
             .into_iter()
-            .filter(|&(he, _, _)| he == e)
-            .map(|(_, t, _)| territories[t].id.as_str())
+            .filter(|h| h.edition.get() == e)
+            .map(|h| territories[h.territory.get()].id.as_str())
             .collect();
         if hits.is_empty() {
             continue;

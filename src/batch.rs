@@ -177,7 +177,6 @@ pub fn annotate_csv_limited<R: BufRead, W: Write>(
     // own but for errors: a batch allocates per chunk, not per row.
     let mut chunk: Vec<csv::ByteRecord> = Vec::with_capacity(CHUNK_ROWS);
     let mut joined = Vec::new();
-    let editions = atlas.editions();
     loop {
         let mut filled = 0;
         while filled < CHUNK_ROWS {
@@ -209,9 +208,9 @@ pub fn annotate_csv_limited<R: BufRead, W: Write>(
             while record.len() < width {
                 record.push_field(b"");
             }
-            for (e, entry) in editions.iter().enumerate() {
+            for (e, entry) in atlas.positioned_editions() {
                 let territories =
-                    || answer.hits.iter().filter(|h| h.0 == e).map(|h| &entry.edition.territories[h.1]);
+                    || answer.hits.iter().filter(|h| h.edition == e).map(|h| entry.territory(h.territory));
                 for name in [false, true] {
                     joined.clear();
                     for (i, t) in territories().enumerate() {
@@ -248,7 +247,7 @@ fn unique_name(header: &csv::ByteRecord, name: String) -> String {
 }
 
 struct RowAnswer {
-    /// `(edition, territory, unit)` of each territory containing the site.
+    /// The territories containing the site, by positions.
     hits: crate::atlas::TerritoryHits,
     error: Option<String>,
 }

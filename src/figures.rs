@@ -5,8 +5,7 @@
 
 use serde::Serialize;
 
-use crate::model::Unit;
-use crate::model::{EditionMeta, PopulationSource, UnitKind};
+use crate::model::{EditionMeta, PopulationSource, Unit, UnitIx, UnitKind};
 
 /// Where the `POP` field of `geodata/communes.dbf` comes from: `@etalab/decoupage-administratif` 4.1.0
 /// carries INSEE's legal municipal populations of 2022 (Paris 2,113,705; Mayotte's of 2017), written into
@@ -44,41 +43,41 @@ pub struct Figures {
 /// parent), for counting territories without double counts.
 #[derive(Debug, Clone, Default)]
 pub struct CommuneCover {
-    communes_of: Vec<Vec<usize>>,
+    communes_of: Vec<Vec<UnitIx>>,
 }
 
 impl CommuneCover {
-    /// Builds the cover from the units and each unit's resolved parents (unit indexes).
+    /// Builds the cover from the units and each unit's resolved parents (unit positions).
     #[must_use]
-    pub fn build(units: &[Unit], parents: &[Vec<usize>]) -> Self {
-        let mut communes_of: Vec<Vec<usize>> = vec![Vec::new(); units.len()];
-        for (u, unit) in units.iter().enumerate() {
+    pub fn build(units: &[Unit], parents: &[Vec<UnitIx>]) -> Self {
+        let mut communes_of: Vec<Vec<UnitIx>> = vec![Vec::new(); units.len()];
+        for (u, unit) in UnitIx::all(units.len()).zip(units) {
             if unit.kind == UnitKind::Commune {
-                communes_of[u].push(u);
-                for &p in parents.get(u).map_or(&[][..], Vec::as_slice) {
-                    communes_of[p].push(u);
+                communes_of[u.get()].push(u);
+                for &p in parents.get(u.get()).map_or(&[][..], Vec::as_slice) {
+                    communes_of[p.get()].push(u);
                 }
             }
         }
         Self { communes_of }
     }
 
-    /// The communes (unit indexes, ascending) a unit covers.
+    /// The communes (unit positions, ascending) a unit covers.
     #[must_use]
-    pub fn communes_of(&self, unit: usize) -> &[usize] {
-        self.communes_of.get(unit).map_or(&[], Vec::as_slice)
+    pub fn communes_of(&self, unit: UnitIx) -> &[UnitIx] {
+        self.communes_of.get(unit.get()).map_or(&[], Vec::as_slice)
     }
 
     /// Figures of a set of member units: each commune counted once, even when two members share it.
     #[must_use]
-    pub fn figures(&self, units: &[Unit], members: impl IntoIterator<Item = usize>) -> Figures {
-        let mut communes: Vec<usize> =
+    pub fn figures(&self, units: &[Unit], members: impl IntoIterator<Item = UnitIx>) -> Figures {
+        let mut communes: Vec<UnitIx> =
             members.into_iter().flat_map(|m| self.communes_of(m).iter().copied()).collect();
         communes.sort_unstable();
         communes.dedup();
         Figures {
             communes: u32::try_from(communes.len()).unwrap_or(u32::MAX),
-            population: communes.iter().map(|&c| units[c].population.unwrap_or(0)).sum(),
+            population: communes.iter().map(|&c| units[c.get()].population.unwrap_or(0)).sum(),
         }
     }
 }

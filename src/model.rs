@@ -57,6 +57,56 @@ macro_rules! code_newtype {
     };
 }
 
+/// A position newtype: the place of a record in one of the Atlas's tables, so a unit's position is never
+/// used where a territory's or an edition's is meant. Positions are made only by the Atlas (or the
+/// readers building its tables) and are valid for the Atlas that made them.
+macro_rules! position_newtype {
+    ($(#[$doc:meta])* $name:ident) => {
+        $(#[$doc])*
+        #[derive(Debug, Clone, Copy, PartialEq, Eq, Hash, PartialOrd, Ord)]
+        pub struct $name(u32);
+
+        impl $name {
+            /// The position at `i`; tables hold far fewer than 2³² records.
+            #[must_use]
+            pub(crate) fn new(i: usize) -> Self {
+                debug_assert!(u32::try_from(i).is_ok(), "position {i} does not fit in u32");
+                Self(i as u32)
+            }
+
+            /// The position as a slice index.
+            #[must_use]
+            pub fn get(self) -> usize {
+                self.0 as usize
+            }
+
+            /// Every position of a table of `len` records, in order.
+            pub(crate) fn all(len: usize) -> impl Iterator<Item = Self> {
+                (0..len).map(Self::new)
+            }
+        }
+
+        impl fmt::Display for $name {
+            fn fmt(&self, f: &mut fmt::Formatter<'_>) -> fmt::Result {
+                self.0.fmt(f)
+            }
+        }
+    };
+}
+
+position_newtype!(
+    /// A unit's position in `Atlas::units`.
+    UnitIx
+);
+position_newtype!(
+    /// A territory's position in its edition's list.
+    TerritoryIx
+);
+position_newtype!(
+    /// An edition's position in `Atlas::editions`.
+    EditionIx
+);
+
 /// A text that is not a valid code of its kind.
 ///
 /// ```
@@ -325,8 +375,8 @@ pub struct ListedTerritory {
 /// A member of a territory, matched to a loaded unit.
 #[derive(Debug, Clone)]
 pub struct Member {
-    /// Index into `Atlas::units`.
-    pub unit: usize,
+    /// The unit, by its position in `Atlas::units`.
+    pub unit: UnitIx,
     /// The name as the list gives it (the unit's own name is in the unit).
     pub listed_name: String,
 }
@@ -355,6 +405,22 @@ pub struct Edition {
     pub meta: EditionMeta,
     /// Territories in list order.
     pub territories: Vec<Territory>,
+}
+
+impl Edition {
+    /// The territory at this position.
+    ///
+    /// # Panics
+    /// When `t` is not a position of this edition's list (positions come from the Atlas holding it).
+    #[must_use]
+    pub fn territory(&self, t: TerritoryIx) -> &Territory {
+        &self.territories[t.get()]
+    }
+
+    /// Every territory with its position, in list order.
+    pub fn positioned(&self) -> impl Iterator<Item = (TerritoryIx, &Territory)> {
+        TerritoryIx::all(self.territories.len()).zip(&self.territories)
+    }
 }
 
 /// A text in French and English.

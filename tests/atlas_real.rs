@@ -45,7 +45,7 @@ fn phase_two_loads_from_both_files_with_the_published_counts() {
     for (ta, tb) in a.territories.iter().zip(&b.territories) {
         assert_eq!(ta.id, tb.id);
         let units = |t: &territoires::model::Territory| {
-            let mut v: Vec<usize> = t.members.iter().map(|m| m.unit).collect();
+            let mut v: Vec<_> = t.members.iter().map(|m| m.unit).collect();
             v.sort_unstable();
             v
         };
@@ -181,7 +181,7 @@ fn territory_outlines_are_valid_and_cover_their_members() {
     for (territory, outline) in entry.edition.territories.iter().zip(&entry.outlines) {
         assert!(outline.is_valid(), "{}: {:?}", territory.id, outline.validation_errors());
         let members: f64 =
-            territory.members.iter().map(|m| atlas.units()[m.unit].geometry.unsigned_area()).sum();
+            territory.members.iter().map(|m| atlas.unit(m.unit).geometry.unsigned_area()).sum();
         let area = outline.unsigned_area();
         // Members whose borders match vertex for vertex dissolve exactly; the few that do not (a gap or
         // overlap left by the simplified boundaries) go through the boolean union, which moves
@@ -214,7 +214,7 @@ proptest! {
         let atlas = atlas_2023();
         let entry = atlas.edition("2023").expect("2023");
         let territory = t.get(&entry.edition.territories);
-        let member = &atlas.units()[m.get(&territory.members).unit];
+        let member = atlas.unit(m.get(&territory.members).unit);
         // Pick one of the member's communes (or the member itself) and a point strictly inside it.
         let communes: Vec<_> = atlas.units().iter()
             .filter(|u| u.kind == UnitKind::Commune && (u.parents.iter().any(|p| Some(p) == member.siren.as_ref()) || std::ptr::eq(*u, member)))

@@ -7,7 +7,7 @@ use geo::orient::{Direction, Orient};
 use geo::{GeodesicArea, MultiPolygon, Polygon, Validation, polygon};
 use territoires::atlas::Atlas;
 use territoires::atlas::SiteError;
-use territoires::model::UnitKind;
+use territoires::model::{UnitIx, UnitKind};
 
 use crate::support::atlas_2023;
 
@@ -31,12 +31,12 @@ const ONCE_NEGATIVE: [(&str, &str); 15] = [
     ("2019", "ti-7604"),
 ];
 
-/// The communes (unit indexes) a territory covers: its commune members and the communes of its
+/// The communes (unit positions) a territory covers: its commune members and the communes of its
 /// EPCI and EPT members.
-fn communes_of(atlas: &Atlas, edition: &str, id: &str) -> Vec<usize> {
+fn communes_of(atlas: &Atlas, edition: &str, id: &str) -> Vec<UnitIx> {
     let entry = atlas.edition(edition).unwrap_or_else(|| panic!("edition {edition} loaded"));
     let territory = entry.edition.territories.iter().find(|t| t.id.as_str() == id).expect("territory");
-    let members: Vec<usize> = territory.members.iter().map(|m| m.unit).collect();
+    let members: Vec<UnitIx> = territory.members.iter().map(|m| m.unit).collect();
     atlas
         .units_of_kind(UnitKind::Commune)
         .iter()
@@ -58,7 +58,7 @@ fn the_territories_once_negative_have_the_area_of_their_communes() {
         let t = entry.edition.territories.iter().position(|t| t.id.as_str() == id).expect("territory");
         let communes_km2: f64 = communes_of(atlas, edition, id)
             .iter()
-            .map(|&c| geo_area_m2(&atlas.units()[c].geometry))
+            .map(|&c| geo_area_m2(&atlas.unit(c).geometry))
             .sum::<f64>()
             / 1e6;
         let served = entry.areas_km2[t];
@@ -94,7 +94,7 @@ fn every_outline_is_valid_with_no_sliver_hole() {
         }
     }
     for &u in atlas.units_of_kind(UnitKind::Epci).iter().chain(atlas.units_of_kind(UnitKind::Ept)) {
-        let unit = &atlas.units()[u];
+        let unit = atlas.unit(u);
         for hole in unit.geometry.0.iter().flat_map(Polygon::interiors) {
             let area = geo_area_m2(&MultiPolygon(vec![Polygon::new(hole.clone(), vec![])]));
             if area < 1_000.0 {

@@ -174,7 +174,7 @@ fn a_commune_level_list_is_grouped_into_members() {
     let mut csv = String::from("id_ti;lib_ti;insee_com;lib_com\n");
     for m in &t.members {
         for &c in atlas.communes_of(m.unit) {
-            let u = &atlas.units()[c];
+            let u = atlas.unit(c);
             let code = u.code().trim_start_matches('0');
             csv.push_str(&format!("ti-3214;Soissonnais-Valois;{code};{}\n", u.name));
         }
@@ -186,11 +186,8 @@ fn a_commune_level_list_is_grouped_into_members() {
     let pairs = |id: &str| -> Vec<String> {
         imported.rows.iter().filter(|r| r.id_ti == id).map(|r| r.member_siren.clone()).collect()
     };
-    let mut expected: Vec<String> = t
-        .members
-        .iter()
-        .filter_map(|m| atlas.units()[m.unit].siren.as_ref().map(ToString::to_string))
-        .collect();
+    let mut expected: Vec<String> =
+        t.members.iter().filter_map(|m| atlas.unit(m.unit).siren.as_ref().map(ToString::to_string)).collect();
     expected.sort();
     assert_eq!(pairs("ti-3214"), expected);
     assert_eq!(pairs("ti-1199"), ["217500016"], "Paris, from its 8th arrondissement");

@@ -19,7 +19,7 @@ use crate::geometry::dissolve::dissolve;
 use crate::index::{EdgeIndex, PolygonIndex};
 use crate::model::{
     Edition, EditionId, ErrorList, InseeCode, ListedTerritory, Member, MemberCode, Siren, SourcePos,
-    Territory, Unit, UnitKind,
+    Territory, TerritoryIx, Unit, UnitIx, UnitKind,
 };
 use crate::source::composition::read_composition;
 use crate::source::edition_meta::read_edition_meta;
@@ -88,20 +88,21 @@ impl Atlas {
         }
         let editions_done = Instant::now();
 
-        let parents: Vec<Vec<usize>> = units
+        let parents: Vec<Vec<UnitIx>> = units
             .iter()
             .map(|u| u.parents.iter().filter_map(|s| by_siren.get(s).copied()).collect())
             .collect();
         let mut is_parent = vec![false; units.len()];
         for p in parents.iter().flatten() {
-            is_parent[*p] = true;
+            is_parent[p.get()] = true;
         }
-        let leaves: Vec<usize> = (0..units.len()).filter(|&u| !is_parent[u]).collect();
+        let leaves: Vec<UnitIx> = UnitIx::all(units.len()).filter(|u| !is_parent[u.get()]).collect();
         let cover = CommuneCover::build(&units, &parents);
-        let unit_figures: Vec<Figures> = (0..units.len()).map(|u| cover.figures(&units, [u])).collect();
+        let unit_figures: Vec<Figures> =
+            UnitIx::all(units.len()).map(|u| cover.figures(&units, [u])).collect();
         // The point index and the editions do not depend on each other.
         let (index, editions): (_, Vec<EditionEntry>) = rayon::join(
-            || PolygonIndex::build(&leaves.iter().map(|&u| &units[u].geometry).collect::<Vec<_>>()),
+            || PolygonIndex::build(&leaves.iter().map(|u| &units[u.get()].geometry).collect::<Vec<_>>()),
             || editions.into_par_iter().map(|e| edition_entry(e, &units, &cover)).collect(),
         );
         let mut atlas = Self {
@@ -136,7 +137,7 @@ impl Atlas {
         };
         atlas.by_kind = [UnitKind::Epci, UnitKind::Ept, UnitKind::Commune]
             .into_iter()
-            .map(|k| (k, (0..units.len()).filter(|&u| units[u].kind == k).collect()))
+            .map(|k| (k, UnitIx::all(units.len()).filter(|u| units[u.get()].kind == k).collect()))
             .collect();
         atlas.search = search;
         atlas.timings = timings;
@@ -159,7 +160,7 @@ impl Atlas {
                 let mut members_by_kind = HashMap::new();
                 let mut members = 0;
                 for m in e.edition.territories.iter().flat_map(|t| &t.members) {
-                    *members_by_kind.entry(self.units[m.unit].kind).or_insert(0) += 1;
+                    *members_by_kind.entry(self.unit(m.unit).kind).or_insert(0) += 1;
                     members += 1;
                 }
                 EditionSummary {
@@ -186,21 +187,21 @@ fn ms(d: Duration) -> f64 {
     (d.as_secs_f64() * 1e4).round() / 10.0
 }
 
-/// Maps SIREN and INSEE codes to unit indexes, reporting codes given twice.
+/// Maps SIREN and INSEE codes to unit positions, reporting codes given twice.
 fn code_maps(
     units: &[Unit],
     files: &[String],
     errors: &mut Vec<AtlasError>,
-) -> (HashMap<Siren, usize>, HashMap<InseeCode, usize>) {
-    let mut by_siren: HashMap<Siren, usize> = HashMap::with_capacity(units.len());
-    let mut by_insee: HashMap<InseeCode, usize> = HashMap::with_capacity(units.len());
-    let duplicate = |u: usize, first: usize, code: String| AtlasError::DuplicateCode {
-        file: files[u].clone(),
-        kind: units[u].kind,
+) -> (HashMap<Siren, UnitIx>, HashMap<InseeCode, UnitIx>) {
+    let mut by_siren: HashMap<Siren, UnitIx> = HashMap::with_capacity(units.len());
+    let mut by_insee: HashMap<InseeCode, UnitIx> = HashMap::with_capacity(units.len());
+    let duplicate = |u: UnitIx, first: UnitIx, code: String| AtlasError::DuplicateCode {
+        file: files[u.get()].clone(),
+        kind: units[u.get()].kind,
         code,
-        first_file: files[first].clone(),
+        first_file: files[first.get()].clone(),
     };
-    for (i, unit) in units.iter().enumerate() {
+    for (i, unit) in UnitIx::all(units.len()).zip(units) {
         if let Some(s) = &unit.siren {
             if let Some(&first) = by_siren.get(s) {
                 errors.push(duplicate(i, first, s.to_string()));
@@ -223,12 +224,12 @@ fn code_maps(
 fn resolve_edition(
     source: &EditionSource,
     listed: Vec<ListedTerritory>,
-    by_siren: &HashMap<Siren, usize>,
-    by_insee: &HashMap<InseeCode, usize>,
+    by_siren: &HashMap<Siren, UnitIx>,
+    by_insee: &HashMap<InseeCode, UnitIx>,
     units: &[Unit],
 ) -> Result<Edition, Vec<AtlasError>> {
     let mut errors = Vec::new();
-    let mut first_seen: HashMap<usize, SourcePos> = HashMap::new();
+    let mut first_seen: HashMap<UnitIx, SourcePos> = HashMap::new();
     let mut territories = Vec::with_capacity(listed.len());
     for lt in listed {
         let mut members = Vec::with_capacity(lt.members.len());
@@ -245,7 +246,10 @@ fn resolve_edition(
                 errors.push(AtlasError::DuplicateUnit {
                     pos: lm.pos,
                     code: lm.code,
-                    unit: format!("{} {} {}", units[unit].kind, units[unit].code(), units[unit].name),
+                    unit: {
+                        let u = &units[unit.get()];
+                        format!("{} {} {}", u.kind, u.code(), u.name)
+                    },
                     first: first.clone(),
                 });
                 continue;
@@ -270,10 +274,10 @@ fn resolve_edition(
 
 /// Dissolves each territory's members into an outline and indexes the outlines' edges.
 fn edition_entry(edition: Edition, units: &[Unit], cover: &CommuneCover) -> EditionEntry {
-    let mut territories_of_unit: Vec<Vec<usize>> = vec![Vec::new(); units.len()];
-    for (t, territory) in edition.territories.iter().enumerate() {
+    let mut territories_of_unit: Vec<Vec<TerritoryIx>> = vec![Vec::new(); units.len()];
+    for (t, territory) in edition.positioned() {
         for m in &territory.members {
-            territories_of_unit[m.unit].push(t);
+            territories_of_unit[m.unit.get()].push(t);
         }
     }
     let outlines: Vec<MultiPolygon<f64>> = edition
@@ -281,7 +285,7 @@ fn edition_entry(edition: Edition, units: &[Unit], cover: &CommuneCover) -> Edit
         .par_iter()
         .map(|territory| {
             let parts: Vec<&MultiPolygon<f64>> =
-                territory.members.iter().map(|m| &units[m.unit].geometry).collect();
+                territory.members.iter().map(|m| &units[m.unit.get()].geometry).collect();
             dissolve(&parts)
         })
         .collect();

@@ -5,7 +5,7 @@ use geo::{BoundingRect, MultiPolygon, Rect};
 use serde_json::{Map, Value};
 
 use super::Atlas;
-use crate::model::UnitKind;
+use crate::model::{EditionIx, UnitIx, UnitKind};
 
 /// The Licence Ouverte 2.0's text.
 pub const LICENCE_OUVERTE_URL: &str = "https://www.etalab.gouv.fr/licence-ouverte-open-licence/";
@@ -17,8 +17,8 @@ pub const UNITS_ATTRIBUTION: &str =
 /// Which features a collection holds.
 #[derive(Debug, Clone, Copy, PartialEq, Eq)]
 pub enum Source {
-    /// The territories of the edition at this index.
-    Territories(usize),
+    /// The territories of the edition at this position.
+    Territories(EditionIx),
     /// Every unit of this kind.
     Units(UnitKind),
 }
@@ -56,9 +56,7 @@ impl Atlas {
     #[must_use]
     pub fn collections(&self) -> Vec<Collection> {
         let mut out: Vec<Collection> = self
-            .editions()
-            .iter()
-            .enumerate()
+            .positioned_editions()
             .map(|(i, e)| Collection {
                 id: format!("territories-{}", e.edition.id),
                 title: format!("Territoires d'industrie, {}", e.edition.meta.label.fr),
@@ -109,7 +107,7 @@ impl Atlas {
     #[must_use]
     pub fn collection_len(&self, source: Source) -> usize {
         match source {
-            Source::Territories(e) => self.editions().get(e).map_or(0, |e| e.edition.territories.len()),
+            Source::Territories(e) => self.editions().get(e.get()).map_or(0, |e| e.edition.territories.len()),
             Source::Units(kind) => self.units_of_kind(kind).len(),
         }
     }
@@ -127,7 +125,7 @@ impl Atlas {
         }))
     }
 
-    fn unit_of(&self, kind: UnitKind, i: usize) -> Option<usize> {
+    fn unit_of(&self, kind: UnitKind, i: usize) -> Option<UnitIx> {
         self.units_of_kind(kind).get(i).copied()
     }
 
@@ -136,10 +134,10 @@ impl Atlas {
     pub fn feature_bbox(&self, source: Source, i: usize) -> Option<Rect<f64>> {
         match source {
             Source::Territories(e) => {
-                let b = self.editions().get(e)?.bboxes.get(i)?;
+                let b = self.editions().get(e.get())?.bboxes.get(i)?;
                 Some(Rect::new((b[0], b[1]), (b[2], b[3])))
             }
-            Source::Units(kind) => self.units()[self.unit_of(kind, i)?].geometry.bounding_rect(),
+            Source::Units(kind) => self.unit(self.unit_of(kind, i)?).geometry.bounding_rect(),
         }
     }
 
@@ -155,7 +153,7 @@ impl Atlas {
                 .units_of_kind(kind)
                 .iter()
                 .enumerate()
-                .filter(|(_, u)| self.units()[**u].geometry.bounding_rect().is_some_and(|r| meets(r, b)))
+                .filter(|(_, u)| self.unit(**u).geometry.bounding_rect().is_some_and(|r| meets(r, b)))
                 .map(|(i, _)| i)
                 .collect(),
         }
@@ -167,14 +165,14 @@ impl Atlas {
         let mut properties = Map::new();
         match source {
             Source::Territories(e) => {
-                let entry = self.editions().get(e)?;
+                let entry = self.editions().get(e.get())?;
                 let t = entry.edition.territories.get(i)?;
                 properties.insert("edition".into(), entry.edition.id.as_str().into());
                 properties.insert("id".into(), t.id.as_str().into());
                 properties.insert("name".into(), t.name.as_str().into());
                 properties.insert("region".into(), t.region.clone().map_or(Value::Null, Into::into));
                 properties.insert("members".into(), t.members.len().into());
-                let codes: Vec<&str> = t.members.iter().map(|m| self.units()[m.unit].code()).collect();
+                let codes: Vec<&str> = t.members.iter().map(|m| self.unit(m.unit).code()).collect();
                 properties.insert("member_codes".into(), codes.join(";").into());
                 properties.insert("area_km2".into(), entry.areas_km2[i].into());
                 properties.insert("communes".into(), entry.figures[i].communes.into());
@@ -183,7 +181,7 @@ impl Atlas {
             }
             Source::Units(kind) => {
                 let index = self.unit_of(kind, i)?;
-                let u = &self.units()[index];
+                let u = self.unit(index);
                 properties.insert("kind".into(), u.kind.label().into());
                 properties.insert("code".into(), u.code().into());
                 properties
@@ -209,7 +207,7 @@ impl Atlas {
     pub fn feature_position(&self, source: Source, id: &str) -> Option<usize> {
         match source {
             Source::Territories(e) => {
-                self.editions().get(e)?.edition.territories.iter().position(|t| t.id.as_str() == id)
+                self.editions().get(e.get())?.edition.territories.iter().position(|t| t.id.as_str() == id)
             }
             Source::Units(kind) => {
                 let u = self.unit_index(id)?;

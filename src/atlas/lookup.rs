@@ -7,12 +7,24 @@ use smallvec::SmallVec;
 
 use super::{Atlas, UnitRef};
 use crate::geometry::area::multi_polygon_area_m2;
+use crate::model::{EditionIx, TerritoryIx, UnitIx};
 
-/// Unit indexes containing a point (EPCI, EPT, commune: three at most).
-pub type UnitHits = SmallVec<[usize; 3]>;
+/// Units containing a point (EPCI, EPT, commune: three at most).
+pub type UnitHits = SmallVec<[UnitIx; 3]>;
 
-/// `(edition, territory, member unit)` indexes of the territories containing a point.
-pub type TerritoryHits = SmallVec<[(usize, usize, usize); 2]>;
+/// A territory containing a point, by positions: the cheap form batches work with.
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+pub struct ContainingTerritory {
+    /// Its edition.
+    pub edition: EditionIx,
+    /// The territory, in that edition.
+    pub territory: TerritoryIx,
+    /// The member unit containing the point.
+    pub via: UnitIx,
+}
+
+/// The territories containing a point, edition by edition.
+pub type TerritoryHits = SmallVec<[ContainingTerritory; 2]>;
 
 /// What a point inside one leaf unit answers.
 #[derive(Debug, Clone, Default)]
@@ -143,15 +155,15 @@ pub enum SiteError {
 }
 
 impl Atlas {
-    /// Indexes of the units containing `point`: at most one per kind (the border rule in the module
+    /// The units containing `point`: at most one per kind (the border rule in the module
     /// docs), with their parents, ordered EPCI, EPT, commune.
     #[must_use]
     pub fn units_containing(&self, point: Point<f64>) -> UnitHits {
         self.containing(point).units
     }
 
-    /// For each edition (by index), the territories containing `point` and the member unit through
-    /// which each does, as `(edition, territory, unit)`; the cheap path for batches.
+    /// For each edition, the territories containing `point` and the member unit through which each
+    /// does, by positions; the cheap path for batches.
     #[must_use]
     pub fn territories_containing(&self, point: Point<f64>) -> TerritoryHits {
         self.containing(point).territories
@@ -178,33 +190,33 @@ impl Atlas {
         // independent of load order.
         for &leaf in leaves {
             let u = self.leaves[leaf as usize];
-            let kind = self.units[u].kind;
-            match found.iter_mut().find(|f| self.units[**f].kind == kind) {
-                Some(f) if self.units[u].code() < self.units[*f].code() => *f = u,
+            let kind = self.unit(u).kind;
+            match found.iter_mut().find(|f| self.unit(**f).kind == kind) {
+                Some(f) if self.unit(u).code() < self.unit(*f).code() => *f = u,
                 Some(_) => {}
                 None => found.push(u),
             }
         }
         let leaves_found = found.len();
         for i in 0..leaves_found {
-            for &p in &self.parents[found[i]] {
-                if !found.iter().any(|f| self.units[*f].kind == self.units[p].kind) {
+            for &p in self.parents_of(found[i]) {
+                if !found.iter().any(|f| self.unit(*f).kind == self.unit(p).kind) {
                     found.push(p);
                 }
             }
         }
-        found.sort_by_key(|&u| self.units[u].kind);
+        found.sort_by_key(|&u| self.unit(u).kind);
         found
     }
 
     /// The territories, edition by edition, that these units are members of.
-    pub(super) fn territories_of_units(&self, units: &[usize]) -> TerritoryHits {
+    pub(super) fn territories_of_units(&self, units: &[UnitIx]) -> TerritoryHits {
         let mut hits = TerritoryHits::new();
-        for (e, entry) in self.editions.iter().enumerate() {
-            for &u in units {
-                for &t in entry.territories_of_unit(u) {
-                    if !hits.iter().any(|&(he, ht, _)| he == e && ht == t) {
-                        hits.push((e, t, u));
+        for (edition, entry) in self.positioned_editions() {
+            for &via in units {
+                for &territory in entry.territories_of_unit(via) {
+                    if !hits.iter().any(|h| h.edition == edition && h.territory == territory) {
+                        hits.push(ContainingTerritory { edition, territory, via });
                     }
                 }
             }
@@ -222,22 +234,20 @@ impl Atlas {
         let LeafAnswer { units, territories: hits } = self.containing(point);
         let territories = hits
             .iter()
-            .map(|&(e, t, u)| {
-                let entry = &self.editions[e];
-                let territory = &entry.edition.territories[t];
+            .map(|h| {
+                let entry = self.edition_at(h.edition);
+                let territory = entry.territory(h.territory);
                 TerritoryHit {
                     edition: entry.edition.id.to_string(),
                     id: territory.id.to_string(),
                     name: territory.name.clone(),
-                    via: self.unit_ref(u),
+                    via: self.unit_ref(h.via),
                 }
             })
             .collect();
         let nearest = self
-            .editions
-            .iter()
-            .enumerate()
-            .filter(|(e, _)| !hits.iter().any(|h| h.0 == *e))
+            .positioned_editions()
+            .filter(|(e, _)| !hits.iter().any(|h| h.edition == *e))
             .filter_map(|(_, entry)| {
                 let n = entry.edges.nearest(point)?;
                 let territory = &entry.edition.territories[n.owner];

@@ -24,14 +24,14 @@ use serde::Serialize;
 
 pub use error::{AtlasError, AtlasErrors};
 pub use lookup::{
-    Intersects, Lookup, NearestTerritory, Overlap, PointError, SiteError, TerritoryHit, TerritoryHits,
-    UnitHits, checked_point,
+    ContainingTerritory, Intersects, Lookup, NearestTerritory, Overlap, PointError, SiteError, TerritoryHit,
+    TerritoryHits, UnitHits, checked_point,
 };
 pub use sources::{AtlasSources, EditionSource, EditionSourceError};
 
 use crate::figures::{CommuneCover, Figures};
 use crate::index::{EdgeIndex, PolygonIndex};
-use crate::model::{Edition, InseeCode, Siren, Unit, UnitKind};
+use crate::model::{Edition, EditionIx, InseeCode, Siren, Territory, TerritoryIx, Unit, UnitIx, UnitKind};
 use lookup::LeafAnswer;
 use search::SearchIndex;
 
@@ -42,8 +42,8 @@ pub struct EditionEntry {
     pub edition: Edition,
     /// Each territory's dissolved outline, in territory order.
     pub outlines: Vec<MultiPolygon<f64>>,
-    /// Territories each unit is a member of, by unit index.
-    territories_of_unit: Vec<Vec<usize>>,
+    /// Territories each unit is a member of, by unit position.
+    territories_of_unit: Vec<Vec<TerritoryIx>>,
     /// Outline edges, for nearest-territory distances.
     edges: EdgeIndex,
     /// Geodesic area of each outline, km².
@@ -55,10 +55,19 @@ pub struct EditionEntry {
 }
 
 impl EditionEntry {
-    /// Territories (indexes) this unit is a member of.
+    /// Territories (positions in this edition) this unit is a member of; none for a unit of another Atlas.
     #[must_use]
-    pub fn territories_of_unit(&self, unit: usize) -> &[usize] {
-        self.territories_of_unit.get(unit).map_or(&[], Vec::as_slice)
+    pub fn territories_of_unit(&self, unit: UnitIx) -> &[TerritoryIx] {
+        self.territories_of_unit.get(unit.get()).map_or(&[], Vec::as_slice)
+    }
+
+    /// The territory at this position.
+    ///
+    /// # Panics
+    /// When `t` is not a position of this edition (positions come from the Atlas holding it).
+    #[must_use]
+    pub fn territory(&self, t: TerritoryIx) -> &Territory {
+        self.edition.territory(t)
     }
 }
 
@@ -77,18 +86,18 @@ pub struct BuildTimings {
 #[derive(Debug)]
 pub struct Atlas {
     units: Vec<Unit>,
-    by_siren: HashMap<Siren, usize>,
-    by_insee: HashMap<InseeCode, usize>,
+    by_siren: HashMap<Siren, UnitIx>,
+    by_insee: HashMap<InseeCode, UnitIx>,
     /// Parent units of each unit (a commune's EPCI and EPT), resolved.
-    parents: Vec<Vec<usize>>,
+    parents: Vec<Vec<UnitIx>>,
     /// Units in the polygon index, by index position (leaves: units no loaded unit has as parent).
-    leaves: Vec<usize>,
+    leaves: Vec<UnitIx>,
     /// The answer for a point inside one leaf only, by index position: most points get it ready-made.
     leaf_answers: Vec<LeafAnswer>,
     index: PolygonIndex,
     editions: Vec<EditionEntry>,
-    /// Unit indexes by kind, in load order.
-    by_kind: Vec<(UnitKind, Vec<usize>)>,
+    /// Unit positions by kind, in load order.
+    by_kind: Vec<(UnitKind, Vec<UnitIx>)>,
     /// Folded names of territories and units, for the search box.
     search: SearchIndex,
     timings: BuildTimings,
@@ -99,7 +108,7 @@ pub struct Atlas {
     summary: Summary,
     /// The communes each unit covers.
     cover: CommuneCover,
-    /// Communes and population of each unit, by unit index.
+    /// Communes and population of each unit, by unit position.
     unit_figures: Vec<Figures>,
 }
 
@@ -154,10 +163,33 @@ impl Atlas {
         &self.units
     }
 
+    /// The unit at this position.
+    ///
+    /// # Panics
+    /// When `u` is not a unit position of this Atlas (positions come from its own answers).
+    #[must_use]
+    pub fn unit(&self, u: UnitIx) -> &Unit {
+        &self.units[u.get()]
+    }
+
     /// Every loaded edition, in load order.
     #[must_use]
     pub fn editions(&self) -> &[EditionEntry] {
         &self.editions
+    }
+
+    /// Every loaded edition with its position, in load order.
+    pub fn positioned_editions(&self) -> impl Iterator<Item = (EditionIx, &EditionEntry)> {
+        EditionIx::all(self.editions.len()).zip(&self.editions)
+    }
+
+    /// The edition at this position.
+    ///
+    /// # Panics
+    /// When `e` is not an edition position of this Atlas (positions come from its own answers).
+    #[must_use]
+    pub fn edition_at(&self, e: EditionIx) -> &EditionEntry {
+        &self.editions[e.get()]
     }
 
     /// The edition with this id.
@@ -169,27 +201,27 @@ impl Atlas {
     /// The unit with this SIREN or INSEE code.
     #[must_use]
     pub fn unit_by_code(&self, code: &str) -> Option<&Unit> {
-        self.unit_index(code).map(|i| &self.units[i])
+        self.unit_index(code).map(|i| self.unit(i))
     }
 
-    /// The index of the unit with this SIREN or INSEE code.
+    /// The position of the unit with this SIREN or INSEE code.
     #[must_use]
-    pub fn unit_index(&self, code: &str) -> Option<usize> {
+    pub fn unit_index(&self, code: &str) -> Option<UnitIx> {
         Siren::parse(code)
             .and_then(|s| self.by_siren.get(&s))
             .or_else(|| InseeCode::parse(code).and_then(|c| self.by_insee.get(&c)))
             .copied()
     }
 
-    /// The parent units (EPCI, EPT) of a unit; none for an index no unit has.
+    /// The parent units (EPCI, EPT) of a unit; none for a position no unit has.
     #[must_use]
-    pub fn parents_of(&self, unit: usize) -> &[usize] {
-        self.parents.get(unit).map_or(&[], Vec::as_slice)
+    pub fn parents_of(&self, unit: UnitIx) -> &[UnitIx] {
+        self.parents.get(unit.get()).map_or(&[], Vec::as_slice)
     }
 
-    /// Indexes of the units of one kind, in load order.
+    /// Positions of the units of one kind, in load order.
     #[must_use]
-    pub fn units_of_kind(&self, kind: UnitKind) -> &[usize] {
+    pub fn units_of_kind(&self, kind: UnitKind) -> &[UnitIx] {
         self.by_kind.iter().find(|(k, _)| *k == kind).map_or(&[], |(_, v)| v.as_slice())
     }
 
@@ -206,13 +238,13 @@ impl Atlas {
 
     /// Communes and population of a unit (a commune: itself; an EPCI or EPT: its communes).
     #[must_use]
-    pub fn unit_figures(&self, unit: usize) -> Figures {
-        self.unit_figures.get(unit).copied().unwrap_or_default()
+    pub fn unit_figures(&self, unit: UnitIx) -> Figures {
+        self.unit_figures.get(unit.get()).copied().unwrap_or_default()
     }
 
-    /// The communes (unit indexes) a unit covers.
+    /// The communes (unit positions) a unit covers.
     #[must_use]
-    pub fn communes_of(&self, unit: usize) -> &[usize] {
+    pub fn communes_of(&self, unit: UnitIx) -> &[UnitIx] {
         self.cover.communes_of(unit)
     }
 
@@ -231,10 +263,10 @@ impl Atlas {
     /// The answer form of a unit.
     ///
     /// # Panics
-    /// When `u` is not a unit index of this Atlas (indices come from its own answers).
+    /// When `u` is not a unit position of this Atlas (positions come from its own answers).
     #[must_use]
-    pub fn unit_ref(&self, u: usize) -> UnitRef {
-        let unit = &self.units[u];
+    pub fn unit_ref(&self, u: UnitIx) -> UnitRef {
+        let unit = self.unit(u);
         UnitRef { kind: unit.kind, code: unit.code().to_owned(), name: unit.name.clone() }
     }
 

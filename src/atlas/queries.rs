@@ -4,7 +4,7 @@
 use serde::Serialize;
 
 use super::{Atlas, EditionEntry, UnitRef};
-use crate::model::UnitKind;
+use crate::model::{TerritoryIx, UnitIx, UnitKind};
 use crate::text::{fold, region_name};
 
 /// One edition in the list of editions.
@@ -157,13 +157,13 @@ impl Atlas {
         };
         let mut out = Vec::new();
         for entry in self.editions().iter().filter(|e| edition.is_none_or(|id| e.edition.id.as_str() == id)) {
-            for (t, territory) in entry.edition.territories.iter().enumerate() {
+            for (t, territory) in entry.edition.positioned() {
                 if words.is_empty() || matches(&format!("{} {}", territory.name, territory.id)) {
                     out.push(Self::territory_summary(entry, t, None));
                     continue;
                 }
                 let member = territory.members.iter().find(|m| {
-                    let u = &self.units()[m.unit];
+                    let u = self.unit(m.unit);
                     matches(&format!(
                         "{} {} {}",
                         u.name,
@@ -181,10 +181,11 @@ impl Atlas {
 
     fn territory_summary(
         entry: &EditionEntry,
-        t: usize,
+        t: TerritoryIx,
         matched_member: Option<UnitRef>,
     ) -> TerritorySummary {
-        let territory = &entry.edition.territories[t];
+        let territory = entry.territory(t);
+        let t = t.get();
         TerritorySummary {
             edition: entry.edition.id.to_string(),
             id: territory.id.to_string(),
@@ -204,12 +205,12 @@ impl Atlas {
     #[must_use]
     pub fn territory_detail(&self, edition: &str, id: &str) -> Option<TerritoryDetail> {
         let entry = self.edition(edition)?;
-        let t = entry.edition.territories.iter().position(|t| t.id.as_str() == id)?;
-        let member_list = entry.edition.territories[t]
+        let (t, territory) = entry.edition.positioned().find(|(_, t)| t.id.as_str() == id)?;
+        let member_list = territory
             .members
             .iter()
             .map(|m| {
-                let u = &self.units()[m.unit];
+                let u = self.unit(m.unit);
                 MemberInfo {
                     kind: u.kind,
                     code: u.code().to_owned(),
@@ -227,13 +228,13 @@ impl Atlas {
     #[must_use]
     pub fn unit_detail(&self, code: &str) -> Option<UnitDetail> {
         let u = self.unit_index(code)?;
-        let unit = &self.units()[u];
-        let via_units: Vec<usize> = std::iter::once(u).chain(self.parents_of(u).iter().copied()).collect();
+        let unit = self.unit(u);
+        let via_units: Vec<UnitIx> = std::iter::once(u).chain(self.parents_of(u).iter().copied()).collect();
         let mut territories = Vec::new();
         for entry in self.editions() {
             for &v in &via_units {
                 for &t in entry.territories_of_unit(v) {
-                    let territory = &entry.edition.territories[t];
+                    let territory = entry.territory(t);
                     territories.push(Membership {
                         edition: entry.edition.id.to_string(),
                         id: territory.id.to_string(),

@@ -8,7 +8,7 @@ use geo::BoundingRect;
 use serde::Serialize;
 
 use super::Atlas;
-use crate::model::{Edition, Unit, UnitKind};
+use crate::model::{Edition, EditionIx, TerritoryIx, Unit, UnitIx, UnitKind};
 use crate::text::{fold, region_name};
 
 /// Most hits a search may ask for.
@@ -64,8 +64,8 @@ pub struct SearchHit {
 /// What an entry points at.
 #[derive(Debug, Clone, Copy)]
 enum Target {
-    Territory { edition: usize, territory: usize },
-    Unit(usize),
+    Territory { edition: EditionIx, territory: TerritoryIx },
+    Unit(UnitIx),
 }
 
 #[derive(Debug)]
@@ -92,7 +92,8 @@ impl SearchIndex {
     pub fn build<'a>(units: &[Unit], editions: impl Iterator<Item = &'a Edition>) -> Self {
         let mut entries = Vec::with_capacity(units.len());
         for (e, edition) in editions.enumerate() {
-            for (t, territory) in edition.territories.iter().enumerate() {
+            let e = EditionIx::new(e);
+            for (t, territory) in edition.positioned() {
                 let name = fold(&territory.name);
                 let text = format!("{name} {}", fold(territory.id.as_str()));
                 entries.push(Entry {
@@ -104,7 +105,7 @@ impl SearchIndex {
                 });
             }
         }
-        for (u, unit) in units.iter().enumerate() {
+        for (u, unit) in UnitIx::all(units.len()).zip(units) {
             let name = fold(&unit.name);
             let mut text = name.clone();
             for code in [
@@ -130,8 +131,8 @@ impl SearchIndex {
 
     /// Up to `limit` entries matching `query`, best first: whole-name matches, then names starting with
     /// the query, then other word matches; among equals territories, then EPCI, EPT, communes, larger
-    /// first. `edition` (an index) keeps only that edition's territories; units are always searched.
-    fn matching(&self, query: &str, edition: Option<usize>, limit: usize) -> Vec<Target> {
+    /// first. `edition` (a position) keeps only that edition's territories; units are always searched.
+    fn matching(&self, query: &str, edition: Option<EditionIx>, limit: usize) -> Vec<Target> {
         let folded = fold(query);
         let words: Vec<&str> = folded.split(' ').filter(|w| !w.is_empty()).collect();
         if words.is_empty() {
@@ -172,15 +173,17 @@ impl Atlas {
     /// `edition`, only that edition's territories.
     #[must_use]
     pub fn search(&self, query: &str, edition: Option<&str>, limit: usize) -> Vec<SearchHit> {
-        let edition = edition.and_then(|id| self.editions().iter().position(|e| e.edition.id.as_str() == id));
+        let edition = edition
+            .and_then(|id| self.positioned_editions().find(|(_, e)| e.edition.id.as_str() == id))
+            .map(|(e, _)| e);
         self.search_index().matching(query, edition, limit).into_iter().map(|t| self.search_hit(t)).collect()
     }
 
     fn search_hit(&self, target: Target) -> SearchHit {
         match target {
             Target::Territory { edition, territory } => {
-                let entry = &self.editions()[edition];
-                let t = &entry.edition.territories[territory];
+                let entry = self.edition_at(edition);
+                let t = entry.territory(territory);
                 let context = match t.region.as_deref().and_then(region_name) {
                     Some(region) => format!("Territoire {} · {region}", entry.edition.id),
                     None => format!("Territoire {}", entry.edition.id),
@@ -191,18 +194,18 @@ impl Atlas {
                     name: t.name.clone(),
                     edition: Some(entry.edition.id.to_string()),
                     context,
-                    bbox: entry.bboxes[territory],
+                    bbox: entry.bboxes[territory.get()],
                 }
             }
             Target::Unit(u) => {
-                let unit = &self.units()[u];
+                let unit = self.unit(u);
                 let context = match unit.kind {
                     UnitKind::Commune => {
                         let department = unit.insee.as_ref().map_or("", |c| department_of(c.as_str()));
                         let epci = self
                             .parents_of(u)
                             .iter()
-                            .map(|&p| &self.units()[p])
+                            .map(|&p| self.unit(p))
                             .find(|p| p.kind == UnitKind::Epci);
                         match epci {
                             Some(epci) => format!("Commune ({department}) · {}", epci.name),

@@ -68,7 +68,7 @@ fn unit_layer(atlas: &Atlas, kind: UnitKind) -> Layer {
         .units_of_kind(kind)
         .iter()
         .map(|&i| {
-            let (u, f) = (&atlas.units()[i], atlas.unit_figures(i));
+            let (u, f) = (atlas.unit(i), atlas.unit_figures(i));
             let mut properties = serde_json::Map::new();
             properties.insert("kind".into(), u.kind.label().into());
             properties.insert("code".into(), u.code().into());

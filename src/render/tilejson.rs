@@ -23,9 +23,7 @@ pub fn tile_layers<'a>(atlas: &Atlas, layers: &'a LayerSet) -> Vec<(String, &'a 
         (0..atlas.collection_len(source)).filter_map(|i| atlas.feature_bbox(source, i)).collect::<Vec<_>>()
     };
     let mut out: Vec<(String, &Layer, Vec<Rect<f64>>)> = atlas
-        .editions()
-        .iter()
-        .enumerate()
+        .positioned_editions()
         .filter_map(|(i, e)| {
             Some((
                 format!("territories-{}", e.edition.id),

@@ -15,7 +15,7 @@ use parquet::file::properties::WriterProperties;
 
 use super::ExportError;
 use crate::atlas::Atlas;
-use crate::model::UnitKind;
+use crate::model::{TerritoryIx, UnitKind};
 
 /// The table's rows: `code_insee`, `nom`, `epci_siren`, `ept_siren`, then `territory_E`,
 /// `territory_E_name` per edition (several territories `;`-joined, sorted by id).
@@ -25,13 +25,12 @@ pub fn rows(atlas: &Atlas) -> (Vec<String>, Vec<Vec<Option<String>>>) {
         header.push(format!("territory_{}", e.edition.id));
         header.push(format!("territory_{}_name", e.edition.id));
     }
-    let units = atlas.units();
     let mut rows: Vec<Vec<Option<String>>> = Vec::new();
     for &c in atlas.units_of_kind(UnitKind::Commune) {
-        let commune = &units[c];
+        let commune = atlas.unit(c);
         let parents = atlas.parents_of(c);
         let parent_of = |kind: UnitKind| {
-            parents.iter().find(|&&p| units[p].kind == kind).map(|&p| units[p].code().to_owned())
+            parents.iter().map(|&p| atlas.unit(p)).find(|p| p.kind == kind).map(|p| p.code().to_owned())
         };
         let mut row = vec![
             Some(commune.code().to_owned()),
@@ -40,20 +39,18 @@ pub fn rows(atlas: &Atlas) -> (Vec<String>, Vec<Vec<Option<String>>>) {
             parent_of(UnitKind::Ept),
         ];
         for e in atlas.editions() {
-            let mut territories: Vec<usize> = std::iter::once(c)
+            let mut territories: Vec<TerritoryIx> = std::iter::once(c)
                 .chain(parents.iter().copied())
                 .flat_map(|u| e.territories_of_unit(u).iter().copied())
                 .collect();
-            territories.sort_by(|a, b| {
-                e.edition.territories[*a].id.as_str().cmp(e.edition.territories[*b].id.as_str())
-            });
+            territories.sort_by(|a, b| e.territory(*a).id.as_str().cmp(e.territory(*b).id.as_str()));
             territories.dedup();
-            let join = |f: &dyn Fn(usize) -> String| {
+            let join = |f: &dyn Fn(TerritoryIx) -> String| {
                 (!territories.is_empty())
                     .then(|| territories.iter().map(|&t| f(t)).collect::<Vec<_>>().join(";"))
             };
-            row.push(join(&|t| e.edition.territories[t].id.to_string()));
-            row.push(join(&|t| e.edition.territories[t].name.clone()));
+            row.push(join(&|t| e.territory(t).id.to_string()));
+            row.push(join(&|t| e.territory(t).name.clone()));
         }
         rows.push(row);
     }
