@@ -78,13 +78,8 @@ async fn known_sites_answer_right_in_one_geojson_batch_and_one_csv_batch() {
     assert_eq!(answered.len(), sites.len() + 1, "N in, N out");
     for (site, f) in sites.iter().zip(answered) {
         assert_eq!(f["properties"]["name"], site.name.as_str(), "order kept");
-        let ids: Vec<&str> = f["properties"]["territories"]
-            .as_array()
-            .expect("territories")
-            .iter()
-            .filter(|t| t["edition"] == "2023")
-            .filter_map(|t| t["id"].as_str())
-            .collect();
+        let ids: Vec<&str> =
+            of_edition(&f["properties"]["territories"], "2023").filter_map(|t| t["id"].as_str()).collect();
         assert_eq!(ids.join(";"), site.territory_2023, "{}", site.name);
     }
     assert!(answered[sites.len()]["properties"]["error"].as_str().is_some_and(|e| e.contains("500")));
@@ -225,18 +220,11 @@ async fn search_finds_territories_members_and_communes() {
     assert!(codes.contains(&"ti-3212") && codes.contains(&"200069037"), "{hits:?}");
     assert!(hits.iter().all(|h| h["kind"] != "territory" || h["edition"] == "2023"));
     let (_, hits) = get_json(&app, "/api/search?q=pays%20de%20saint%20omer").await;
-    assert_eq!(
-        (hits[0]["kind"].as_str(), hits[0]["code"].as_str()),
-        (Some("territory"), Some("ti-3212")),
-        "{hits}"
-    );
+    assert_eq!([&hits[0]["kind"], &hits[0]["code"]], ["territory", "ti-3212"], "{hits}");
     // SIRENs and INSEE codes, and bounding boxes around the place.
     let (_, hits) = get_json(&app, "/api/search?q=240200477&limit=1").await;
     assert_eq!(hits.as_array().map(Vec::len), Some(1));
-    assert_eq!(
-        (hits[0]["kind"].as_str(), hits[0]["name"].as_str()),
-        (Some("EPCI"), Some("CA GrandSoissons Agglomération"))
-    );
+    assert_eq!([&hits[0]["kind"], &hits[0]["name"]], ["EPCI", "CA GrandSoissons Agglomération"]);
     let bbox: Vec<f64> =
         hits[0]["bbox"].as_array().expect("bbox").iter().filter_map(serde_json::Value::as_f64).collect();
     assert!(bbox[0] < 3.33 && 3.33 < bbox[2] && bbox[1] < 49.38 && 49.38 < bbox[3], "{bbox:?}");
@@ -244,11 +232,7 @@ async fn search_finds_territories_members_and_communes() {
     assert_eq!(hits[0]["name"], "Saint-Denis", "{hits}");
     // Larger communes first among equals: Saint-Denis of La Réunion, then of Seine-Saint-Denis.
     let (_, hits) = get_json(&app, "/api/search?q=saint-denis&limit=3").await;
-    assert_eq!(
-        (hits[0]["code"].as_str(), hits[1]["code"].as_str()),
-        (Some("97411"), Some("93066")),
-        "{hits}"
-    );
+    assert_eq!([&hits[0]["code"], &hits[1]["code"]], ["97411", "93066"], "{hits}");
     let (_, hits) = get_json(&app, "/api/search?q=zzzzqqq").await;
     assert_eq!(hits, serde_json::json!([]));
     for bad in [
@@ -336,13 +320,7 @@ async fn a_footprint_gets_its_share_in_each_territory() {
     let (status, _, body) = send(&app, post("/api/intersects", "application/json", coast)).await;
     assert_eq!(status, StatusCode::OK);
     let json: serde_json::Value = serde_json::from_slice(&body).expect("json");
-    let total: f64 = json["territories"]
-        .as_array()
-        .expect("t")
-        .iter()
-        .filter(|t| t["edition"] == "2023")
-        .filter_map(|t| t["share"].as_f64())
-        .sum();
+    let total: f64 = of_edition(&json["territories"], "2023").filter_map(|t| t["share"].as_f64()).sum();
     assert!(total > 0.05 && total < 0.95, "{json}");
 }
 
@@ -546,4 +524,12 @@ async fn editions_carry_their_metadata_and_territories_their_figures() {
         .find(|l| l["rel"] == "license")
         .expect("license link");
     assert_eq!(licence["href"], "https://www.etalab.gouv.fr/licence-ouverte-open-licence/");
+}
+
+/// The entries of a JSON array of territories that belong to one edition (none when it is not an array).
+fn of_edition<'a>(
+    list: &'a serde_json::Value,
+    edition: &'a str,
+) -> impl Iterator<Item = &'a serde_json::Value> {
+    list.as_array().into_iter().flatten().filter(move |t| t["edition"] == edition)
 }

@@ -797,6 +797,17 @@ mod tests {
         t.members.iter().map(|m| m.code.to_string()).collect()
     }
 
+    fn names(t: &ListedTerritory) -> Vec<&str> {
+        t.members.iter().map(|m| m.name.as_str()).collect()
+    }
+
+    /// The first territory of a list read with no error and holding `count` territories.
+    fn first_of(c: &Composition, count: usize) -> &ListedTerritory {
+        assert!(c.errors.is_empty(), "{:?}", messages(c));
+        assert_eq!(c.territories.len(), count);
+        &c.territories[0]
+    }
+
     #[test]
     fn normalised_csv_with_quoted_names_and_kinds() {
         let csv = "id_ti,lib_ti,insee_reg,member_siren,member_name,member_kind,member_insee_com\n\
@@ -827,13 +838,10 @@ mod tests {
                    ti-3214;Soissonnais et Valois\u{a0};240200477;CA du Soissonnais\u{a0};CA;x\r\n\
                    ti-3214;Soissonnais et Valois;200067981;\"CC Retz; en Valois\";CC;y\r\n";
         let c = parse_csv("anct.csv", csv.as_bytes());
-        assert!(c.errors.is_empty(), "{:?}", messages(&c));
-        assert_eq!(c.territories.len(), 1);
-        let t = &c.territories[0];
+        let t = first_of(&c, 1);
         assert_eq!(t.name, "Soissonnais et Valois");
         assert_eq!(codes(t), ["240200477", "200067981"]);
-        assert_eq!(t.members[0].name, "CA du Soissonnais");
-        assert_eq!(t.members[1].name, "CC Retz; en Valois");
+        assert_eq!(names(t), ["CA du Soissonnais", "CC Retz; en Valois"]);
         assert_eq!(t.members[1].kind_hint.as_deref(), Some("CC"));
         assert_eq!(t.members[1].pos.to_string(), "anct.csv:3");
     }
@@ -945,13 +953,10 @@ mod tests {
             ),
         ]);
         let c = parse_geojson("g.geojson", json.as_bytes());
-        assert!(c.errors.is_empty(), "{:?}", messages(&c));
-        assert_eq!(c.territories.len(), 2);
-        let t = &c.territories[0];
+        let t = first_of(&c, 2);
         assert_eq!(t.name, "Versailles");
         assert_eq!(codes(t), ["247800584", "249100074"]);
-        assert_eq!(t.members[0].name, "CA Versailles Grand Parc (CAVGP)");
-        assert_eq!(t.members[1].name, "CC du Pays (de) Limours");
+        assert_eq!(names(t), ["CA Versailles Grand Parc (CAVGP)", "CC du Pays (de) Limours"]);
         assert_eq!(c.territories[1].pos.to_string(), "g.geojson (feature 1)");
     }
 

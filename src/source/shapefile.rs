@@ -327,6 +327,11 @@ mod tests {
     }
 
     /// Two EPCI-like squares in Lambert-93: one around Notre-Dame de Paris with a hole, one 20 km east.
+    /// The error reading `shp` gives (the test fails when it reads).
+    fn load_error(shp: &Path) -> LoadError {
+        crate::source::read_units(shp, &ReadOptions::default()).expect_err("the file should not read")
+    }
+
     fn paris_records() -> Vec<Rec> {
         vec![
             Rec {
@@ -392,7 +397,7 @@ mod tests {
     fn missing_prj_needs_an_assumed_crs() {
         let dir = tempfile::tempdir().expect("tempdir");
         let shp = write_shapefile(dir.path(), "epci", None, &paris_records());
-        let err = crate::source::read_units(&shp, &ReadOptions::default()).expect_err("no prj");
+        let err = load_error(&shp);
         assert!(matches!(err, LoadError::MissingCrs { .. }), "{err}");
         assert!(err.to_string().contains("no .prj: cannot tell the CRS"), "{err}");
         let opts = ReadOptions { kind: None, assume_crs: Some(Crs::Lambert93) };
@@ -405,7 +410,7 @@ mod tests {
         let dir = tempfile::tempdir().expect("tempdir");
         let prj = r#"PROJCS["NTF_Paris_Lambert_II_Etendu",GEOGCS["GCS_NTF_Paris"]]"#;
         let shp = write_shapefile(dir.path(), "epci", Some(prj), &paris_records());
-        let err = crate::source::read_units(&shp, &ReadOptions::default()).expect_err("unknown");
+        let err = load_error(&shp);
         assert!(matches!(err, LoadError::UnknownCrs { .. }), "{err}");
         assert!(err.to_string().contains("NTF_Paris_Lambert_II_Etendu"), "{err}");
     }
@@ -416,7 +421,7 @@ mod tests {
         let mut recs = paris_records();
         recs[1].siren = "12ab";
         let shp = write_shapefile(dir.path(), "epci", Some(L93_PRJ), &recs);
-        let err = crate::source::read_units(&shp, &ReadOptions::default()).expect_err("bad siren");
+        let err = load_error(&shp);
         assert_eq!(
             err.to_string(),
             format!("{}: record 2: field SIREN \"12ab\": not a 9-digit SIREN", shp.display())
@@ -427,7 +432,7 @@ mod tests {
     fn unknown_kind_is_an_error() {
         let dir = tempfile::tempdir().expect("tempdir");
         let shp = write_shapefile(dir.path(), "units", Some(L93_PRJ), &paris_records());
-        let err = crate::source::read_units(&shp, &ReadOptions::default()).expect_err("kind");
+        let err = load_error(&shp);
         assert!(matches!(err, LoadError::UnknownKind { .. }), "{err}");
     }
 
@@ -439,30 +444,41 @@ mod tests {
         std::fs::create_dir(&other).expect("dir");
         let one = write_shapefile(&other, "epci", Some(L93_PRJ), &paris_records()[..1]);
         std::fs::copy(one.with_extension("dbf"), shp.with_extension("dbf")).expect("copy");
-        let err = crate::source::read_units(&shp, &ReadOptions::default()).expect_err("mismatch");
+        let err = load_error(&shp);
         assert!(matches!(err, LoadError::RecordCountMismatch { shp: 2, dbf: 1, .. }), "{err}");
         assert!(err.to_string().contains("record 2"), "{err}");
     }
 
-    #[test]
-    fn missing_dbf_is_an_error() {
-        let dir = tempfile::tempdir().expect("tempdir");
-        let shp = write_shapefile(dir.path(), "epci", Some(L93_PRJ), &paris_records());
-        std::fs::remove_file(shp.with_extension("dbf")).expect("rm");
-        let err = crate::source::read_units(&shp, &ReadOptions::default()).expect_err("no dbf");
-        assert!(matches!(err, LoadError::Dbf { .. }), "{err}");
-        assert!(err.to_string().contains("epci.dbf"), "{err}");
-    }
+    /// Each way of damaging a good file, the error it must give and what the message must name.
+    type Damage = (&'static str, fn(&Path), fn(&LoadError) -> bool, &'static str);
 
     #[test]
-    fn truncated_shp_is_an_error_not_a_panic() {
-        let dir = tempfile::tempdir().expect("tempdir");
-        let shp = write_shapefile(dir.path(), "epci", Some(L93_PRJ), &paris_records());
-        let bytes = std::fs::read(&shp).expect("read");
-        std::fs::write(&shp, &bytes[..bytes.len() - 30]).expect("truncate");
-        let err = crate::source::read_units(&shp, &ReadOptions::default()).expect_err("truncated");
-        assert!(matches!(err, LoadError::Shapefile { loc: Loc::Record(2), .. }), "{err}");
-        assert!(err.to_string().contains("record 2"), "{err}");
+    fn missing_dbf_and_truncated_shp_are_errors_not_panics() {
+        let damages: [Damage; 2] = [
+            (
+                "missing dbf",
+                |shp| std::fs::remove_file(shp.with_extension("dbf")).expect("rm"),
+                |e| matches!(e, LoadError::Dbf { .. }),
+                "epci.dbf",
+            ),
+            (
+                "truncated shp",
+                |shp| {
+                    let bytes = std::fs::read(shp).expect("read");
+                    std::fs::write(shp, &bytes[..bytes.len() - 30]).expect("truncate");
+                },
+                |e| matches!(e, LoadError::Shapefile { loc: Loc::Record(2), .. }),
+                "record 2",
+            ),
+        ];
+        for (what, damage, expected, named) in damages {
+            let dir = tempfile::tempdir().expect("tempdir");
+            let shp = write_shapefile(dir.path(), "epci", Some(L93_PRJ), &paris_records());
+            damage(&shp);
+            let err = load_error(&shp);
+            assert!(expected(&err), "{what}: {err}");
+            assert!(err.to_string().contains(named), "{what}: {err}");
+        }
     }
 
     #[test]

@@ -2,16 +2,14 @@
 //! `GET /api/layers/units.geojson?kind=epci|ept[&bbox=][&zoom=]`. Whole layers are pre-serialised;
 //! a `bbox` picks pre-serialised features.
 
-use axum::extract::State;
 use axum::http::HeaderMap;
 use axum::response::Response;
 use serde::Deserialize;
 
 use super::check_edition;
 use crate::http::error::{ApiError, ErrorBody};
-use crate::http::extractors::{ApiQuery, parse_bbox};
+use crate::http::extractors::{Ctx, parse_bbox};
 use crate::http::respond;
-use crate::http::state::AppState;
 use crate::model::UnitKind;
 use crate::render::encoded::Encoded;
 use crate::render::layers::{GEOJSON, Layer};
@@ -47,44 +45,36 @@ fn serve_layer(layer: &Layer, params: &LayerParams, headers: &HeaderMap) -> Resu
 /// The dissolved outlines of an edition's territories, simplified for the zoom.
 #[utoipa::path(get, path = "/api/layers/territories.geojson", params(LayerParams), tag = "layers",
     responses((status = 200, description = "GeoJSON FeatureCollection", content_type = "application/geo+json"), (status = 304, description = "Not modified"), (status = 400, description = "Malformed request", body = ErrorBody)))]
-pub async fn get_territories_layer(
-    State(state): State<AppState>,
-    headers: HeaderMap,
-    ApiQuery(params): ApiQuery<LayerParams>,
-) -> Result<Response, ApiError> {
-    if params.kind.is_some() {
+pub async fn get_territories_layer(cx: Ctx<LayerParams>) -> Result<Response, ApiError> {
+    if cx.query.kind.is_some() {
         return Err(ApiError::BadRequest("kind applies to units.geojson, not territories.geojson".into()));
     }
-    let loaded = state.loaded();
-    check_edition(&loaded.atlas, params.edition.as_deref())?;
-    let layer = match params.edition.as_deref() {
+    let loaded = cx.state.loaded();
+    check_edition(&loaded.atlas, cx.query.edition.as_deref())?;
+    let layer = match cx.query.edition.as_deref() {
         Some(id) => loaded.layers.territories(id),
         None => {
             loaded.atlas.editions().first().and_then(|e| loaded.layers.territories(e.edition.id.as_str()))
         }
     }
     .ok_or_else(|| ApiError::NotFound("no edition loaded".into()))?;
-    serve_layer(layer, &params, &headers)
+    serve_layer(layer, &cx.query, &cx.headers)
 }
 
 /// EPCI or EPT boundaries, simplified for the zoom.
 #[utoipa::path(get, path = "/api/layers/units.geojson", params(LayerParams), tag = "layers",
     responses((status = 200, description = "GeoJSON FeatureCollection", content_type = "application/geo+json"), (status = 304, description = "Not modified"), (status = 400, description = "Malformed request", body = ErrorBody)))]
-pub async fn get_units_layer(
-    State(state): State<AppState>,
-    headers: HeaderMap,
-    ApiQuery(params): ApiQuery<LayerParams>,
-) -> Result<Response, ApiError> {
-    if params.edition.is_some() {
+pub async fn get_units_layer(cx: Ctx<LayerParams>) -> Result<Response, ApiError> {
+    if cx.query.edition.is_some() {
         return Err(ApiError::BadRequest("edition applies to territories.geojson, not units.geojson".into()));
     }
-    let kind = match params.kind.as_deref().map(str::to_ascii_lowercase).as_deref() {
+    let kind = match cx.query.kind.as_deref().map(str::to_ascii_lowercase).as_deref() {
         Some("epci") | None => UnitKind::Epci,
         Some("ept") => UnitKind::Ept,
         Some(other) => return Err(ApiError::BadRequest(format!("kind {other:?}: expected epci or ept"))),
     };
-    let loaded = state.loaded();
+    let loaded = cx.state.loaded();
     let layer =
         loaded.layers.units(kind).ok_or_else(|| ApiError::NotFound(format!("no {kind} layer loaded")))?;
-    serve_layer(layer, &params, &headers)
+    serve_layer(layer, &cx.query, &cx.headers)
 }

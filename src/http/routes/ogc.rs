@@ -2,8 +2,8 @@
 //! `/ogc/collections/{id}`, `/ogc/collections/{id}/items`, `/ogc/collections/{id}/items/{fid}`.
 //! One collection per edition's territories and per kind of unit, in CRS84.
 
-use axum::extract::{Path, State};
-use axum::http::{HeaderMap, header};
+use axum::extract::Path;
+use axum::http::header;
 use axum::response::{IntoResponse, Response};
 use serde::Deserialize;
 use serde_json::{Value, json};
@@ -11,8 +11,7 @@ use serde_json::{Value, json};
 use crate::atlas::Atlas;
 use crate::atlas::features::{Collection, FeatureRef};
 use crate::http::error::{ApiError, ErrorBody};
-use crate::http::extractors::{ApiQuery, parse_bbox};
-use crate::http::state::AppState;
+use crate::http::extractors::{ApiQuery, Ctx, parse_bbox};
 
 /// Conformance classes this API implements.
 pub const CONFORMANCE: [&str; 3] = [
@@ -66,11 +65,7 @@ fn json_response(value: &Value, content_type: &'static str) -> Response {
 /// The landing page: links to the API description, conformance and collections.
 #[utoipa::path(get, path = "/ogc", tag = "ogc", params(FormatParams),
     responses((status = 200, description = "Landing page", content_type = "application/json"), (status = 400, description = "Malformed request", body = ErrorBody)))]
-pub async fn get_landing(
-    State(state): State<AppState>,
-    headers: HeaderMap,
-    ApiQuery(p): ApiQuery<FormatParams>,
-) -> Result<Response, ApiError> {
+pub async fn get_landing(Ctx { state, headers, query: p }: Ctx<FormatParams>) -> Result<Response, ApiError> {
     check_format(p.f.as_deref())?;
     let b = state.base_url(&headers);
     Ok(json_response(
@@ -127,14 +122,10 @@ fn collection_json(atlas: &Atlas, c: &Collection, b: &str) -> Value {
 /// Every collection: one per edition's territories and per kind of unit.
 #[utoipa::path(get, path = "/ogc/collections", tag = "ogc", params(FormatParams),
     responses((status = 200, description = "Collections", content_type = "application/json"), (status = 400, description = "Malformed request", body = ErrorBody)))]
-pub async fn get_collections(
-    State(state): State<AppState>,
-    headers: HeaderMap,
-    ApiQuery(p): ApiQuery<FormatParams>,
-) -> Result<Response, ApiError> {
-    check_format(p.f.as_deref())?;
-    let atlas = state.atlas();
-    let b = state.base_url(&headers);
+pub async fn get_collections(cx: Ctx<FormatParams>) -> Result<Response, ApiError> {
+    check_format(cx.query.f.as_deref())?;
+    let atlas = cx.state.atlas();
+    let b = cx.state.base_url(&cx.headers);
     let collections: Vec<Value> =
         atlas.collections().iter().map(|c| collection_json(&atlas, c, &b)).collect();
     Ok(json_response(
@@ -155,16 +146,11 @@ fn find(atlas: &Atlas, id: &str) -> Result<Collection, ApiError> {
 /// One collection's description.
 #[utoipa::path(get, path = "/ogc/collections/{id}", tag = "ogc", params(("id" = String, Path, description = "Collection id"), FormatParams),
     responses((status = 200, description = "Collection", content_type = "application/json"), (status = 400, description = "Malformed request", body = ErrorBody), (status = 404, description = "No such collection or feature", body = ErrorBody)))]
-pub async fn get_collection(
-    State(state): State<AppState>,
-    headers: HeaderMap,
-    Path(id): Path<String>,
-    ApiQuery(p): ApiQuery<FormatParams>,
-) -> Result<Response, ApiError> {
-    check_format(p.f.as_deref())?;
-    let atlas = state.atlas();
+pub async fn get_collection(cx: Ctx<FormatParams>, Path(id): Path<String>) -> Result<Response, ApiError> {
+    check_format(cx.query.f.as_deref())?;
+    let atlas = cx.state.atlas();
     let c = find(&atlas, &id)?;
-    Ok(json_response(&collection_json(&atlas, &c, &state.base_url(&headers)), "application/json"))
+    Ok(json_response(&collection_json(&atlas, &c, &cx.state.base_url(&cx.headers)), "application/json"))
 }
 
 fn parse_count(
@@ -206,16 +192,12 @@ fn feature_json(f: &FeatureRef<'_>, collection: &str, b: &str) -> Value {
 /// A page of a collection's features, optionally within a bbox.
 #[utoipa::path(get, path = "/ogc/collections/{id}/items", tag = "ogc", params(("id" = String, Path, description = "Collection id"), ItemsParams),
     responses((status = 200, description = "GeoJSON FeatureCollection", content_type = "application/geo+json"), (status = 400, description = "Malformed request", body = ErrorBody), (status = 404, description = "No such collection or feature", body = ErrorBody)))]
-pub async fn get_items(
-    State(state): State<AppState>,
-    headers: HeaderMap,
-    Path(id): Path<String>,
-    ApiQuery(p): ApiQuery<ItemsParams>,
-) -> Result<Response, ApiError> {
-    check_format(p.f.as_deref())?;
-    let limit = parse_count("limit", p.limit.as_deref(), DEFAULT_LIMIT, 1..=MAX_LIMIT)?;
-    let offset = parse_count("offset", p.offset.as_deref(), 0, 0..=usize::MAX)?;
-    let bbox = p
+pub async fn get_items(cx: Ctx<ItemsParams>, Path(id): Path<String>) -> Result<Response, ApiError> {
+    check_format(cx.query.f.as_deref())?;
+    let limit = parse_count("limit", cx.query.limit.as_deref(), DEFAULT_LIMIT, 1..=MAX_LIMIT)?;
+    let offset = parse_count("offset", cx.query.offset.as_deref(), 0, 0..=usize::MAX)?;
+    let bbox = cx
+        .query
         .bbox
         .as_deref()
         .map(|b| {
@@ -228,7 +210,7 @@ pub async fn get_items(
             }
         })
         .transpose()?;
-    if let Some(dt) = p.datetime.as_deref() {
+    if let Some(dt) = cx.query.datetime.as_deref() {
         let ok = dt.split('/').all(|part| {
             part == ".."
                 || part.is_empty()
@@ -240,9 +222,9 @@ pub async fn get_items(
             )));
         }
     }
-    let atlas = state.atlas();
+    let atlas = cx.state.atlas();
     let c = find(&atlas, &id)?;
-    let b = state.base_url(&headers);
+    let b = cx.state.base_url(&cx.headers);
     let page_base = b.clone();
     let (features, matched) = tokio::task::spawn_blocking(move || {
         let matching = atlas.features_matching(c.source, bbox);
@@ -259,10 +241,10 @@ pub async fn get_items(
     .map_err(|e| ApiError::Internal(e.to_string()))?;
     let returned = features.len();
     let mut query = Vec::new();
-    if let Some(bb) = &p.bbox {
+    if let Some(bb) = &cx.query.bbox {
         query.push(format!("bbox={bb}"));
     }
-    if let Some(dt) = &p.datetime {
+    if let Some(dt) = &cx.query.datetime {
         query.push(format!("datetime={dt}"));
     }
     let page = |off: usize| {
@@ -303,17 +285,15 @@ fn now_rfc3339() -> String {
 #[utoipa::path(get, path = "/ogc/collections/{id}/items/{fid}", tag = "ogc", params(("id" = String, Path, description = "Collection id"), ("fid" = String, Path, description = "Feature id"), FormatParams),
     responses((status = 200, description = "GeoJSON Feature", content_type = "application/geo+json"), (status = 400, description = "Malformed request", body = ErrorBody), (status = 404, description = "No such collection or feature", body = ErrorBody)))]
 pub async fn get_item(
-    State(state): State<AppState>,
-    headers: HeaderMap,
+    cx: Ctx<FormatParams>,
     Path((id, fid)): Path<(String, String)>,
-    ApiQuery(p): ApiQuery<FormatParams>,
 ) -> Result<Response, ApiError> {
-    check_format(p.f.as_deref())?;
-    let atlas = state.atlas();
+    check_format(cx.query.f.as_deref())?;
+    let atlas = cx.state.atlas();
     let c = find(&atlas, &id)?;
     let f = atlas
         .feature_position(c.source, &fid)
         .and_then(|i| atlas.feature(c.source, i))
         .ok_or_else(|| ApiError::NotFound(format!("no feature {fid:?} in collection {id}")))?;
-    Ok(json_response(&feature_json(&f, &c.id, &state.base_url(&headers)), "application/geo+json"))
+    Ok(json_response(&feature_json(&f, &c.id, &cx.state.base_url(&cx.headers)), "application/geo+json"))
 }

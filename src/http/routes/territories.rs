@@ -1,8 +1,7 @@
 //! What the Atlas holds: `GET /api/editions`, `GET /api/territories[?edition=&q=]`,
 //! `GET /api/territories/{edition}/{id}`, `GET /api/units/{code}`, `GET /api/search`.
 
-use axum::extract::{Path, State};
-use axum::http::HeaderMap;
+use axum::extract::Path;
 use axum::response::Response;
 use serde::Deserialize;
 
@@ -10,9 +9,8 @@ use super::check_edition;
 use crate::atlas::queries::{EditionInfo, TerritoryDetail, TerritorySummary, UnitDetail};
 use crate::atlas::search::{MAX_LIMIT, SearchHit};
 use crate::http::error::{ApiError, ErrorBody};
-use crate::http::extractors::{ApiQuery, NoParams};
+use crate::http::extractors::Ctx;
 use crate::http::respond;
-use crate::http::state::AppState;
 
 /// Query of `GET /api/search`.
 #[derive(Debug, Deserialize, utoipa::IntoParams)]
@@ -31,21 +29,17 @@ pub struct SearchParams {
 /// Territories, EPCI, EPT and communes matching search words, best first: for the map's search box.
 #[utoipa::path(get, path = "/api/search", params(SearchParams), tag = "territories",
     responses((status = 200, body = [SearchHit]), (status = 400, description = "Malformed request", body = ErrorBody)))]
-pub async fn search_places(
-    State(state): State<AppState>,
-    headers: HeaderMap,
-    ApiQuery(params): ApiQuery<SearchParams>,
-) -> Result<Response, ApiError> {
-    let atlas = state.atlas();
-    check_edition(&atlas, params.edition.as_deref())?;
-    if params.q.len() > 200 {
+pub async fn search_places(cx: Ctx<SearchParams>) -> Result<Response, ApiError> {
+    let atlas = cx.state.atlas();
+    check_edition(&atlas, cx.query.edition.as_deref())?;
+    if cx.query.q.len() > 200 {
         return Err(ApiError::BadRequest("q is longer than 200 bytes".into()));
     }
-    let limit = params.limit.unwrap_or(10);
+    let limit = cx.query.limit.unwrap_or(10);
     if !(1..=MAX_LIMIT).contains(&limit) {
         return Err(ApiError::BadRequest(format!("limit must be between 1 and {MAX_LIMIT}, not {limit}")));
     }
-    Ok(respond::json(&atlas.search(&params.q, params.edition.as_deref(), limit), &headers))
+    Ok(respond::json(&atlas.search(&cx.query.q, cx.query.edition.as_deref(), limit), &cx.headers))
 }
 
 /// Query of `GET /api/territories`.
@@ -61,28 +55,23 @@ pub struct TerritoriesParams {
 
 /// The loaded editions.
 #[utoipa::path(get, path = "/api/editions", tag = "territories", responses((status = 200, body = [EditionInfo])))]
-pub async fn list_editions(
-    State(state): State<AppState>,
-    headers: HeaderMap,
-    _: ApiQuery<NoParams>,
-) -> Result<Response, ApiError> {
+pub async fn list_editions(Ctx { state, headers, .. }: Ctx) -> Result<Response, ApiError> {
     Ok(respond::json(&state.atlas().edition_infos(), &headers))
 }
 
 /// Territories, optionally of one edition and matching search words.
 #[utoipa::path(get, path = "/api/territories", params(TerritoriesParams), tag = "territories",
     responses((status = 200, body = [TerritorySummary]), (status = 400, description = "Malformed request", body = ErrorBody)))]
-pub async fn find_territories(
-    State(state): State<AppState>,
-    headers: HeaderMap,
-    ApiQuery(params): ApiQuery<TerritoriesParams>,
-) -> Result<Response, ApiError> {
-    let atlas = state.atlas();
-    check_edition(&atlas, params.edition.as_deref())?;
-    if params.q.as_ref().is_some_and(|q| q.len() > 200) {
+pub async fn find_territories(cx: Ctx<TerritoriesParams>) -> Result<Response, ApiError> {
+    let atlas = cx.state.atlas();
+    check_edition(&atlas, cx.query.edition.as_deref())?;
+    if cx.query.q.as_ref().is_some_and(|q| q.len() > 200) {
         return Err(ApiError::BadRequest("q is longer than 200 bytes".into()));
     }
-    Ok(respond::json(&atlas.find_territories(params.edition.as_deref(), params.q.as_deref()), &headers))
+    Ok(respond::json(
+        &atlas.find_territories(cx.query.edition.as_deref(), cx.query.q.as_deref()),
+        &cx.headers,
+    ))
 }
 
 /// One territory with its members.
@@ -90,29 +79,22 @@ pub async fn find_territories(
     params(("edition" = String, Path, description = "Edition id"), ("id" = String, Path, description = "Territory id")),
     responses((status = 200, body = TerritoryDetail), (status = 404, body = ErrorBody)))]
 pub async fn get_territory(
-    State(state): State<AppState>,
-    headers: HeaderMap,
+    cx: Ctx,
     Path((edition, id)): Path<(String, String)>,
-    _: ApiQuery<NoParams>,
 ) -> Result<Response, ApiError> {
-    let atlas = state.atlas();
+    let atlas = cx.state.atlas();
     check_edition(&atlas, Some(&edition)).map_err(|e| ApiError::NotFound(e.to_string()))?;
     let detail = atlas
         .territory_detail(&edition, &id)
         .ok_or_else(|| ApiError::NotFound(format!("no territory {id:?} in edition {edition}")))?;
-    Ok(respond::json(&detail, &headers))
+    Ok(respond::json(&detail, &cx.headers))
 }
 
 /// An EPCI, EPT or commune and the territories it belongs to.
 #[utoipa::path(get, path = "/api/units/{code}", tag = "territories",
     params(("code" = String, Path, description = "SIREN or INSEE commune code")),
     responses((status = 200, body = UnitDetail), (status = 400, description = "Malformed request", body = ErrorBody), (status = 404, body = ErrorBody)))]
-pub async fn get_unit(
-    State(state): State<AppState>,
-    headers: HeaderMap,
-    Path(code): Path<String>,
-    _: ApiQuery<NoParams>,
-) -> Result<Response, ApiError> {
+pub async fn get_unit(cx: Ctx, Path(code): Path<String>) -> Result<Response, ApiError> {
     let valid =
         crate::model::Siren::parse(&code).is_some() || crate::model::InseeCode::parse(&code).is_some();
     if !valid {
@@ -120,9 +102,10 @@ pub async fn get_unit(
             "{code:?} is neither a 9-digit SIREN nor a 5-character INSEE code"
         )));
     }
-    let detail = state
+    let detail = cx
+        .state
         .atlas()
         .unit_detail(&code)
         .ok_or_else(|| ApiError::NotFound(format!("no EPCI, EPT or commune with code {code}")))?;
-    Ok(respond::json(&detail, &headers))
+    Ok(respond::json(&detail, &cx.headers))
 }
