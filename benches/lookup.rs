@@ -26,7 +26,7 @@ use rayon::prelude::*;
 use rstar::RTree;
 use rstar::primitives::{GeomWithData, Rectangle};
 use territoires::atlas::{Atlas, AtlasSources, EditionSource};
-use territoires::batch::annotate_csv;
+use territoires::batch::{BatchOptions, annotate_csv};
 use territoires::model::UnitKind;
 
 const PHASE2_GEOJSON: &str = "anct-ti-phase2-2024-07/ti_geom.geojson";
@@ -116,7 +116,11 @@ fn bench_csv(c: &mut Criterion, atlas: &Atlas, pts: &[Point<f64>]) {
     g.sampling_mode(SamplingMode::Flat).sample_size(10).measurement_time(Duration::from_secs(10));
     g.throughput(Throughput::Elements(pts.len() as u64));
     g.bench_function(BenchmarkId::new("annotate_csv", pts.len()), |b| {
-        b.iter(|| annotate_csv(atlas, csv.as_bytes(), std::io::sink(), "bench").expect("batch runs").rows);
+        b.iter(|| {
+            annotate_csv(atlas, csv.as_bytes(), std::io::sink(), "bench", &BatchOptions::default())
+                .expect("batch runs")
+                .rows
+        });
     });
     g.finish();
 }

@@ -11,7 +11,12 @@ use rayon::prelude::*;
 
 use serde_json::{Map, Value, json};
 
-use crate::atlas::{Atlas, checked_point};
+use geo::Point;
+use smallvec::SmallVec;
+
+use crate::atlas::{Atlas, CodePlace, PlacedBy, TerritoryHits, checked_point};
+use crate::model::{UnitIx, UnitKind};
+use crate::source::crs::{self, Crs, Reprojection};
 use crate::tabular::columns::{ColumnRole, find_column, names_of};
 use crate::tabular::{TextEncoding, UTF8_BOM, detect_encoding, field_to_utf8, first_line, sniff_separator};
 
@@ -27,6 +32,8 @@ pub struct BatchStats {
     pub inside: u64,
     /// Rows answered with an error.
     pub errors: u64,
+    /// Rows with something worth a second look in `check`.
+    pub to_check: u64,
 }
 
 /// A batch that cannot be processed at all (bad header, unreadable stream).
@@ -35,13 +42,14 @@ pub enum BatchError {
     /// No header line.
     #[error("{0}: empty input, expected a header line with lon/lat columns")]
     Empty(String),
-    /// No longitude or latitude column.
-    #[error("{source_name}: no {missing} column; accepted names: {accepted}; found: {found}")]
-    MissingColumn {
+    /// No column to locate rows by.
+    #[error(
+        "{source_name}: no column to locate the sites by (lon/lat, x/y, commune code, SIREN or postal code); \
+         accepted names: {accepted}; found: {found}"
+    )]
+    NoLocation {
         /// The input's name.
         source_name: String,
-        /// `longitude` or `latitude`.
-        missing: &'static str,
         /// Accepted header names.
         accepted: String,
         /// Header names found.
@@ -73,12 +81,6 @@ pub enum BatchError {
     Write(#[from] std::io::Error),
 }
 
-/// The column of `role`, else of `fallback` (x/y read as degrees when no lon/lat column is given).
-fn find_role(headers: &[String], role: ColumnRole, fallback: ColumnRole) -> Option<usize> {
-    find_column(headers.iter().map(String::as_str), role)
-        .or_else(|| find_column(headers.iter().map(String::as_str), fallback))
-}
-
 /// Rewrites a record's fields in UTF-8 (no-op for the usual ASCII or UTF-8 row).
 fn record_to_utf8(record: &mut csv::ByteRecord, encoding: TextEncoding) {
     if record.as_slice().is_ascii() {
@@ -100,31 +102,120 @@ fn parse_coordinate(field: &[u8], decimal_comma: bool) -> Option<f64> {
     if decimal_comma && s.contains(',') { s.replace(',', ".").parse().ok() } else { s.parse().ok() }
 }
 
-/// Looks up every row of `input` (CSV with a header) and writes it to `output` with, for each edition
-/// `E`, the columns `territory_E` (ids, `;`-joined) and `territory_E_name`, then `error`.
-///
-/// # Errors
-/// A missing header or coordinate column, an unreadable stream, a failed write. Bad rows are not errors:
-/// they are answered in the `error` column.
-pub fn annotate_csv<R: BufRead, W: Write>(
-    atlas: &Atlas,
-    input: R,
-    output: W,
-    source_name: &str,
-) -> Result<BatchStats, BatchError> {
-    annotate_csv_limited(atlas, input, output, source_name, u64::MAX)
+/// How a batch reads its input and writes its answer.
+#[derive(Debug, Clone, Copy)]
+#[non_exhaustive]
+pub struct BatchOptions {
+    /// The CRS of `x`/`y` columns on rows whose `epsg` column is empty or absent (`--crs`, `?crs=`);
+    /// `None`: such values must be degrees.
+    pub crs: Option<Crs>,
+    /// Whether a CSV answer starts with a UTF-8 BOM (the default: Excel and LibreOffice then read the
+    /// accents right).
+    pub bom: bool,
+    /// Most data rows accepted.
+    pub max_rows: u64,
 }
 
-/// [`annotate_csv`], refusing inputs of more than `max_rows` data rows.
+impl Default for BatchOptions {
+    fn default() -> Self {
+        Self { crs: None, bom: true, max_rows: u64::MAX }
+    }
+}
+
+impl BatchOptions {
+    /// The CRS of `x`/`y` columns.
+    #[must_use]
+    pub fn with_crs(self, crs: Option<Crs>) -> Self {
+        Self { crs, ..self }
+    }
+
+    /// Whether a CSV answer starts with a UTF-8 BOM.
+    #[must_use]
+    pub fn with_bom(self, bom: bool) -> Self {
+        Self { bom, ..self }
+    }
+
+    /// Most data rows accepted.
+    #[must_use]
+    pub fn with_max_rows(self, max_rows: u64) -> Self {
+        Self { max_rows, ..self }
+    }
+}
+
+/// Within this distance of a territory border, a point answer is flagged for a second look: the
+/// communes are IGN's generalised ADMIN EXPRESS COG carto, whose simplification moved borders by up to
+/// about this much (measured in `tests/reference/test_precision.py`; README, "Batch lookups").
+pub const BORDER_PRECISION_M: f64 = 100.0;
+
+/// The columns a batch reads, by position in the header.
+#[derive(Debug, Default, Clone, Copy)]
+struct Columns {
+    lon_lat: Option<(usize, usize)>,
+    xy: Option<(usize, usize)>,
+    epsg: Option<usize>,
+    commune: Option<usize>,
+    siren: Option<usize>,
+    postal: Option<usize>,
+    quality: Option<usize>,
+}
+
+impl Columns {
+    fn find(names: &[String]) -> Self {
+        let find = |role| find_column(names.iter().map(String::as_str), role);
+        let pair = |a, b| Some((find(a)?, find(b)?));
+        Self {
+            lon_lat: pair(ColumnRole::Longitude, ColumnRole::Latitude),
+            xy: pair(ColumnRole::X, ColumnRole::Y),
+            epsg: find(ColumnRole::Epsg),
+            commune: find(ColumnRole::CommuneCode),
+            siren: find(ColumnRole::Siren),
+            postal: find(ColumnRole::PostalCode),
+            quality: find(ColumnRole::PositionQuality),
+        }
+    }
+
+    /// Whether any column can locate a row.
+    fn locates(&self) -> bool {
+        self.lon_lat.is_some()
+            || self.xy.is_some()
+            || self.commune.is_some()
+            || self.siren.is_some()
+            || self.postal.is_some()
+    }
+}
+
+/// What every row is answered with: the Atlas, the columns, and one reprojection per supported CRS.
+struct RowReader<'a> {
+    atlas: &'a Atlas,
+    columns: Columns,
+    width: usize,
+    decimal_comma: bool,
+    default_crs: Option<Crs>,
+    /// To WGS84 from each CRS of [`crs::ALL`], built once per batch.
+    to_wgs84: Vec<(Crs, Reprojection)>,
+}
+
+/// Looks up every row of `input` (CSV with a header) and writes it to `output` with, for each edition
+/// `E`, the columns `territory_E` (ids, `;`-joined), `territory_E_name` and `border_m_E` (metres from
+/// the site to the nearest territory border of `E`, point answers only), then `commune` (the current
+/// INSEE code the row lands in), `located_by` (`point`, `point+code_agrees`, `point+code_disagrees`,
+/// `commune_code`, `siren`, `postal_code`), `check` (why the row is worth a second look, empty when
+/// not) and `error`.
+///
+/// A row is located by its point (`lon`/`lat`, or `x`/`y` in the CRS of its `epsg` column or of
+/// [`BatchOptions::crs`]), else by a commune code, a SIREN or a postal code column; with both a point
+/// and a code it is answered by the point and says whether the code agrees. SIRENE's `qualite_xy` 33
+/// (the point is the commune's centre) is answered by the commune code.
 ///
 /// # Errors
-/// As [`annotate_csv`], and [`BatchError::TooManyRows`].
-pub fn annotate_csv_limited<R: BufRead, W: Write>(
+/// A missing header or no column to locate rows by, an unreadable stream, more rows than
+/// [`BatchOptions::max_rows`], a failed write. Bad rows are not errors: they are answered in `error`.
+pub fn annotate_csv<R: BufRead, W: Write>(
     atlas: &Atlas,
     mut input: R,
-    output: W,
+    mut output: W,
     source_name: &str,
-    max_rows: u64,
+    options: &BatchOptions,
 ) -> Result<BatchStats, BatchError> {
     if input.fill_buf()?.starts_with(UTF8_BOM) {
         input.consume(UTF8_BOM.len());
@@ -137,7 +228,6 @@ pub fn annotate_csv_limited<R: BufRead, W: Write>(
     // (`field_to_utf8`), so the output is UTF-8 throughout.
     let encoding = detect_encoding(peek, false);
     let delimiter = sniff_separator(first_line(peek));
-    let decimal_comma = delimiter != b',';
     let mut reader = csv::ReaderBuilder::new().delimiter(delimiter).flexible(true).from_reader(input);
     let csv_error = |error: csv::Error| BatchError::Csv {
         source_name: source_name.to_owned(),
@@ -147,34 +237,58 @@ pub fn annotate_csv_limited<R: BufRead, W: Write>(
     let mut headers = reader.byte_headers().map_err(csv_error)?.clone();
     record_to_utf8(&mut headers, encoding);
     let names: Vec<String> = headers.iter().map(|h| String::from_utf8_lossy(h).into_owned()).collect();
-    let missing = |missing: &'static str, roles: [ColumnRole; 2]| BatchError::MissingColumn {
-        source_name: source_name.to_owned(),
-        missing,
-        accepted: roles.iter().flat_map(|&r| names_of(r)).copied().collect::<Vec<_>>().join(", "),
-        found: names.join(", "),
+    let columns = Columns::find(&names);
+    if !columns.locates() {
+        let roles = [
+            ColumnRole::Longitude,
+            ColumnRole::Latitude,
+            ColumnRole::X,
+            ColumnRole::Y,
+            ColumnRole::CommuneCode,
+            ColumnRole::Siren,
+            ColumnRole::PostalCode,
+        ];
+        return Err(BatchError::NoLocation {
+            source_name: source_name.to_owned(),
+            accepted: roles.iter().flat_map(|&r| names_of(r)).copied().collect::<Vec<_>>().join(", "),
+            found: names.join(", "),
+        });
+    }
+    let rows = RowReader {
+        atlas,
+        columns,
+        width: headers.len(),
+        decimal_comma: delimiter != b',',
+        default_crs: options.crs,
+        to_wgs84: crs::ALL
+            .iter()
+            .filter(|c| !c.is_geographic())
+            .filter_map(|&c| Some((c, c.to_wgs84().ok()?)))
+            .collect(),
     };
-    let lon_col = find_role(&names, ColumnRole::Longitude, ColumnRole::X)
-        .ok_or_else(|| missing("longitude", [ColumnRole::Longitude, ColumnRole::X]))?;
-    let lat_col = find_role(&names, ColumnRole::Latitude, ColumnRole::Y)
-        .ok_or_else(|| missing("latitude", [ColumnRole::Latitude, ColumnRole::Y]))?;
 
+    if options.bom {
+        output.write_all(UTF8_BOM)?;
+    }
     let mut writer = csv::WriterBuilder::new().delimiter(delimiter).flexible(true).from_writer(output);
     let mut out_header = headers.clone();
     let mut added: Vec<String> = atlas
         .editions()
         .iter()
-        .flat_map(|e| [format!("territory_{}", e.edition.id), format!("territory_{}_name", e.edition.id)])
+        .flat_map(|e| {
+            let id = &e.edition.id;
+            [format!("territory_{id}"), format!("territory_{id}_name"), format!("border_m_{id}")]
+        })
         .collect();
-    added.push("error".into());
+    added.extend(["commune", "located_by", "check", "error"].map(String::from));
     for name in added {
         out_header.push_field(unique_name(&out_header, name).as_bytes());
     }
     writer.write_byte_record(&out_header).map_err(csv_error)?;
 
-    let width = headers.len();
     let mut stats = BatchStats::default();
-    // Records are read into the same buffers chunk after chunk, and answers hold no strings of their
-    // own but for errors: a batch allocates per chunk, not per row.
+    // Records are read into the same buffers chunk after chunk: a batch allocates per chunk and for
+    // messages, not per row.
     let mut chunk: Vec<csv::ByteRecord> = Vec::with_capacity(CHUNK_ROWS);
     let mut joined = Vec::new();
     loop {
@@ -191,21 +305,25 @@ pub fn annotate_csv_limited<R: BufRead, W: Write>(
         if filled == 0 {
             break;
         }
-        if stats.rows + filled as u64 > max_rows {
-            return Err(BatchError::TooManyRows { source_name: source_name.to_owned(), max: max_rows });
+        if stats.rows + filled as u64 > options.max_rows {
+            return Err(BatchError::TooManyRows {
+                source_name: source_name.to_owned(),
+                max: options.max_rows,
+            });
         }
         let answers: Vec<RowAnswer> = chunk[..filled]
             .par_iter_mut()
             .map(|record| {
                 record_to_utf8(record, encoding);
-                answer_row(atlas, record, lon_col, lat_col, width, decimal_comma)
+                rows.answer(record)
             })
             .collect();
         for (record, answer) in chunk[..filled].iter_mut().zip(answers) {
             stats.rows += 1;
             stats.inside += u64::from(!answer.hits.is_empty());
             stats.errors += u64::from(answer.error.is_some());
-            while record.len() < width {
+            stats.to_check += u64::from(!answer.check.is_empty());
+            while record.len() < rows.width {
                 record.push_field(b"");
             }
             for (e, entry) in atlas.positioned_editions() {
@@ -225,7 +343,21 @@ pub fn annotate_csv_limited<R: BufRead, W: Write>(
                     }
                     record.push_field(&joined);
                 }
+                match answer.borders.get(e.get()).copied().flatten() {
+                    Some(d) => record.push_field(format!("{d:.0}").as_bytes()),
+                    None => record.push_field(b""),
+                }
             }
+            joined.clear();
+            for (i, &c) in answer.communes.iter().enumerate() {
+                if i > 0 {
+                    joined.push(b';');
+                }
+                joined.extend_from_slice(atlas.unit(c).code().as_bytes());
+            }
+            record.push_field(&joined);
+            record.push_field(answer.located_by.as_bytes());
+            record.push_field(answer.check.as_bytes());
             record.push_field(answer.error.as_deref().unwrap_or_default().as_bytes());
             writer.write_byte_record(record).map_err(csv_error)?;
         }
@@ -246,37 +378,200 @@ fn unique_name(header: &csv::ByteRecord, name: String) -> String {
     (2..).map(|i| format!("{name}_{i}")).find(|n| !taken(n)).unwrap_or(name)
 }
 
+/// One row's answer.
+#[derive(Default)]
 struct RowAnswer {
-    /// The territories containing the site, by positions.
-    hits: crate::atlas::TerritoryHits,
+    /// The territories of the site, by positions.
+    hits: TerritoryHits,
+    /// Metres to the nearest territory border, by edition position (point answers only).
+    borders: SmallVec<[Option<f64>; 2]>,
+    /// The current communes the row lands in.
+    communes: SmallVec<[UnitIx; 1]>,
+    /// How the row was located; empty when it was not.
+    located_by: &'static str,
+    /// Why the row is worth a second look, `; `-joined; empty when it is not.
+    check: String,
     error: Option<String>,
 }
 
-fn answer_row(
-    atlas: &Atlas,
-    record: &csv::ByteRecord,
-    lon_col: usize,
-    lat_col: usize,
-    width: usize,
-    decimal_comma: bool,
-) -> RowAnswer {
-    let field = |i: usize| record.get(i).unwrap_or_default();
-    let parsed = match (
-        parse_coordinate(field(lon_col), decimal_comma),
-        parse_coordinate(field(lat_col), decimal_comma),
-    ) {
-        (Some(lon), Some(lat)) => checked_point(lon, lat).map_err(|e| e.to_string()),
-        (None, _) => Err(format!("longitude {:?} is not a number", String::from_utf8_lossy(field(lon_col)))),
-        (_, None) => Err(format!("latitude {:?} is not a number", String::from_utf8_lossy(field(lat_col)))),
-    };
-    match parsed {
-        Ok(point) => {
-            let hits = atlas.territories_containing(point);
-            let error = (record.len() != width)
-                .then(|| format!("row has {} fields, header has {width}", record.len()));
-            RowAnswer { hits, error }
+impl RowAnswer {
+    fn note(&mut self, note: impl AsRef<str>) {
+        if !self.check.is_empty() {
+            self.check.push_str("; ");
         }
-        Err(message) => RowAnswer { hits: crate::atlas::TerritoryHits::new(), error: Some(message) },
+        self.check.push_str(note.as_ref());
+    }
+}
+
+/// A field as text, trimmed; `None` when absent, empty or not UTF-8.
+fn field(record: &csv::ByteRecord, column: Option<usize>) -> Option<&str> {
+    let f = std::str::from_utf8(record.get(column?)?).ok()?.trim();
+    (!f.is_empty()).then_some(f)
+}
+
+/// A code column's value and what it places.
+struct CodeAnswer<'f> {
+    column: &'static str,
+    value: &'f str,
+    place: Option<CodePlace>,
+}
+
+impl RowReader<'_> {
+    fn answer(&self, record: &csv::ByteRecord) -> RowAnswer {
+        let mut answer = RowAnswer::default();
+        let point = self.point(record);
+        let code = self.code(record);
+        let commune_centre = field(record, self.columns.quality) == Some("33");
+        match (point, code) {
+            // SIRENE's quality 33: the coordinates are the commune's centre, the code says more.
+            (Ok(Some(_)), Some(code)) if commune_centre && code.place.is_some() => {
+                answer.note("qualite_xy 33: the point is the commune's centre, answered by commune code");
+                self.by_code(&mut answer, &code);
+            }
+            (Ok(Some(point)), code) => {
+                let (units, hits) = self.atlas.site_at(point);
+                answer.hits = hits;
+                answer.communes =
+                    units.iter().copied().filter(|&u| self.atlas.unit(u).kind == UnitKind::Commune).collect();
+                answer.borders = self.atlas.border_distances_m(point);
+                answer.located_by = "point";
+                if let Some(nearest) = answer.borders.iter().flatten().copied().reduce(f64::min)
+                    && nearest < BORDER_PRECISION_M
+                {
+                    answer.note(format!(
+                        "{nearest:.0} m from a territory border, within the boundary data's precision \
+                         ({BORDER_PRECISION_M:.0} m)"
+                    ));
+                }
+                if let Some(code) = code {
+                    match &code.place {
+                        Some(place) if place.units.iter().any(|u| units.contains(u)) => {
+                            answer.located_by = "point+code_agrees";
+                        }
+                        Some(_) => {
+                            answer.located_by = "point+code_disagrees";
+                            let here = answer.communes.first().map_or("no commune".to_owned(), |&c| {
+                                let unit = self.atlas.unit(c);
+                                format!("{} {}", unit.code(), unit.name)
+                            });
+                            answer.note(format!(
+                                "{} {} is elsewhere: the point is in {here}",
+                                code.column, code.value
+                            ));
+                        }
+                        None => answer.note(format!("{} {} is unknown", code.column, code.value)),
+                    }
+                }
+            }
+            (Ok(None), Some(code)) => self.by_code(&mut answer, &code),
+            (Err(message), Some(code)) if code.place.is_some() => {
+                answer.note(format!("{message}; answered by {}", code.column));
+                self.by_code(&mut answer, &code);
+            }
+            (Err(message), _) => answer.error = Some(message),
+            (Ok(None), None) => answer.error = Some("no coordinates and no code to locate the row by".into()),
+        }
+        if answer.error.is_none() && record.len() != self.width {
+            answer.error = Some(format!("row has {} fields, header has {}", record.len(), self.width));
+        }
+        answer
+    }
+
+    /// Answers a row by its code.
+    fn by_code(&self, answer: &mut RowAnswer, code: &CodeAnswer<'_>) {
+        let Some(place) = &code.place else {
+            answer.error =
+                Some(format!("{} {:?} matches no loaded commune or unit", code.column, code.value));
+            return;
+        };
+        answer.hits.clone_from(&place.territories);
+        answer.located_by = match place.by {
+            PlacedBy::Siren => "siren",
+            PlacedBy::PostalCode => "postal_code",
+            _ => "commune_code",
+        };
+        let communes = place.units.iter().copied().filter(|&u| self.atlas.unit(u).kind == UnitKind::Commune);
+        answer.communes = communes.collect();
+        if place.by == PlacedBy::PostalCode && place.units.len() > 1 {
+            answer.note(format!(
+                "ambiguous: postal code {} serves {} communes, the territories of all of them are given",
+                code.value,
+                place.units.len()
+            ));
+        }
+    }
+
+    /// The row's point in WGS84, `None` when it has no coordinates.
+    fn point(&self, record: &csv::ByteRecord) -> Result<Option<Point<f64>>, String> {
+        let number = |column: usize, what: &str| {
+            let raw = record.get(column).unwrap_or_default();
+            parse_coordinate(raw, self.decimal_comma)
+                .ok_or_else(|| format!("{what} {:?} is not a number", String::from_utf8_lossy(raw)))
+        };
+        if let Some((xc, yc)) = self.columns.xy
+            && field(record, Some(xc)).is_some()
+            && field(record, Some(yc)).is_some()
+        {
+            let (x, y) = (number(xc, "x")?, number(yc, "y")?);
+            let crs = match field(record, self.columns.epsg) {
+                Some(code) => Some(
+                    code.strip_suffix(".0")
+                        .unwrap_or(code)
+                        .parse::<Crs>()
+                        .map_err(|e| format!("epsg: {e}"))?,
+                ),
+                None => self.default_crs,
+            };
+            let (lon, lat) = match crs.filter(|c| !c.is_geographic()) {
+                Some(crs) => {
+                    let (_, reprojection) = self
+                        .to_wgs84
+                        .iter()
+                        .find(|(c, _)| *c == crs)
+                        .ok_or_else(|| format!("{crs:?}: no reprojection"))?;
+                    reprojection.point(x, y).map_err(|e| e.to_string())?
+                }
+                None if crs.is_none() && (x.abs() > 180.0 || y.abs() > 90.0) => {
+                    return Err(format!(
+                        "x {x} and y {y} cannot be degrees: give their CRS with --crs EPSG:2154 (command line), \
+                         ?crs=EPSG:2154 (API) or an epsg column"
+                    ));
+                }
+                None => (x, y),
+            };
+            return checked_point(lon, lat).map(Some).map_err(|e| e.to_string());
+        }
+        let Some((lonc, latc)) = self.columns.lon_lat else { return Ok(None) };
+        if field(record, Some(lonc)).is_none() && field(record, Some(latc)).is_none() {
+            return Ok(None);
+        }
+        let (lon, lat) = (number(lonc, "longitude")?, number(latc, "latitude")?);
+        checked_point(lon, lat).map(Some).map_err(|e| {
+            if lon.abs() > 180.0 || lat.abs() > 90.0 {
+                format!(
+                    "{e}: projected coordinates belong in x/y columns, with --crs or ?crs= saying their CRS"
+                )
+            } else {
+                e.to_string()
+            }
+        })
+    }
+
+    /// The first code column the row fills: commune code, SIREN, postal code.
+    fn code<'r>(&self, record: &'r csv::ByteRecord) -> Option<CodeAnswer<'r>> {
+        let atlas = self.atlas;
+        if let Some(value) = field(record, self.columns.commune) {
+            return Some(CodeAnswer {
+                column: "commune code",
+                value,
+                place: atlas.place_commune_code(value),
+            });
+        }
+        if let Some(value) = field(record, self.columns.siren) {
+            return Some(CodeAnswer { column: "SIREN", value, place: atlas.place_siren(value) });
+        }
+        let value = field(record, self.columns.postal)?;
+        Some(CodeAnswer { column: "postal code", value, place: atlas.place_postal_code(value) })
     }
 }
 
@@ -416,11 +711,15 @@ mod tests {
 
     #[test]
     fn columns_are_found_case_insensitively_with_bom() {
-        let headers: Vec<String> = ["\u{feff}Name", "Longitude", "LATITUDE"].map(String::from).into();
-        assert_eq!(find_role(&headers, ColumnRole::Longitude, ColumnRole::X), Some(1));
-        assert_eq!(find_role(&headers, ColumnRole::Latitude, ColumnRole::Y), Some(2));
-        let xy: Vec<String> = ["id", "x", "y"].map(String::from).into();
-        assert_eq!(find_role(&xy, ColumnRole::Longitude, ColumnRole::X), Some(1));
+        let headers: Vec<String> =
+            ["\u{feff}Name", "Longitude", "LATITUDE", "X", "y", "EPSG"].map(String::from).into();
+        let columns = Columns::find(&headers);
+        assert_eq!((columns.lon_lat, columns.xy, columns.epsg), (Some((1, 2)), Some((3, 4)), Some(5)));
+        let codes: Vec<String> = ["siret", "codeCommuneEtablissement", "CP"].map(String::from).into();
+        let columns = Columns::find(&codes);
+        assert_eq!((columns.commune, columns.postal, columns.lon_lat), (Some(1), Some(2), None));
+        assert!(columns.locates());
+        assert!(!Columns::find(&["name".to_owned(), "lon".to_owned()]).locates());
     }
 
     #[test]

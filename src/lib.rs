@@ -6,6 +6,7 @@ pub mod batch;
 pub mod codes;
 pub mod figures;
 pub mod geometry;
+#[cfg(feature = "server")]
 pub mod http;
 pub mod index;
 pub mod memory;

@@ -2,7 +2,7 @@
 //! in order; good sites are answered, bad ones say why (issue 6).
 
 use proptest::prelude::*;
-use territoires::batch::{annotate_csv, annotate_feature_collection};
+use territoires::batch::{BatchOptions, annotate_csv, annotate_feature_collection};
 
 use crate::support::atlas_2023;
 
@@ -34,7 +34,7 @@ proptest! {
         }
         let input = writer.into_inner().expect("csv");
         let mut output = Vec::new();
-        let stats = annotate_csv(atlas, &input[..], &mut output, "prop").expect("a batch with a header is answered");
+        let stats = annotate_csv(atlas, &input[..], &mut output, "prop", &BatchOptions::default()).expect("a batch with a header is answered");
         prop_assert_eq!(stats.rows as usize, rows.len());
         let mut reader = csv::ReaderBuilder::new().delimiter(delimiter).from_reader(&output[..]);
         let error_col = reader.headers().expect("headers").iter().position(|h| h == "error").expect("error column");

@@ -80,9 +80,15 @@ fn csv_batch_keeps_every_row_in_order() {
             "expected",
             "territory_2023",
             "territory_2023_name",
+            "border_m_2023",
+            "commune",
+            "located_by",
+            "check",
             "error"
         ]
     );
+    assert!(out.stdout.starts_with(b"\xef\xbb\xbf"), "CSV answers start with a UTF-8 BOM");
+    let error = headers.iter().position(|h| h == "error").expect("error column");
     let rows: Vec<csv::StringRecord> = reader.records().map(|r| r.expect("row")).collect();
     let mut inputs = csv::ReaderBuilder::new().flexible(true).from_reader(input.as_bytes());
     let input_rows: Vec<csv::StringRecord> = inputs.records().map(|r| r.expect("row")).collect();
@@ -91,9 +97,12 @@ fn csv_batch_keeps_every_row_in_order() {
         assert_eq!(&row[0], &input[0], "order kept");
         if input.len() == 6 && input[2].parse::<f64>().is_ok() && &input[0] != "out of range" {
             assert_eq!(&row[6], &input[5], "{}: expected territory", &input[0]);
-            assert_eq!(&row[8], "", "{}: no error", &input[0]);
+            assert_eq!(&row[error], "", "{}: no error", &input[0]);
+            assert_eq!(&row[9], &input[1], "{}: the commune", &input[0]);
+            let by = if input[1].is_empty() { "point" } else { "point+code_agrees" };
+            assert_eq!(&row[10], by, "{}: point and INSEE code agree", &input[0]);
         } else {
-            assert!(!row[8].is_empty(), "{}: error expected", &input[0]);
+            assert!(!row[error].is_empty(), "{}: error expected", &input[0]);
         }
     }
     assert!(rows.iter().any(|r| &r[7] == "Soissonnais et Valois" || r[7].starts_with("Soissonnais")));
@@ -104,7 +113,8 @@ fn csv_batch_without_coordinates_names_the_columns() {
     let out = cmd(&["lookup", "--csv", "-"]).write_stdin("name,city\na,b\n").output().expect("runs");
     assert!(!out.status.success());
     let err = String::from_utf8_lossy(&out.stderr);
-    assert!(err.contains("no longitude column") && err.contains("name, city"), "{err}");
+    assert!(err.contains("no column to locate the sites by") && err.contains("name, city"), "{err}");
+    assert!(err.contains("code_insee") && err.contains("x_lambert"), "{err}");
 }
 
 #[test]

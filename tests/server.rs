@@ -92,19 +92,25 @@ fn raw(addr: &str, request: &[u8]) -> (u16, String) {
     let _ = stream.write_all(request);
     let mut out = Vec::new();
     let _ = stream.read_to_end(&mut out);
-    let text = String::from_utf8_lossy(&out).into_owned();
-    let status = text.split(' ').nth(1).and_then(|s| s.parse().ok()).unwrap_or(0);
-    let (head, body) = text.split_once("\r\n\r\n").unwrap_or((&text, ""));
+    split_response(&out)
+}
+
+/// (status, body) of a raw HTTP/1.1 response, de-chunked as bytes: a chunk may end inside a UTF-8
+/// character, so the text is decoded only after.
+fn split_response(out: &[u8]) -> (u16, String) {
+    let end = out.windows(4).position(|w| w == b"\r\n\r\n");
+    let (head, body) = end.map_or((out, &b""[..]), |e| (&out[..e], &out[e + 4..]));
+    let head = String::from_utf8_lossy(head);
+    let status = head.split(' ').nth(1).and_then(|s| s.parse().ok()).unwrap_or(0);
     let chunked = head.lines().any(|l| l.eq_ignore_ascii_case("transfer-encoding: chunked"));
-    (status, if chunked { dechunk(body) } else { body.to_owned() })
+    (status, String::from_utf8_lossy(&if chunked { dechunk(body) } else { body.to_vec() }).into_owned())
 }
 
 /// The payload of a chunked body (streamed answers come this way).
 ///
 /// Chunk sizes count bytes, and a chunk may end inside a multi-byte character (territory names have
 /// accents), so the body is cut as bytes and decoded once whole.
-fn dechunk(body: &str) -> String {
-    let mut body = body.as_bytes();
+fn dechunk(mut body: &[u8]) -> Vec<u8> {
     let mut out = Vec::new();
     while let Some(end) = body.windows(2).position(|w| w == b"\r\n") {
         let size = std::str::from_utf8(&body[..end]).ok().map(str::trim);
@@ -116,7 +122,7 @@ fn dechunk(body: &str) -> String {
         out.extend_from_slice(&rest[..size]);
         body = rest[size..].strip_prefix(b"\r\n").unwrap_or(&rest[size..]);
     }
-    String::from_utf8_lossy(&out).into_owned()
+    out
 }
 
 fn get(addr: &str, path: &str) -> (u16, String) {
@@ -319,8 +325,7 @@ fn limits_answer_with_the_documented_errors() {
     assert!(refused.contains("retry-after: 1") && refused.contains("\"busy\""), "{refused}");
     let mut rest = Vec::new();
     let _ = first.read_to_end(&mut rest);
-    let whole = format!("{}{}", String::from_utf8_lossy(&head), String::from_utf8_lossy(&rest));
-    let body = whole.split_once("\r\n\r\n").map(|(_, b)| dechunk(b)).unwrap_or_default();
+    let (_, body) = split_response(&[&head[..], &rest].concat());
     assert_eq!(body.lines().count(), 200_001, "the running batch is whole");
     let (status, _) = post(&addr, "/api/lookup", "Content-Type: text/csv\r\n", "lon,lat\n3,49\n");
     assert_eq!(status, 200, "a slot is free again");

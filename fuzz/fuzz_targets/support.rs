@@ -14,7 +14,11 @@ pub fn atlas() -> &'static Atlas {
             .expect("the list is written");
         let edition = EditionSource::parse(&format!("f={}", list.display())).expect("edition");
         let sources =
-            AtlasSources { unit_files: vec![root.join("geodata/ept.shp")], editions: vec![edition] };
+            AtlasSources {
+                unit_files: vec![root.join("geodata/ept.shp")],
+                editions: vec![edition],
+                code_table: None,
+            };
         Atlas::build(&sources).expect("the EPT Atlas builds")
     })
 }

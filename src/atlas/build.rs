@@ -13,6 +13,7 @@ use super::{
     Atlas, AtlasError, AtlasErrors, AtlasSources, BuildTimings, EditionEntry, EditionSource, EditionSummary,
     Summary,
 };
+use crate::codes::CodeTable;
 use crate::figures::{CommuneCover, Figures};
 use crate::geometry::area::multi_polygon_area_m2;
 use crate::geometry::dissolve::dissolve;
@@ -53,6 +54,13 @@ impl Atlas {
             }
         }
         let (by_siren, by_insee) = code_maps(&units, &unit_files, &mut errors);
+        let codes = match sources.code_table.as_deref().map(CodeTable::read).transpose() {
+            Ok(table) => table.unwrap_or_default(),
+            Err(e) => {
+                errors.push(e.into());
+                CodeTable::default()
+            }
+        };
         let units_done = Instant::now();
 
         let mut editions = Vec::new();
@@ -121,6 +129,7 @@ impl Atlas {
             summary: Summary::default(),
             cover,
             unit_figures,
+            codes,
         };
         atlas.leaf_answers = (0..atlas.leaves.len() as u32)
             .map(|leaf| {

@@ -12,6 +12,9 @@ pub enum AtlasError {
     /// A unit file could not be read.
     #[error(transparent)]
     Load(#[from] LoadError),
+    /// The commune code table could not be read.
+    #[error(transparent)]
+    Codes(#[from] crate::codes::CodeTableError),
     /// A territory list has a problem of its own (format, codes, duplicates).
     #[error("edition {edition}: {error}")]
     Composition {

@@ -169,6 +169,22 @@ impl Atlas {
         self.containing(point).territories
     }
 
+    /// Both answers of [`Atlas::units_containing`] and [`Atlas::territories_containing`] from one index
+    /// query.
+    #[must_use]
+    pub fn site_at(&self, point: Point<f64>) -> (UnitHits, TerritoryHits) {
+        let LeafAnswer { units, territories } = self.containing(point);
+        (units, territories)
+    }
+
+    /// The distance in metres from `point` to the nearest territory border of each edition, by edition
+    /// position (`None` for an edition without territories). Inside a territory it is the distance to
+    /// leaving it; outside, to the nearest one.
+    #[must_use]
+    pub fn border_distances_m(&self, point: Point<f64>) -> SmallVec<[Option<f64>; 2]> {
+        self.editions.iter().map(|e| e.edges.nearest(point).map(|n| n.distance_m)).collect()
+    }
+
     /// Units and territories containing `point`: ready-made when one leaf covers it, worked out from
     /// the leaves on a border.
     fn containing(&self, point: Point<f64>) -> LeafAnswer {

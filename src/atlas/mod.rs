@@ -10,6 +10,7 @@
 //! gets exactly one answer per kind of unit and per edition.
 
 mod build;
+mod by_code;
 mod error;
 pub mod features;
 mod lookup;
@@ -22,13 +23,15 @@ use std::collections::HashMap;
 use geo::MultiPolygon;
 use serde::Serialize;
 
+pub use by_code::{CodePlace, PlacedBy};
 pub use error::{AtlasError, AtlasErrors};
 pub use lookup::{
     ContainingTerritory, Intersects, Lookup, NearestTerritory, Overlap, PointError, SiteError, TerritoryHit,
     TerritoryHits, UnitHits, checked_point,
 };
-pub use sources::{AtlasSources, EditionSource, EditionSourceError};
+pub use sources::{AtlasSources, CODE_TABLE_FILE, EditionSource, EditionSourceError};
 
+use crate::codes::CodeTable;
 use crate::figures::{CommuneCover, Figures};
 use crate::index::{EdgeIndex, PolygonIndex};
 use crate::model::{Edition, EditionIx, InseeCode, Siren, Territory, TerritoryIx, Unit, UnitIx, UnitKind};
@@ -110,6 +113,8 @@ pub struct Atlas {
     cover: CommuneCover,
     /// Communes and population of each unit, by unit position.
     unit_figures: Vec<Figures>,
+    /// Former, délégué, associé and arrondissement codes and postal codes, to current communes.
+    codes: CodeTable,
 }
 
 /// A unit in an answer.

@@ -14,6 +14,9 @@ pub struct AtlasSources {
     pub unit_files: Vec<PathBuf>,
     /// Territory lists, one per edition.
     pub editions: Vec<EditionSource>,
+    /// The commune code table (`commune_codes.csv`: former, délégué, associé and arrondissement codes,
+    /// postal codes), when there is one; batches keyed by code need it.
+    pub code_table: Option<PathBuf>,
 }
 
 /// One edition to load: its id and the list file.
@@ -62,6 +65,9 @@ pub enum EditionSourceError {
     EmptyPath(EditionId),
 }
 
+/// The file name of the commune code table in a geodata directory.
+pub const CODE_TABLE_FILE: &str = "commune_codes.csv";
+
 impl AtlasSources {
     /// The unit layers of a geodata directory (`epci`, `ept`, `communes`, whichever exist, communes last;
     /// each a Shapefile `.shp` or else a `.geojson`) and the given editions, or, when none is given, every list in `DIR/territories/`
@@ -76,7 +82,8 @@ impl AtlasSources {
         }
         let editions =
             if editions.is_empty() { default_editions(&dir.join("territories"))? } else { editions };
-        Ok(Self { unit_files, editions })
+        let code_table = Some(dir.join(CODE_TABLE_FILE)).filter(|p| p.is_file());
+        Ok(Self { unit_files, editions, code_table })
     }
 }
 

@@ -1,21 +1,24 @@
 //! Command-line interface of the binary: `serve`, `lookup`, `validate`, `import-list`, over the same
-//! library the HTTP API uses. Parsing is clap's; `serve` turns its flags into a [`ServerConfig`] for the
-//! library, which never sees clap. Each command is a function returning `anyhow::Result`. Must not
+//! library the HTTP API uses. Parsing is clap's; `serve` (with the default `server` feature) turns its
+//! flags into a `ServerConfig` for the library, which never sees clap. Each command is a function
+//! returning `anyhow::Result`. Must not
 //! rebuild geodata/: that is the separate `build-geodata` tool (`tools/build-geodata`), which the service
 //! does not link.
 
 mod import_list;
+#[cfg(feature = "server")]
+mod serve;
 
 use std::io::{BufRead, BufReader, Write};
 use std::path::PathBuf;
-use std::time::{Duration, Instant};
+use std::time::Instant;
 
 use anyhow::{Context, bail};
 use clap::{Args, Parser, Subcommand};
 use territoires::atlas::{Atlas, AtlasSources, EditionSource};
-use territoires::batch::annotate_csv;
-use territoires::http::{AppState, ServerConfig, listener};
-use territoires::model::{EditionId, UnitKind};
+use territoires::batch::{BatchOptions, annotate_csv};
+use territoires::model::EditionId;
+use territoires::source::crs::Crs;
 
 /// Where geodata/ comes from, shown under `--help`.
 const BUILD_GEODATA_HELP: &str = "geodata/ is rebuilt by the separate build-geodata tool:\n  \
@@ -36,7 +39,8 @@ pub struct Cli {
 #[derive(Debug, Subcommand)]
 pub enum Command {
     /// Serve the HTTP API and the web map.
-    Serve(ServeArgs),
+    #[cfg(feature = "server")]
+    Serve(serve::ServeArgs),
     /// Which territory contains a site? One point (--lon/--lat) or a CSV of sites (--csv).
     Lookup(LookupArgs),
     /// Load everything, print a summary, exit non-zero listing every error found.
@@ -151,58 +155,6 @@ impl DataArgs {
     }
 }
 
-/// `serve` options.
-#[derive(Debug, Args)]
-pub struct ServeArgs {
-    /// Address to listen on.
-    #[arg(long, env = "TERRITOIRES_ADDR", default_value = "127.0.0.1:8080")]
-    pub addr: String,
-    /// Enables `POST /admin/reload` with this bearer token (absent: no admin route). SIGHUP reloads too.
-    #[arg(long, env = "TERRITOIRES_ADMIN_TOKEN", hide_env_values = true)]
-    pub admin_token: Option<String>,
-    /// Base of absolute links in answers (OGC API links), as clients reach the server through proxies:
-    /// `https://territoires.example.fr`. Without it, links follow the request's Host and
-    /// X-Forwarded-Proto headers.
-    #[arg(long, env = "TERRITOIRES_PUBLIC_URL")]
-    pub public_url: Option<territoires::http::PublicUrl>,
-    /// Most connections served at once; more wait in the kernel's backlog.
-    #[arg(long, env = "TERRITOIRES_MAX_CONNECTIONS", default_value_t = 1024)]
-    pub max_connections: usize,
-    /// Seconds in-flight requests get to finish after SIGTERM/SIGINT.
-    #[arg(long, env = "TERRITOIRES_SHUTDOWN_GRACE", default_value_t = 10)]
-    pub shutdown_grace: u64,
-    /// Seconds a request may take before it is answered 408.
-    #[arg(long, env = "TERRITOIRES_REQUEST_TIMEOUT", default_value_t = 60, value_parser = clap::value_parser!(u64).range(1..))]
-    pub request_timeout: u64,
-    /// Log one line per request (method, path, status, latency); without it the log holds the start-up
-    /// summary, reloads and warnings.
-    #[arg(long, env = "TERRITOIRES_ACCESS_LOG")]
-    pub access_log: bool,
-    /// Batch and polygon requests running at once (default: twice the cores); more get 503 + Retry-After.
-    #[arg(long, env = "TERRITOIRES_MAX_BATCHES", value_parser = clap::value_parser!(u64).range(1..))]
-    pub max_batches: Option<u64>,
-    #[command(flatten)]
-    pub data: DataArgs,
-}
-
-impl ServeArgs {
-    /// The server configuration these flags describe.
-    #[must_use]
-    pub fn config(&self) -> ServerConfig {
-        let mut config = ServerConfig::default();
-        config.addr.clone_from(&self.addr);
-        config.admin_token.clone_from(&self.admin_token);
-        config.public_url.clone_from(&self.public_url);
-        config.max_connections = self.max_connections;
-        config.shutdown_grace = Duration::from_secs(self.shutdown_grace);
-        config.limits.request_timeout = Duration::from_secs(self.request_timeout);
-        if let Some(n) = self.max_batches {
-            config.limits.max_batches = usize::try_from(n).unwrap_or(usize::MAX);
-        }
-        config
-    }
-}
-
 /// `lookup` options.
 #[derive(Debug, Args)]
 pub struct LookupArgs {
@@ -212,10 +164,22 @@ pub struct LookupArgs {
     /// Latitude (WGS84 decimal degrees).
     #[arg(long, allow_negative_numbers = true, requires = "lon")]
     pub lat: Option<f64>,
-    /// A CSV of sites with lon/lat (or longitude/latitude, x/y) columns, `-` for stdin; the annotated
-    /// CSV goes to stdout, one row per input row, in order.
-    #[arg(long)]
+    /// A CSV of sites, `-` for stdin, located by lon/lat, x/y (with `--crs` or an `epsg` column),
+    /// commune code, SIREN or postal code; the answered CSV goes to `--output` or stdout, one row per
+    /// input row, in order.
+    #[arg(long, visible_alias = "input")]
     pub csv: Option<PathBuf>,
+    /// Where the answered CSV goes (default: stdout).
+    #[arg(long, requires = "csv")]
+    pub output: Option<PathBuf>,
+    /// CRS of `x`/`y` columns on rows without an `epsg` value: EPSG:2154 (Lambert-93), EPSG:3857,
+    /// EPSG:5490 (Antilles), EPSG:2972 (Guyane), EPSG:2975 (Réunion), EPSG:4471 (Mayotte), EPSG:4326.
+    #[arg(long, requires = "csv")]
+    pub crs: Option<Crs>,
+    /// Leave the UTF-8 BOM out of the answered CSV (by default it is there, so Excel and LibreOffice
+    /// read accents right).
+    #[arg(long, requires = "csv")]
+    pub no_bom: bool,
     #[command(flatten)]
     pub data: DataArgs,
 }
@@ -227,14 +191,20 @@ pub struct LookupArgs {
 impl Cli {
     /// Whether `serve --access-log` asked for one log line per request.
     #[must_use]
+    #[cfg_attr(not(feature = "server"), allow(clippy::unused_self))]
     pub fn access_log(&self) -> bool {
-        matches!(&self.command, Command::Serve(args) if args.access_log)
+        #[cfg(feature = "server")]
+        if let Command::Serve(args) = &self.command {
+            return args.access_log;
+        }
+        false
     }
 }
 
 pub fn run(cli: Cli) -> anyhow::Result<()> {
     match cli.command {
-        Command::Serve(args) => serve(&args),
+        #[cfg(feature = "server")]
+        Command::Serve(args) => serve::serve(&args),
         Command::Lookup(args) => lookup(&args),
         Command::Validate(args) => validate(&args),
         Command::ImportList(args) => import_list::import_list(&args),
@@ -260,32 +230,6 @@ fn export(args: &ExportArgs) -> anyhow::Result<()> {
     Ok(())
 }
 
-/// Builds the Atlas, then serves the API and the map until interrupted.
-fn serve(args: &ServeArgs) -> anyhow::Result<()> {
-    let sources = args.data.sources()?;
-    let atlas = Atlas::build(&sources)?;
-    for warning in atlas.warnings() {
-        tracing::warn!("{warning}");
-    }
-    let t = atlas.timings();
-    let summary = atlas.summary();
-    let mut kinds: Vec<_> = summary.units.iter().collect();
-    kinds.sort_by_key(|(k, _)| k.to_string());
-    let name = |k: &UnitKind| if *k == UnitKind::Commune { "communes".to_owned() } else { k.to_string() };
-    let units = kinds.iter().map(|(k, n)| format!("{n} {}", name(k))).collect::<Vec<_>>().join(", ");
-    let editions = summary
-        .editions
-        .iter()
-        .map(|e| format!("{} ({} territories, {} members)", e.id, e.territories, e.members))
-        .collect::<Vec<_>>()
-        .join(", ");
-    let ms = t.units_ms + t.editions_ms + t.index_ms;
-    tracing::info!("loaded {units}; editions {editions}; in {ms:.0} ms");
-    let config = args.config();
-    let state = AppState::new(atlas).with_sources(sources).with_config(&config);
-    Ok(listener::serve(&config, state)?)
-}
-
 fn lookup(args: &LookupArgs) -> anyhow::Result<()> {
     let atlas = args.data.build_atlas()?;
     let stdout = std::io::stdout().lock();
@@ -298,10 +242,18 @@ fn lookup(args: &LookupArgs) -> anyhow::Result<()> {
                     std::fs::File::open(path).with_context(|| format!("{}: cannot open", path.display()))?;
                 (Box::new(BufReader::with_capacity(1 << 16, file)), path.display().to_string())
             };
-            let stats = annotate_csv(&atlas, input, std::io::BufWriter::new(stdout), &name)?;
+            let options = BatchOptions::default().with_crs(args.crs).with_bom(!args.no_bom);
+            let output: Box<dyn Write> = match &args.output {
+                Some(out) => Box::new(
+                    std::fs::File::create(out)
+                        .with_context(|| format!("{}: cannot create", out.display()))?,
+                ),
+                None => Box::new(stdout),
+            };
+            let stats = annotate_csv(&atlas, input, std::io::BufWriter::new(output), &name, &options)?;
             eprintln!(
-                "{} rows, {} inside a territory, {} with an error",
-                stats.rows, stats.inside, stats.errors
+                "{} rows, {} inside a territory, {} with an error, {} worth a second look (check column)",
+                stats.rows, stats.inside, stats.errors, stats.to_check
             );
             Ok(())
         }

@@ -9,11 +9,12 @@ use serde::Deserialize;
 
 use super::check_edition;
 use crate::atlas::Lookup;
-use crate::batch::{BatchError, annotate_csv_limited, annotate_feature_collection};
+use crate::batch::{BatchError, BatchOptions, annotate_csv, annotate_feature_collection};
 use crate::http::error::{ApiError, ErrorBody};
-use crate::http::extractors::ApiQuery;
+use crate::http::extractors::{ApiQuery, Ctx};
 use crate::http::respond;
 use crate::http::state::AppState;
+use crate::source::crs::Crs;
 
 /// Query of `GET /api/lookup`.
 #[derive(Debug, Deserialize, utoipa::IntoParams)]
@@ -57,28 +58,47 @@ pub async fn get_lookup_columns() -> Response {
     axum::Json(serde_json::json!({ "columns": crate::tabular::columns::COLUMNS })).into_response()
 }
 
+/// Query of `POST /api/lookup`.
+#[derive(Debug, Deserialize, utoipa::IntoParams)]
+#[into_params(parameter_in = Query)]
+#[serde(deny_unknown_fields)]
+pub struct BatchParams {
+    /// CRS of `x`/`y` columns on rows whose `epsg` column is empty or absent: `EPSG:2154`, `2154`,
+    /// `EPSG:3857`, `EPSG:5490`, `EPSG:2972`, `EPSG:2975`, `EPSG:4471`, `EPSG:4326` (CSV only).
+    pub crs: Option<String>,
+    /// Whether a CSV answer starts with a UTF-8 BOM (default `true`; Excel and LibreOffice then read
+    /// accents right).
+    pub bom: Option<bool>,
+}
+
 /// Batch lookup: a GeoJSON FeatureCollection of Points (answered as GeoJSON, same order, properties
-/// plus `territories` and `nearest`, or `error`) or a CSV with lon/lat columns (answered as CSV).
-#[utoipa::path(post, path = "/api/lookup", tag = "lookup",
+/// plus `territories` and `nearest`, or `error`) or a CSV located by lon/lat, x/y (with `crs` or an
+/// `epsg` column), commune code, SIREN or postal code (answered as CSV with the territories, the
+/// border distance, how each row was located and what is worth a second look).
+#[utoipa::path(post, path = "/api/lookup", tag = "lookup", params(BatchParams),
     request_body(content = String, description = "FeatureCollection of Points (application/geo+json) or CSV (text/csv), up to 1,000,000 sites", content_type = "application/geo+json"),
     responses((status = 200, description = "Same sites, same order, answered"), (status = 400, description = "Malformed request", body = ErrorBody),
         (status = 413, description = "Over 1,000,000 sites or 256 MiB", body = ErrorBody),
         (status = 415, description = "Neither GeoJSON nor CSV", body = ErrorBody),
         (status = 503, description = "As many batches as allowed are running; retry after `Retry-After` seconds", body = ErrorBody)))]
-pub async fn post_lookup(
-    State(state): State<AppState>,
-    headers: HeaderMap,
-    body: Bytes,
-) -> Result<Response, ApiError> {
+pub async fn post_lookup(cx: Ctx<BatchParams>, body: Bytes) -> Result<Response, ApiError> {
+    let Ctx { state, headers, query } = cx;
     let media = media_type(&headers);
     let atlas = state.atlas();
     let max_sites = state.limits().max_batch_sites;
+    let crs = query
+        .crs
+        .as_deref()
+        .map(str::parse::<Crs>)
+        .transpose()
+        .map_err(|e| ApiError::BadRequest(format!("crs: {e}")))?;
+    let options = BatchOptions::default().with_crs(crs).with_bom(query.bom.unwrap_or(true));
     if media.starts_with("text/csv") || media.starts_with("application/csv") {
         check_csv_rows(&body, max_sites)?;
         let slot = state.batch_slot()?;
         return respond::stream_blocking("text/csv; charset=utf-8", move |out| {
             let _slot = slot;
-            annotate_csv_limited(&atlas, &body[..], out, "body", max_sites as u64)
+            annotate_csv(&atlas, &body[..], out, "body", &options.with_max_rows(max_sites as u64))
                 .map(|_| ())
                 .map_err(batch_error)
         })

