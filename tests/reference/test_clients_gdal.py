@@ -78,10 +78,13 @@ def test_ogrinfo_lists_every_collection(server):
     served = [c["id"] for c in server.json("/ogc/collections")["collections"]]
     assert sorted(listed) == sorted(served)
     assert set(EXPECTED) | {"communes"} == set(listed)
-    # One layer in detail: the feature count GDAL reads (numberMatched) and the CRS84 extent.
+    # One layer in detail: geometry type, feature count (numberMatched) and the collection's CRS84 extent.
     detail = gdal("ogrinfo", "-ro", "-so", f"OAPIF:{server.base}/ogc", "territories-2023")
+    assert re.search(r"^Geometry: Multi Polygon$", detail, re.M), detail
     assert re.search(r"^Feature Count: 183$", detail, re.M), detail
-    assert "Geometry: Multi Polygon" in detail or "Geometry: Unknown" in detail, detail
+    extent = re.search(r"^Extent: \((\S+), (\S+)\) - \((\S+), (\S+)\)$", detail, re.M)
+    bbox = server.json("/ogc/collections/territories-2023")["extent"]["spatial"]["bbox"][0]
+    assert extent and [float(v) for v in extent.groups()] == pytest.approx(bbox, abs=1e-6), detail
 
 
 @pytest.mark.parametrize("collection", list(EXPECTED))
