@@ -25,8 +25,15 @@ def _free_port():
 class Server:
     """A running `territoires serve` and small helpers to call it."""
 
-    def __init__(self, base):
+    def __init__(self, base, proc=None):
         self.base = base
+        self.proc = proc
+
+    def stop(self):
+        if self.proc is not None:
+            self.proc.terminate()
+            self.proc.wait(timeout=30)
+            self.proc = None
 
     def get(self, path):
         with urllib.request.urlopen(self.base + path, timeout=120) as r:
@@ -49,14 +56,16 @@ class Server:
             return e.code, json.loads(e.read())
 
 
-@pytest.fixture(scope="session")
-def server():
+def start_server(extra_args=()):
+    """Start `territoires serve` on a free loopback port with the committed geodata and wait until it is
+    healthy. Returns a `Server`; call its `stop()` when done. `TERRITOIRES_BIN` picks the binary and
+    `TERRITOIRES_SERVE_ARGS` adds flags, e.g. "--territories 2023=FILE" to check other lists."""
     binary = os.environ.get("TERRITOIRES_BIN", str(ROOT / "target/debug/territoires"))
     port = _free_port()
     proc = subprocess.Popen(
-        # TERRITOIRES_SERVE_ARGS adds flags, e.g. "--territories 2023=FILE" to check other lists.
         [binary, "serve", "--addr", f"127.0.0.1:{port}", "--geodata", str(ROOT / "geodata")]
-        + os.environ.get("TERRITOIRES_SERVE_ARGS", "").split(),
+        + os.environ.get("TERRITOIRES_SERVE_ARGS", "").split()
+        + list(extra_args),
         stdout=subprocess.DEVNULL,
         stderr=subprocess.DEVNULL,
     )
@@ -71,9 +80,14 @@ def server():
                 proc.kill()
                 raise RuntimeError(f"{binary} serve did not become healthy")
             time.sleep(0.2)
-    yield Server(base)
-    proc.terminate()
-    proc.wait(timeout=30)
+    return Server(base, proc)
+
+
+@pytest.fixture(scope="session")
+def server():
+    s = start_server()
+    yield s
+    s.stop()
 
 
 @pytest.fixture(scope="session")
