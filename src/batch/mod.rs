@@ -1,0 +1,144 @@
+//! Batch lookups: CSV (streams rows in, appends each edition's answer columns, streams rows out) and
+//! GeoJSON FeatureCollections of Points (each feature answered in place).
+//!
+//! Every input row gives exactly one output row, in order; a row whose coordinates cannot be read keeps
+//! its fields and gets a message in the `error` column. Memory is bounded by the chunk size, whatever the
+//! input length.
+
+mod csv;
+mod geojson;
+mod rows;
+
+pub use self::csv::annotate_csv;
+pub use self::geojson::annotate_feature_collection;
+use crate::source::crs::Crs;
+
+/// Rows looked up together (in parallel) before being written.
+pub(crate) const CHUNK_ROWS: usize = 16_384;
+
+/// What a batch did.
+#[derive(Debug, Clone, Default, PartialEq, Eq, serde::Serialize)]
+pub struct BatchStats {
+    /// Data rows read (and written).
+    pub rows: u64,
+    /// Rows inside at least one territory of some edition.
+    pub inside: u64,
+    /// Rows answered with an error.
+    pub errors: u64,
+    /// Rows with something worth a second look in `check`.
+    pub to_check: u64,
+}
+
+/// A batch that cannot be processed at all (bad header, unreadable stream).
+#[derive(Debug, thiserror::Error)]
+pub enum BatchError {
+    /// No header line.
+    #[error("{0}: empty input, expected a header line with lon/lat columns")]
+    Empty(String),
+    /// No column to locate rows by.
+    #[error(
+        "{source_name}: no column to locate the sites by (lon/lat, x/y, commune code, SIREN or postal code); \
+         accepted names: {accepted}; found: {found}"
+    )]
+    NoLocation {
+        /// The input's name.
+        source_name: String,
+        /// Accepted header names.
+        accepted: String,
+        /// Header names found.
+        found: String,
+    },
+    /// The CSV could not be read or written.
+    #[error("{source_name}:{line}: {error}")]
+    Csv {
+        /// The input's name.
+        source_name: String,
+        /// 1-based line.
+        line: u64,
+        /// What the CSV reader said.
+        error: ::csv::Error,
+    },
+    /// More data rows than the caller allows.
+    #[error("{source_name}: more than {max} rows; split the file")]
+    TooManyRows {
+        /// The input's name.
+        source_name: String,
+        /// The limit.
+        max: u64,
+    },
+    /// A GeoJSON batch that is not a FeatureCollection.
+    #[error("{0}")]
+    NotGeoJson(String),
+    /// Writing failed.
+    #[error("writing output: {0}")]
+    Write(#[from] std::io::Error),
+}
+
+/// How a batch reads its input and writes its answer.
+#[derive(Debug, Clone, Copy)]
+#[non_exhaustive]
+pub struct BatchOptions {
+    /// The CRS of `x`/`y` columns on rows whose `epsg` column is empty or absent (`--crs`, `?crs=`);
+    /// `None`: such values must be degrees.
+    pub crs: Option<Crs>,
+    /// Whether a CSV answer starts with a UTF-8 BOM (the default: Excel and LibreOffice then read the
+    /// accents right).
+    pub bom: bool,
+    /// Most data rows accepted.
+    pub max_rows: u64,
+}
+
+impl Default for BatchOptions {
+    fn default() -> Self {
+        Self { crs: None, bom: true, max_rows: u64::MAX }
+    }
+}
+
+impl BatchOptions {
+    /// The CRS of `x`/`y` columns.
+    #[must_use]
+    pub fn with_crs(self, crs: Option<Crs>) -> Self {
+        Self { crs, ..self }
+    }
+
+    /// Whether a CSV answer starts with a UTF-8 BOM.
+    #[must_use]
+    pub fn with_bom(self, bom: bool) -> Self {
+        Self { bom, ..self }
+    }
+
+    /// Most data rows accepted.
+    #[must_use]
+    pub fn with_max_rows(self, max_rows: u64) -> Self {
+        Self { max_rows, ..self }
+    }
+}
+
+/// Within this distance of a territory border, a point answer is flagged for a second look: the
+/// communes are IGN's generalised ADMIN EXPRESS COG carto, whose simplification moved borders by up to
+/// about this much (measured in `tests/reference/test_precision.py`; README, "Batch lookups").
+pub const BORDER_PRECISION_M: f64 = 100.0;
+
+/// `name`, or `name_2`, `name_3`... when the header already has it (a file answered before and sent
+/// again keeps its columns, and ours stay distinguishable).
+fn unique_name(header: &::csv::ByteRecord, name: String) -> String {
+    let taken = |n: &str| header.iter().any(|h| h == n.as_bytes());
+    if !taken(&name) {
+        return name;
+    }
+    // Ends: only finitely many names are taken.
+    #[allow(clippy::maybe_infinite_iter)]
+    (2..).map(|i| format!("{name}_{i}")).find(|n| !taken(n)).unwrap_or(name)
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    #[test]
+    fn added_columns_never_repeat_a_name() {
+        let header = ::csv::ByteRecord::from(vec!["lon", "lat", "territory_2023", "territory_2023_2"]);
+        assert_eq!(unique_name(&header, "territory_2023".into()), "territory_2023_3");
+        assert_eq!(unique_name(&header, "error".into()), "error");
+    }
+}

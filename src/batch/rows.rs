@@ -1,0 +1,421 @@
+//! One row of any batch table, answered: the columns it is located by, the point (reprojected when
+//! needed) or the code, the territories, the border distance and what is worth a second look; and the
+//! added columns every output format writes, in one order.
+
+use geo::Point;
+use smallvec::SmallVec;
+
+use super::{BORDER_PRECISION_M, BatchError, BatchOptions, BatchStats};
+use crate::atlas::{Atlas, CodePlace, PlacedBy, TerritoryHits, checked_point};
+use crate::model::{UnitIx, UnitKind};
+use crate::source::crs::{self, Crs, Reprojection};
+use crate::tabular::columns::{ColumnRole, find_column, names_of};
+
+/// Reads a coordinate, accepting a decimal comma when the separator is not a comma.
+pub(super) fn parse_coordinate(field: &[u8], decimal_comma: bool) -> Option<f64> {
+    let s = std::str::from_utf8(field).ok()?.trim();
+    if decimal_comma && s.contains(',') { s.replace(',', ".").parse().ok() } else { s.parse().ok() }
+}
+
+/// The columns a batch reads, by position in the header.
+#[derive(Debug, Default, Clone, Copy)]
+pub(super) struct Columns {
+    lon_lat: Option<(usize, usize)>,
+    xy: Option<(usize, usize)>,
+    epsg: Option<usize>,
+    commune: Option<usize>,
+    siren: Option<usize>,
+    postal: Option<usize>,
+    quality: Option<usize>,
+}
+
+impl Columns {
+    pub(super) fn find(names: &[String]) -> Self {
+        let find = |role| find_column(names.iter().map(String::as_str), role);
+        let pair = |a, b| Some((find(a)?, find(b)?));
+        Self {
+            lon_lat: pair(ColumnRole::Longitude, ColumnRole::Latitude),
+            xy: pair(ColumnRole::X, ColumnRole::Y),
+            epsg: find(ColumnRole::Epsg),
+            commune: find(ColumnRole::CommuneCode),
+            siren: find(ColumnRole::Siren),
+            postal: find(ColumnRole::PostalCode),
+            quality: find(ColumnRole::PositionQuality),
+        }
+    }
+
+    /// Whether any column can locate a row.
+    pub(super) fn locates(&self) -> bool {
+        self.lon_lat.is_some()
+            || self.xy.is_some()
+            || self.commune.is_some()
+            || self.siren.is_some()
+            || self.postal.is_some()
+    }
+}
+
+/// What every row is answered with: the Atlas, the columns, and one reprojection per supported CRS.
+pub(super) struct RowReader<'a> {
+    atlas: &'a Atlas,
+    columns: Columns,
+    /// Fields of the header; a row with another count is answered with an error.
+    pub(super) width: usize,
+    decimal_comma: bool,
+    default_crs: Option<Crs>,
+    /// To WGS84 from each CRS of [`crs::ALL`], built once per batch.
+    to_wgs84: Vec<(Crs, Reprojection)>,
+}
+
+/// An added field, as each format writes it.
+pub(super) enum Field<'a> {
+    /// Text (UTF-8).
+    Text(&'a [u8]),
+    /// A distance in metres, absent when the row has no point.
+    Metres(Option<f64>),
+}
+
+/// The names of the added columns, for each edition `E`: `territory_E`, `territory_E_name`,
+/// `border_m_E`; then `commune`, `located_by`, `check`, `error`. `true` marks the metre columns.
+pub(super) fn added_names(atlas: &Atlas) -> Vec<(String, bool)> {
+    let mut added: Vec<(String, bool)> = atlas
+        .editions()
+        .iter()
+        .flat_map(|e| {
+            let id = &e.edition.id;
+            [
+                (format!("territory_{id}"), false),
+                (format!("territory_{id}_name"), false),
+                (format!("border_m_{id}"), true),
+            ]
+        })
+        .collect();
+    added.extend(["commune", "located_by", "check", "error"].map(|n| (n.to_owned(), false)));
+    added
+}
+
+/// The error a table gets when no column can locate its rows.
+pub(super) fn no_location(source_name: &str, names: &[String]) -> BatchError {
+    let roles = [
+        ColumnRole::Longitude,
+        ColumnRole::Latitude,
+        ColumnRole::X,
+        ColumnRole::Y,
+        ColumnRole::CommuneCode,
+        ColumnRole::Siren,
+        ColumnRole::PostalCode,
+    ];
+    BatchError::NoLocation {
+        source_name: source_name.to_owned(),
+        accepted: roles.iter().flat_map(|&r| names_of(r)).copied().collect::<Vec<_>>().join(", "),
+        found: names.join(", "),
+    }
+}
+
+/// One row's answer.
+#[derive(Default)]
+pub(super) struct RowAnswer {
+    /// The territories of the site, by positions.
+    hits: TerritoryHits,
+    /// Metres to the nearest territory border, by edition position (point answers only).
+    borders: SmallVec<[Option<f64>; 2]>,
+    /// The current communes the row lands in.
+    communes: SmallVec<[UnitIx; 1]>,
+    /// How the row was located; empty when it was not.
+    located_by: &'static str,
+    /// Why the row is worth a second look, `; `-joined; empty when it is not.
+    check: String,
+    error: Option<String>,
+}
+
+impl RowAnswer {
+    /// Counts this answer in `stats`.
+    pub(super) fn count(&self, stats: &mut BatchStats) {
+        stats.rows += 1;
+        stats.inside += u64::from(!self.hits.is_empty());
+        stats.errors += u64::from(self.error.is_some());
+        stats.to_check += u64::from(!self.check.is_empty());
+    }
+
+    fn note(&mut self, note: impl AsRef<str>) {
+        if !self.check.is_empty() {
+            self.check.push_str("; ");
+        }
+        self.check.push_str(note.as_ref());
+    }
+}
+
+/// A field as text, trimmed; `None` when absent, empty or not UTF-8.
+fn field(record: &csv::ByteRecord, column: Option<usize>) -> Option<&str> {
+    let f = std::str::from_utf8(record.get(column?)?).ok()?.trim();
+    (!f.is_empty()).then_some(f)
+}
+
+/// A code column's value and what it places.
+struct CodeAnswer<'f> {
+    column: &'static str,
+    value: &'f str,
+    place: Option<CodePlace>,
+}
+
+impl<'a> RowReader<'a> {
+    /// The reader of a table with these header names.
+    ///
+    /// # Errors
+    /// [`BatchError::NoLocation`] when no column can locate a row.
+    pub(super) fn new(
+        atlas: &'a Atlas,
+        names: &[String],
+        decimal_comma: bool,
+        options: &BatchOptions,
+        source_name: &str,
+    ) -> Result<Self, BatchError> {
+        let columns = Columns::find(names);
+        if !columns.locates() {
+            return Err(no_location(source_name, names));
+        }
+        Ok(Self {
+            atlas,
+            columns,
+            width: names.len(),
+            decimal_comma,
+            default_crs: options.crs,
+            to_wgs84: crs::ALL
+                .iter()
+                .filter(|c| !c.is_geographic())
+                .filter_map(|&c| Some((c, c.to_wgs84().ok()?)))
+                .collect(),
+        })
+    }
+
+    /// The added fields of one answer, in the order of [`added_names`].
+    pub(super) fn emit(&self, answer: &RowAnswer, scratch: &mut Vec<u8>, mut emit: impl FnMut(Field<'_>)) {
+        let atlas = self.atlas;
+        for (e, entry) in atlas.positioned_editions() {
+            let territories =
+                || answer.hits.iter().filter(|h| h.edition == e).map(|h| entry.territory(h.territory));
+            for name in [false, true] {
+                scratch.clear();
+                for (i, t) in territories().enumerate() {
+                    if i > 0 {
+                        scratch.push(b';');
+                    }
+                    scratch.extend_from_slice(if name {
+                        t.name.as_bytes()
+                    } else {
+                        t.id.as_str().as_bytes()
+                    });
+                }
+                emit(Field::Text(scratch));
+            }
+            emit(Field::Metres(answer.borders.get(e.get()).copied().flatten()));
+        }
+        scratch.clear();
+        for (i, &c) in answer.communes.iter().enumerate() {
+            if i > 0 {
+                scratch.push(b';');
+            }
+            scratch.extend_from_slice(atlas.unit(c).code().as_bytes());
+        }
+        emit(Field::Text(scratch));
+        emit(Field::Text(answer.located_by.as_bytes()));
+        emit(Field::Text(answer.check.as_bytes()));
+        emit(Field::Text(answer.error.as_deref().unwrap_or_default().as_bytes()));
+    }
+
+    pub(super) fn answer(&self, record: &csv::ByteRecord) -> RowAnswer {
+        let mut answer = RowAnswer::default();
+        let point = self.point(record);
+        let code = self.code(record);
+        let commune_centre = field(record, self.columns.quality) == Some("33");
+        match (point, code) {
+            // SIRENE's quality 33: the coordinates are the commune's centre, the code says more.
+            (Ok(Some(_)), Some(code)) if commune_centre && code.place.is_some() => {
+                answer.note("qualite_xy 33: the point is the commune's centre, answered by commune code");
+                self.by_code(&mut answer, &code);
+            }
+            (Ok(Some(point)), code) => {
+                let (units, hits) = self.atlas.site_at(point);
+                answer.hits = hits;
+                answer.communes =
+                    units.iter().copied().filter(|&u| self.atlas.unit(u).kind == UnitKind::Commune).collect();
+                answer.borders = self.atlas.border_distances_m(point);
+                answer.located_by = "point";
+                if let Some(nearest) = answer.borders.iter().flatten().copied().reduce(f64::min)
+                    && nearest < BORDER_PRECISION_M
+                {
+                    answer.note(format!(
+                        "{nearest:.0} m from a territory border, within the boundary data's precision \
+                         ({BORDER_PRECISION_M:.0} m)"
+                    ));
+                }
+                if let Some(code) = code {
+                    match &code.place {
+                        Some(place) if place.units.iter().any(|u| units.contains(u)) => {
+                            answer.located_by = "point+code_agrees";
+                        }
+                        Some(_) => {
+                            answer.located_by = "point+code_disagrees";
+                            let here = answer.communes.first().map_or("no commune".to_owned(), |&c| {
+                                let unit = self.atlas.unit(c);
+                                format!("{} {}", unit.code(), unit.name)
+                            });
+                            answer.note(format!(
+                                "{} {} is elsewhere: the point is in {here}",
+                                code.column, code.value
+                            ));
+                        }
+                        None => answer.note(format!("{} {} is unknown", code.column, code.value)),
+                    }
+                }
+            }
+            (Ok(None), Some(code)) => self.by_code(&mut answer, &code),
+            (Err(message), Some(code)) if code.place.is_some() => {
+                answer.note(format!("{message}; answered by {}", code.column));
+                self.by_code(&mut answer, &code);
+            }
+            (Err(message), _) => answer.error = Some(message),
+            (Ok(None), None) => answer.error = Some("no coordinates and no code to locate the row by".into()),
+        }
+        if answer.error.is_none() && record.len() != self.width {
+            answer.error = Some(format!("row has {} fields, header has {}", record.len(), self.width));
+        }
+        answer
+    }
+
+    /// Answers a row by its code.
+    fn by_code(&self, answer: &mut RowAnswer, code: &CodeAnswer<'_>) {
+        let Some(place) = &code.place else {
+            answer.error =
+                Some(format!("{} {:?} matches no loaded commune or unit", code.column, code.value));
+            return;
+        };
+        answer.hits.clone_from(&place.territories);
+        answer.located_by = match place.by {
+            PlacedBy::Siren => "siren",
+            PlacedBy::PostalCode => "postal_code",
+            _ => "commune_code",
+        };
+        let communes = place.units.iter().copied().filter(|&u| self.atlas.unit(u).kind == UnitKind::Commune);
+        answer.communes = communes.collect();
+        if place.by == PlacedBy::PostalCode && place.units.len() > 1 {
+            answer.note(format!(
+                "ambiguous: postal code {} serves {} communes, the territories of all of them are given",
+                code.value,
+                place.units.len()
+            ));
+        }
+    }
+
+    /// The row's point in WGS84, `None` when it has no coordinates.
+    fn point(&self, record: &csv::ByteRecord) -> Result<Option<Point<f64>>, String> {
+        let number = |column: usize, what: &str| {
+            let raw = record.get(column).unwrap_or_default();
+            parse_coordinate(raw, self.decimal_comma)
+                .ok_or_else(|| format!("{what} {:?} is not a number", String::from_utf8_lossy(raw)))
+        };
+        if let Some((xc, yc)) = self.columns.xy
+            && field(record, Some(xc)).is_some()
+            && field(record, Some(yc)).is_some()
+        {
+            let (x, y) = (number(xc, "x")?, number(yc, "y")?);
+            let crs = match field(record, self.columns.epsg) {
+                Some(code) => Some(
+                    code.strip_suffix(".0")
+                        .unwrap_or(code)
+                        .parse::<Crs>()
+                        .map_err(|e| format!("epsg: {e}"))?,
+                ),
+                None => self.default_crs,
+            };
+            let (lon, lat) = match crs.filter(|c| !c.is_geographic()) {
+                Some(crs) => {
+                    let (_, reprojection) = self
+                        .to_wgs84
+                        .iter()
+                        .find(|(c, _)| *c == crs)
+                        .ok_or_else(|| format!("{crs:?}: no reprojection"))?;
+                    reprojection.point(x, y).map_err(|e| e.to_string())?
+                }
+                None if crs.is_none() && (x.abs() > 180.0 || y.abs() > 90.0) => {
+                    return Err(format!(
+                        "x {x} and y {y} cannot be degrees: give their CRS with --crs EPSG:2154 (command line), \
+                         ?crs=EPSG:2154 (API) or an epsg column"
+                    ));
+                }
+                None => (x, y),
+            };
+            return checked_point(lon, lat).map(Some).map_err(|e| e.to_string());
+        }
+        let Some((lonc, latc)) = self.columns.lon_lat else { return Ok(None) };
+        if field(record, Some(lonc)).is_none() && field(record, Some(latc)).is_none() {
+            return Ok(None);
+        }
+        let (lon, lat) = (number(lonc, "longitude")?, number(latc, "latitude")?);
+        checked_point(lon, lat).map(Some).map_err(|e| {
+            if lon.abs() > 180.0 || lat.abs() > 90.0 {
+                format!(
+                    "{e}: projected coordinates belong in x/y columns, with --crs or ?crs= saying their CRS"
+                )
+            } else {
+                e.to_string()
+            }
+        })
+    }
+
+    /// The first code column the row fills: commune code, SIREN, postal code.
+    fn code<'r>(&self, record: &'r csv::ByteRecord) -> Option<CodeAnswer<'r>> {
+        let atlas = self.atlas;
+        if let Some(value) = field(record, self.columns.commune) {
+            return Some(CodeAnswer {
+                column: "commune code",
+                value,
+                place: atlas.place_commune_code(value),
+            });
+        }
+        if let Some(value) = field(record, self.columns.siren) {
+            return Some(CodeAnswer { column: "SIREN", value, place: atlas.place_siren(value) });
+        }
+        let value = field(record, self.columns.postal)?;
+        Some(CodeAnswer { column: "postal code", value, place: atlas.place_postal_code(value) })
+    }
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    #[test]
+    fn coordinates_accept_decimal_commas_only_when_unambiguous() {
+        assert_eq!(parse_coordinate(b" 3.5 ", false), Some(3.5));
+        assert_eq!(parse_coordinate(b"3,5", true), Some(3.5));
+        assert_eq!(parse_coordinate(b"3,5", false), None);
+        assert_eq!(parse_coordinate(b"\xff", false), None);
+        assert_eq!(parse_coordinate(b"", false), None);
+    }
+
+    proptest::proptest! {
+        /// Any finite number printed either way reads back exactly; any bytes at all never panic.
+        #[test]
+        fn coordinates_read_back_and_never_panic(x in proptest::num::f64::NORMAL | proptest::num::f64::ZERO, bytes in proptest::collection::vec(proptest::prelude::any::<u8>(), 0..24)) {
+            let printed = format!("{x}");
+            proptest::prop_assert_eq!(parse_coordinate(printed.as_bytes(), false), Some(x));
+            let comma = printed.replace('.', ",");
+            proptest::prop_assert_eq!(parse_coordinate(comma.as_bytes(), true), Some(x));
+            let _ = parse_coordinate(&bytes, true);
+            let _ = parse_coordinate(&bytes, false);
+        }
+    }
+
+    #[test]
+    fn columns_are_found_case_insensitively_with_bom() {
+        let headers: Vec<String> =
+            ["\u{feff}Name", "Longitude", "LATITUDE", "X", "y", "EPSG"].map(String::from).into();
+        let columns = Columns::find(&headers);
+        assert_eq!((columns.lon_lat, columns.xy, columns.epsg), (Some((1, 2)), Some((3, 4)), Some(5)));
+        let codes: Vec<String> = ["siret", "codeCommuneEtablissement", "CP"].map(String::from).into();
+        let columns = Columns::find(&codes);
+        assert_eq!((columns.commune, columns.postal, columns.lon_lat), (Some(1), Some(2), None));
+        assert!(columns.locates());
+        assert!(!Columns::find(&["name".to_owned(), "lon".to_owned()]).locates());
+    }
+}
