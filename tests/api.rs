@@ -105,6 +105,43 @@ async fn known_sites_answer_right_in_one_geojson_batch_and_one_csv_batch() {
     }
 }
 
+/// The API answers a table in its own format: Lambert-93 CSV with `?crs=`, an XLSX, a Parquet.
+#[tokio::test]
+async fn batches_come_back_in_their_own_format() {
+    let app = app();
+    // Soissons town hall in Lambert-93 (pyproj: 3.328181, 49.383574 → 723 836.20, 6 920 501.47).
+    let lambert = "name,x,y\nSoissons,723836.20,6920501.47\n";
+    let (status, _, out) = send(&app, post("/api/lookup?crs=EPSG:2154&bom=false", "text/csv", lambert)).await;
+    assert_eq!(status, StatusCode::OK);
+    let text = String::from_utf8(out).expect("utf-8");
+    assert!(text.starts_with("name,x,y,territory_") && text.contains(",ti-3214,"), "{text}");
+    assert!(text.contains(",02722,point,"), "{text}");
+    let (status, _, out) = send(&app, post("/api/lookup", "text/csv", lambert)).await;
+    assert_eq!(status, StatusCode::OK);
+    assert!(out.starts_with(b"\xef\xbb\xbf") && String::from_utf8_lossy(&out).contains("cannot be degrees"));
+    let (status, bad) = {
+        let (status, _, out) = send(&app, post("/api/lookup?crs=EPSG:9999", "text/csv", lambert)).await;
+        (status, String::from_utf8_lossy(&out).into_owned())
+    };
+    assert_eq!(status, StatusCode::BAD_REQUEST);
+    assert!(bad.contains("EPSG:9999"), "{bad}");
+
+    let mut book = rust_xlsxwriter::Workbook::new();
+    let sheet = book.add_worksheet();
+    sheet.write_row(0, 0, ["name", "insee"]).expect("header");
+    sheet.write_row(1, 0, ["Soissons", "02722"]).expect("row");
+    let xlsx = book.save_to_buffer().expect("xlsx");
+    let media = "application/vnd.openxmlformats-officedocument.spreadsheetml.sheet";
+    let (status, headers, out) = send(&app, post("/api/lookup", media, xlsx)).await;
+    assert_eq!(status, StatusCode::OK);
+    assert_eq!(headers[header::CONTENT_TYPE], media);
+    assert!(out.starts_with(b"PK"), "an XLSX (zip) answer");
+
+    let (status, _, out) =
+        send(&app, post("/api/lookup", "application/vnd.apache.parquet", &b"not parquet"[..])).await;
+    assert_eq!(status, StatusCode::BAD_REQUEST, "{}", String::from_utf8_lossy(&out));
+}
+
 /// A batch answer streams in chunks; compressed (as browsers ask) it is the same answer, whole.
 #[tokio::test]
 async fn a_large_batch_streams_the_same_answer_compressed_or_not() {

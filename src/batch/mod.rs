@@ -7,10 +7,14 @@
 
 mod csv;
 mod geojson;
+mod parquet;
 mod rows;
+mod xlsx;
 
 pub use self::csv::annotate_csv;
 pub use self::geojson::annotate_feature_collection;
+pub use self::parquet::annotate_parquet;
+pub use self::xlsx::annotate_xlsx;
 use crate::source::crs::Crs;
 
 /// Rows looked up together (in parallel) before being written.
@@ -66,12 +70,67 @@ pub enum BatchError {
         /// The limit.
         max: u64,
     },
+    /// A spreadsheet that cannot be read or written.
+    #[error("{0}")]
+    Spreadsheet(String),
+    /// A Parquet file that cannot be read or written.
+    #[error("{0}")]
+    Parquet(String),
     /// A GeoJSON batch that is not a FeatureCollection.
     #[error("{0}")]
     NotGeoJson(String),
     /// Writing failed.
     #[error("writing output: {0}")]
     Write(#[from] std::io::Error),
+}
+
+/// A table format batches read and answer in (GeoJSON FeatureCollections have their own path).
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+#[non_exhaustive]
+pub enum TableFormat {
+    /// CSV or TSV (any separator, UTF-8 or Windows-1252).
+    Csv,
+    /// An XLSX (or XLS, ODS) workbook; answered as XLSX.
+    Xlsx,
+    /// Parquet or GeoParquet.
+    Parquet,
+}
+
+impl TableFormat {
+    /// The format a file name says (`.xlsx`, `.xlsm`, `.xls`, `.ods`, `.parquet`, `.geoparquet`; else CSV).
+    #[must_use]
+    pub fn of_path(path: &std::path::Path) -> Self {
+        match path.extension().map(|e| e.to_string_lossy().to_ascii_lowercase()).as_deref() {
+            Some("xlsx" | "xlsm" | "xls" | "ods") => Self::Xlsx,
+            Some("parquet" | "geoparquet") => Self::Parquet,
+            _ => Self::Csv,
+        }
+    }
+
+    /// The format of a request's media type, if it is a table.
+    #[must_use]
+    pub fn of_media_type(media: &str) -> Option<Self> {
+        let media = media.split(';').next().unwrap_or_default().trim();
+        match media {
+            "text/csv" | "application/csv" | "text/tab-separated-values" => Some(Self::Csv),
+            "application/vnd.openxmlformats-officedocument.spreadsheetml.sheet"
+            | "application/vnd.ms-excel" => Some(Self::Xlsx),
+            "application/vnd.apache.parquet" | "application/x-parquet" | "application/parquet" => {
+                Some(Self::Parquet)
+            }
+            _ => None,
+        }
+    }
+
+    /// The media type of an answer in this format.
+    #[must_use]
+    pub fn media_type(self) -> &'static str {
+        match self {
+            Self::Csv => "text/csv; charset=utf-8",
+            Self::Xlsx => "application/vnd.openxmlformats-officedocument.spreadsheetml.sheet",
+            Self::Parquet => "application/vnd.apache.parquet",
+        }
+    }
 }
 
 /// How a batch reads its input and writes its answer.

@@ -187,6 +187,13 @@ impl<'a> RowReader<'a> {
         })
     }
 
+    /// The columns rows are read by (a format may leave the others empty).
+    pub(super) fn used_columns(&self) -> Vec<usize> {
+        let c = &self.columns;
+        let pairs = [c.lon_lat, c.xy].into_iter().flatten().flat_map(|(a, b)| [a, b]);
+        pairs.chain([c.epsg, c.commune, c.siren, c.postal, c.quality].into_iter().flatten()).collect()
+    }
+
     /// The added fields of one answer, in the order of [`added_names`].
     pub(super) fn emit(&self, answer: &RowAnswer, scratch: &mut Vec<u8>, mut emit: impl FnMut(Field<'_>)) {
         let atlas = self.atlas;

@@ -9,14 +9,14 @@ mod import_list;
 #[cfg(feature = "server")]
 mod serve;
 
-use std::io::{BufRead, BufReader, Write};
+use std::io::{BufRead, BufReader, Read, Write};
 use std::path::PathBuf;
 use std::time::Instant;
 
 use anyhow::{Context, bail};
 use clap::{Args, Parser, Subcommand};
 use territoires::atlas::{Atlas, AtlasSources, EditionSource};
-use territoires::batch::{BatchOptions, annotate_csv};
+use territoires::batch::{BatchOptions, TableFormat, annotate_csv, annotate_parquet, annotate_xlsx};
 use territoires::model::EditionId;
 use territoires::source::crs::Crs;
 
@@ -164,9 +164,9 @@ pub struct LookupArgs {
     /// Latitude (WGS84 decimal degrees).
     #[arg(long, allow_negative_numbers = true, requires = "lon")]
     pub lat: Option<f64>,
-    /// A CSV of sites, `-` for stdin, located by lon/lat, x/y (with `--crs` or an `epsg` column),
-    /// commune code, SIREN or postal code; the answered CSV goes to `--output` or stdout, one row per
-    /// input row, in order.
+    /// A table of sites (CSV, XLSX or Parquet/GeoParquet; `-` for stdin), located by lon/lat, x/y
+    /// (with `--crs` or an `epsg` column), commune code, SIREN or postal code; the answer, in the same
+    /// format, goes to `--output` or stdout, one row per input row, in order.
     #[arg(long, visible_alias = "input")]
     pub csv: Option<PathBuf>,
     /// Where the answered CSV goes (default: stdout).
@@ -180,8 +180,36 @@ pub struct LookupArgs {
     /// read accents right).
     #[arg(long, requires = "csv")]
     pub no_bom: bool,
+    /// The input's format, when its extension does not say it (`.xlsx`, `.parquet`; else CSV). The
+    /// answer has the same format.
+    #[arg(long, value_enum, requires = "csv")]
+    pub format: Option<TableArg>,
+    /// The sheet of an XLSX input (default: the first).
+    #[arg(long, requires = "csv")]
+    pub sheet: Option<String>,
     #[command(flatten)]
     pub data: DataArgs,
+}
+
+/// `--format` values.
+#[derive(Debug, Clone, Copy, clap::ValueEnum)]
+pub enum TableArg {
+    /// CSV or TSV.
+    Csv,
+    /// XLSX workbook.
+    Xlsx,
+    /// Parquet or GeoParquet.
+    Parquet,
+}
+
+impl From<TableArg> for TableFormat {
+    fn from(arg: TableArg) -> Self {
+        match arg {
+            TableArg::Csv => Self::Csv,
+            TableArg::Xlsx => Self::Xlsx,
+            TableArg::Parquet => Self::Parquet,
+        }
+    }
 }
 
 /// Runs a parsed command line.
@@ -232,25 +260,9 @@ fn export(args: &ExportArgs) -> anyhow::Result<()> {
 
 fn lookup(args: &LookupArgs) -> anyhow::Result<()> {
     let atlas = args.data.build_atlas()?;
-    let stdout = std::io::stdout().lock();
     match (&args.csv, args.lon, args.lat) {
         (Some(path), _, _) => {
-            let (input, name): (Box<dyn BufRead>, String) = if path.as_os_str() == "-" {
-                (Box::new(std::io::stdin().lock()), "stdin".to_owned())
-            } else {
-                let file =
-                    std::fs::File::open(path).with_context(|| format!("{}: cannot open", path.display()))?;
-                (Box::new(BufReader::with_capacity(1 << 16, file)), path.display().to_string())
-            };
-            let options = BatchOptions::default().with_crs(args.crs).with_bom(!args.no_bom);
-            let output: Box<dyn Write> = match &args.output {
-                Some(out) => Box::new(
-                    std::fs::File::create(out)
-                        .with_context(|| format!("{}: cannot create", out.display()))?,
-                ),
-                None => Box::new(stdout),
-            };
-            let stats = annotate_csv(&atlas, input, std::io::BufWriter::new(output), &name, &options)?;
+            let stats = lookup_table(&atlas, args, path)?;
             eprintln!(
                 "{} rows, {} inside a territory, {} with an error, {} worth a second look (check column)",
                 stats.rows, stats.inside, stats.errors, stats.to_check
@@ -259,13 +271,66 @@ fn lookup(args: &LookupArgs) -> anyhow::Result<()> {
         }
         (None, Some(lon), Some(lat)) => {
             let answer = atlas.lookup(lon, lat)?;
-            let mut out = stdout;
+            let mut out = std::io::stdout().lock();
             serde_json::to_writer_pretty(&mut out, &answer)?;
             writeln!(out)?;
             Ok(())
         }
         _ => bail!("give --lon and --lat, or --csv FILE (or - for stdin)"),
     }
+}
+
+/// Answers a table file (or stdin) in its own format, to `--output` or stdout.
+fn lookup_table(
+    atlas: &Atlas,
+    args: &LookupArgs,
+    path: &std::path::Path,
+) -> anyhow::Result<territoires::batch::BatchStats> {
+    let stdin = path.as_os_str() == "-";
+    let name = if stdin { "stdin".to_owned() } else { path.display().to_string() };
+    let format = args.format.map_or_else(|| TableFormat::of_path(path), TableFormat::from);
+    let options = BatchOptions::default().with_crs(args.crs).with_bom(!args.no_bom);
+    let output: Box<dyn Write + Send> = match &args.output {
+        Some(out) => {
+            Box::new(std::fs::File::create(out).with_context(|| format!("{}: cannot create", out.display()))?)
+        }
+        None => Box::new(std::io::stdout()),
+    };
+    let mut output = std::io::BufWriter::with_capacity(1 << 16, output);
+    let read_all = || -> anyhow::Result<Vec<u8>> {
+        let mut bytes = Vec::new();
+        if stdin {
+            std::io::stdin().lock().read_to_end(&mut bytes)?;
+        } else {
+            bytes = std::fs::read(path).with_context(|| format!("{name}: cannot read"))?;
+        }
+        Ok(bytes)
+    };
+    let stats = match format {
+        TableFormat::Xlsx => {
+            let (answer, stats) = annotate_xlsx(atlas, &read_all()?, args.sheet.as_deref(), &name, &options)?;
+            output.write_all(&answer)?;
+            stats
+        }
+        TableFormat::Parquet if stdin => {
+            annotate_parquet(atlas, bytes::Bytes::from(read_all()?), &mut output, &name, &options)?
+        }
+        TableFormat::Parquet => {
+            let file = std::fs::File::open(path).with_context(|| format!("{name}: cannot open"))?;
+            annotate_parquet(atlas, file, &mut output, &name, &options)?
+        }
+        _ => {
+            let input: Box<dyn BufRead> = if stdin {
+                Box::new(std::io::stdin().lock())
+            } else {
+                let file = std::fs::File::open(path).with_context(|| format!("{name}: cannot open"))?;
+                Box::new(BufReader::with_capacity(1 << 16, file))
+            };
+            annotate_csv(atlas, input, &mut output, &name, &options)?
+        }
+    };
+    output.flush()?;
+    Ok(stats)
 }
 
 fn validate(args: &DataArgs) -> anyhow::Result<()> {

@@ -543,21 +543,11 @@ fn read_sheet(
     sheet: Option<&str>,
     repairs: &mut Vec<Repair>,
 ) -> Result<(Vec<String>, Rows), ImportError> {
-    use calamine::{Data, Reader, open_workbook_auto};
+    use calamine::{Data, open_workbook_auto};
     let read_error = |message: String| ImportError::Read { file: name.to_owned(), message };
     let mut book =
         open_workbook_auto(path).map_err(|e| read_error(format!("not a readable spreadsheet: {e}")))?;
-    let names = book.sheet_names();
-    let chosen = match sheet {
-        Some(s) => names.iter().find(|n| n.as_str() == s).cloned().ok_or_else(|| {
-            read_error(format!(
-                "no sheet {s:?}; sheets: {}",
-                names.iter().map(|n| format!("{n:?}")).collect::<Vec<_>>().join(", ")
-            ))
-        })?,
-        None => names.first().cloned().ok_or_else(|| read_error("the workbook has no sheet".into()))?,
-    };
-    let range = book.worksheet_range(&chosen).map_err(|e| read_error(format!("sheet {chosen:?}: {e}")))?;
+    let (chosen, range) = crate::tabular::sheet::first_or_named(&mut book, sheet).map_err(read_error)?;
     let first_row = range.start().map_or(0, |(r, _)| u64::from(r));
     let mut rows_iter = range.rows().enumerate();
     let Some((_, header_cells)) = rows_iter.next() else {

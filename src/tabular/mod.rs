@@ -3,6 +3,7 @@
 //! bytes and names; it knows nothing of territories.
 
 pub mod columns;
+pub mod sheet;
 
 use std::borrow::Cow;
 

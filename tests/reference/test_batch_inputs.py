@@ -205,3 +205,80 @@ def test_windows_1252_keeps_its_accents_and_bom_can_be_left_out():
     assert row["nom"] == "Villers-Cotterêts" and row["territory_2023"] == "ti-3214", row
     plain, _ = lookup_csv(text, "--no-bom", encoding="cp1252")
     assert plain.startswith(b"nom;") and "Villers-Cotterêts".encode() in plain
+
+
+def test_xlsx_and_parquet_come_back_with_the_same_rows_plus_the_answers(tmp_path):
+    # Files written by openpyxl and pyarrow, as planners' tools write them; answers read back by the
+    # same libraries. Codes stored as numbers (Excel drops the leading zero) still land right.
+    import openpyxl
+    import pyarrow as pa
+    import pyarrow.parquet as pq
+
+    sites = known_sites()
+    book = openpyxl.Workbook()
+    sheet = book.active
+    sheet.title = "Sites"
+    sheet.append(["nom", "code_insee", "lon", "lat"])
+    for s in sites:
+        code = int(s["insee_com"]) if s["insee_com"].isdigit() else s["insee_com"]
+        sheet.append([s["name"], code, float(s["lon"]), float(s["lat"])])
+    xlsx = tmp_path / "sites.xlsx"
+    book.save(xlsx)
+    answered = tmp_path / "answered.xlsx"
+    run = subprocess.run([BIN, "lookup", "--input", str(xlsx), "--output", str(answered), "--geodata", GEODATA],
+                         capture_output=True, timeout=600)
+    assert run.returncode == 0, run.stderr
+    back = openpyxl.load_workbook(answered, read_only=True)
+    assert back.sheetnames == ["Sites"]
+    rows = list(back["Sites"].iter_rows(values_only=True))
+    header, rows = rows[0], rows[1:]
+    assert header[:4] == ("nom", "code_insee", "lon", "lat") and "territory_2023" in header
+    col = {h: i for i, h in enumerate(header)}
+    assert len(rows) == len(sites)
+    for r, s in zip(rows, sites):
+        assert r[0] == s["name"] and r[2] == float(s["lon"]), "input cells kept with their types"
+        assert (r[col["territory_2023"]] or "") == s["territory_2023"], (s["name"], r)
+        if s["insee_com"]:
+            assert r[col["located_by"]] == "point+code_agrees", r
+            assert r[col["commune"]] == s["insee_com"], r
+        assert isinstance(r[col["border_m_2023"]], (int, float)), r
+
+    table = pa.table({
+        "nom": [s["name"] for s in sites],
+        "x": [pyproj.Transformer.from_crs(4326, 2154, always_xy=True).transform(float(s["lon"]), float(s["lat"]))[0] for s in sites],
+        "y": [pyproj.Transformer.from_crs(4326, 2154, always_xy=True).transform(float(s["lon"]), float(s["lat"]))[1] for s in sites],
+        "epsg": pa.array([2154] * len(sites), pa.int32()),
+        "extra": pa.array([{"k": i} for i in range(len(sites))]),
+    })
+    parquet = tmp_path / "sites.parquet"
+    pq.write_table(table, parquet, row_group_size=5)
+    out = tmp_path / "answered.parquet"
+    run = subprocess.run([BIN, "lookup", "--input", str(parquet), "--output", str(out), "--geodata", GEODATA],
+                         capture_output=True, timeout=600)
+    assert run.returncode == 0, run.stderr
+    back = pq.read_table(out)
+    assert back.schema.names[:5] == table.schema.names and back.schema.field("extra").type == table.schema.field("extra").type
+    assert back.column("extra").to_pylist() == table.column("extra").to_pylist(), "other columns untouched"
+    assert back.schema.field("border_m_2023").type == pa.float64()
+    assert [t or "" for t in back.column("territory_2023").to_pylist()] == [s["territory_2023"] for s in sites]
+
+
+def test_geoparquet_of_points_is_answered_by_its_geometry_and_stays_geoparquet(tmp_path):
+    import json
+    import pyarrow as pa
+    import pyarrow.parquet as pq
+
+    sites = known_sites()
+    wkb = [shapely.to_wkb(shapely.Point(float(s["lon"]), float(s["lat"]))) for s in sites]
+    geo = {"version": "1.1.0", "primary_column": "geometry",
+           "columns": {"geometry": {"encoding": "WKB", "geometry_types": ["Point"]}}}
+    table = pa.table({"nom": [s["name"] for s in sites], "geometry": wkb}).replace_schema_metadata({"geo": json.dumps(geo)})
+    path = tmp_path / "sites.parquet"
+    pq.write_table(table, path)
+    run = subprocess.run([BIN, "lookup", "--input", str(path), "--output", str(tmp_path / "out.parquet"), "--geodata", GEODATA],
+                         capture_output=True, timeout=600)
+    assert run.returncode == 0, run.stderr
+    back = pq.read_table(tmp_path / "out.parquet")
+    assert json.loads(pq.read_metadata(tmp_path / "out.parquet").metadata[b"geo"]) == geo
+    assert shapely.from_wkb(back.column("geometry").to_pylist())[0].equals(shapely.Point(float(sites[0]["lon"]), float(sites[0]["lat"])))
+    assert [t or "" for t in back.column("territory_2023").to_pylist()] == [s["territory_2023"] for s in sites]

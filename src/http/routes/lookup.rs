@@ -9,7 +9,10 @@ use serde::Deserialize;
 
 use super::check_edition;
 use crate::atlas::Lookup;
-use crate::batch::{BatchError, BatchOptions, annotate_csv, annotate_feature_collection};
+use crate::batch::{
+    BatchError, BatchOptions, TableFormat, annotate_csv, annotate_feature_collection, annotate_parquet,
+    annotate_xlsx,
+};
 use crate::http::error::{ApiError, ErrorBody};
 use crate::http::extractors::{ApiQuery, Ctx};
 use crate::http::respond;
@@ -69,6 +72,8 @@ pub struct BatchParams {
     /// Whether a CSV answer starts with a UTF-8 BOM (default `true`; Excel and LibreOffice then read
     /// accents right).
     pub bom: Option<bool>,
+    /// The sheet of an XLSX body (default: the first).
+    pub sheet: Option<String>,
 }
 
 /// Batch lookup: a GeoJSON FeatureCollection of Points (answered as GeoJSON, same order, properties
@@ -76,7 +81,7 @@ pub struct BatchParams {
 /// `epsg` column), commune code, SIREN or postal code (answered as CSV with the territories, the
 /// border distance, how each row was located and what is worth a second look).
 #[utoipa::path(post, path = "/api/lookup", tag = "lookup", params(BatchParams),
-    request_body(content = String, description = "FeatureCollection of Points (application/geo+json) or CSV (text/csv), up to 1,000,000 sites", content_type = "application/geo+json"),
+    request_body(content = String, description = "FeatureCollection of Points (application/geo+json), CSV (text/csv), XLSX or Parquet (application/vnd.apache.parquet), up to 1,000,000 sites; answered in the same format", content_type = "application/geo+json"),
     responses((status = 200, description = "Same sites, same order, answered"), (status = 400, description = "Malformed request", body = ErrorBody),
         (status = 413, description = "Over 1,000,000 sites or 256 MiB", body = ErrorBody),
         (status = 415, description = "Neither GeoJSON nor CSV", body = ErrorBody),
@@ -93,16 +98,41 @@ pub async fn post_lookup(cx: Ctx<BatchParams>, body: Bytes) -> Result<Response, 
         .transpose()
         .map_err(|e| ApiError::BadRequest(format!("crs: {e}")))?;
     let options = BatchOptions::default().with_crs(crs).with_bom(query.bom.unwrap_or(true));
-    if media.starts_with("text/csv") || media.starts_with("application/csv") {
-        check_csv_rows(&body, max_sites)?;
-        let slot = state.batch_slot()?;
-        return respond::stream_blocking("text/csv; charset=utf-8", move |out| {
-            let _slot = slot;
-            annotate_csv(&atlas, &body[..], out, "body", &options.with_max_rows(max_sites as u64))
-                .map(|_| ())
-                .map_err(batch_error)
-        })
-        .await;
+    match TableFormat::of_media_type(&media) {
+        Some(TableFormat::Csv) => {
+            check_csv_rows(&body, max_sites)?;
+            let slot = state.batch_slot()?;
+            let options = options.with_max_rows(max_sites as u64);
+            return respond::stream_blocking(TableFormat::Csv.media_type(), move |out| {
+                let _slot = slot;
+                annotate_csv(&atlas, &body[..], out, "body", &options).map(|_| ()).map_err(batch_error)
+            })
+            .await;
+        }
+        Some(TableFormat::Xlsx) => {
+            let slot = state.batch_slot()?;
+            let options = options.with_max_rows(max_sites as u64);
+            return respond::stream_blocking(TableFormat::Xlsx.media_type(), move |out| {
+                let _slot = slot;
+                let (answer, _) = annotate_xlsx(&atlas, &body, query.sheet.as_deref(), "body", &options)
+                    .map_err(batch_error)?;
+                out.write_all(&answer).map_err(|e| ApiError::Internal(e.to_string()))
+            })
+            .await;
+        }
+        Some(TableFormat::Parquet) => {
+            let slot = state.batch_slot()?;
+            let options = options.with_max_rows(max_sites as u64);
+            return respond::stream_blocking(TableFormat::Parquet.media_type(), move |out| {
+                let _slot = slot;
+                // Parquet's writer is Send; the answer is assembled, then streamed.
+                let mut answer = Vec::new();
+                annotate_parquet(&atlas, body, &mut answer, "body", &options).map_err(batch_error)?;
+                out.write_all(&answer).map_err(|e| ApiError::Internal(e.to_string()))
+            })
+            .await;
+        }
+        _ => {}
     }
     if is_json(&media) {
         let slot = state.batch_slot()?;
@@ -113,7 +143,8 @@ pub async fn post_lookup(cx: Ctx<BatchParams>, body: Bytes) -> Result<Response, 
         .await;
     }
     Err(ApiError::UnsupportedMediaType(format!(
-        "Content-Type {media:?}: send application/geo+json (a FeatureCollection of Points) or text/csv"
+        "Content-Type {media:?}: send application/geo+json (a FeatureCollection of Points), text/csv, \
+         application/vnd.openxmlformats-officedocument.spreadsheetml.sheet (XLSX) or application/vnd.apache.parquet"
     )))
 }
 

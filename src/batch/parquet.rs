@@ -1,0 +1,274 @@
+//! Parquet and GeoParquet batches, streamed by record batch: each batch's location columns (or, in a
+//! GeoParquet of points without them, its WKB point geometry) are read as text, the rows answered in
+//! parallel, and the batch written back whole, its own columns untouched, the added ones after them.
+//! The file's key-value metadata (GeoParquet's `geo`) is carried over, so a GeoParquet stays one.
+
+use std::io::Write;
+use std::sync::Arc;
+
+use arrow_array::builder::{Float64Builder, StringBuilder};
+use arrow_array::cast::AsArray;
+use arrow_array::types::{
+    Float32Type, Float64Type, Int8Type, Int16Type, Int32Type, Int64Type, UInt8Type, UInt16Type, UInt32Type,
+    UInt64Type,
+};
+use arrow_array::{Array, ArrayRef, RecordBatch};
+use arrow_schema::{DataType, Field as ArrowField, Schema};
+use parquet::arrow::ArrowWriter;
+use parquet::arrow::arrow_reader::ParquetRecordBatchReaderBuilder;
+use parquet::basic::Compression;
+use parquet::file::metadata::KeyValue;
+use parquet::file::properties::WriterProperties;
+use parquet::file::reader::ChunkReader;
+use rayon::prelude::*;
+
+use super::rows::{Field, RowAnswer, RowReader, added_names};
+use super::{BatchError, BatchOptions, BatchStats, CHUNK_ROWS};
+use crate::atlas::Atlas;
+use crate::source::crs::Crs;
+
+/// The point geometry column of a GeoParquet read as virtual coordinate columns.
+struct GeometryColumn {
+    /// Position in the file's columns.
+    index: usize,
+}
+
+/// Answers every row of a Parquet file (GeoParquet included) into `output`: the same columns, then those
+/// of [`annotate_csv`](super::annotate_csv) (`border_m_E` as doubles, the others as text).
+///
+/// # Errors
+/// A file that is not Parquet, a location column of a type that cannot hold coordinates or codes, no
+/// column to locate rows by, more rows than [`BatchOptions::max_rows`], a failed write.
+pub fn annotate_parquet<R: ChunkReader + 'static, W: Write + Send>(
+    atlas: &Atlas,
+    input: R,
+    output: W,
+    source_name: &str,
+    options: &BatchOptions,
+) -> Result<BatchStats, BatchError> {
+    let failed = |message: String| BatchError::Parquet(format!("{source_name}: {message}"));
+    let builder =
+        ParquetRecordBatchReaderBuilder::try_new(input).map_err(|e| failed(format!("not Parquet: {e}")))?;
+    let schema = builder.schema().clone();
+    let metadata: Vec<KeyValue> = builder
+        .metadata()
+        .file_metadata()
+        .key_value_metadata()
+        .map(|kv| kv.iter().filter(|k| k.key != "ARROW:schema").cloned().collect())
+        .unwrap_or_default();
+    let mut names: Vec<String> = schema.fields().iter().map(|f| f.name().clone()).collect();
+    let mut options = *options;
+    // A GeoParquet of points with no coordinate column by name: its geometry gives them.
+    let geometry = point_geometry(&metadata, &schema, &names).map(|(index, crs)| {
+        let geographic = crs.is_none_or(Crs::is_geographic);
+        names.extend(if geographic { ["lon", "lat"] } else { ["x", "y"] }.map(String::from));
+        if !geographic {
+            options = options.with_crs(crs);
+        }
+        GeometryColumn { index }
+    });
+    let reader = RowReader::new(atlas, &names, false, &options, source_name)?;
+    let used = reader.used_columns();
+    for &c in used.iter().filter(|&&c| c < schema.fields().len()) {
+        let field = &schema.fields()[c];
+        if !readable(field.data_type()) {
+            return Err(failed(format!(
+                "column {:?} is {}, which holds no coordinate or code",
+                field.name(),
+                field.data_type()
+            )));
+        }
+    }
+
+    let added = added_names(atlas);
+    let mut fields: Vec<Arc<ArrowField>> = schema.fields().iter().cloned().collect();
+    for (name, metres) in &added {
+        let mut unique = name.clone();
+        let mut n = 2;
+        while fields.iter().any(|f| f.name() == &unique) {
+            unique = format!("{name}_{n}");
+            n += 1;
+        }
+        let kind = if *metres { DataType::Float64 } else { DataType::Utf8 };
+        fields.push(Arc::new(ArrowField::new(unique, kind, true)));
+    }
+    let out_schema = Arc::new(Schema::new_with_metadata(fields, schema.metadata().clone()));
+    let properties = WriterProperties::builder()
+        .set_compression(Compression::SNAPPY)
+        .set_key_value_metadata((!metadata.is_empty()).then_some(metadata))
+        .build();
+    let mut writer = ArrowWriter::try_new(output, out_schema.clone(), Some(properties))
+        .map_err(|e| failed(e.to_string()))?;
+
+    let batches = builder.with_batch_size(CHUNK_ROWS).build().map_err(|e| failed(e.to_string()))?;
+    let mut stats = BatchStats::default();
+    let mut scratch = Vec::new();
+    for batch in batches {
+        let batch = batch.map_err(|e| failed(e.to_string()))?;
+        if stats.rows + batch.num_rows() as u64 > options.max_rows {
+            return Err(BatchError::TooManyRows {
+                source_name: source_name.to_owned(),
+                max: options.max_rows,
+            });
+        }
+        let answers: Vec<RowAnswer> = (0..batch.num_rows())
+            .into_par_iter()
+            .map(|row| reader.answer(&record(&batch, row, &used, names.len(), geometry.as_ref())))
+            .collect();
+        let mut columns: Vec<Builder> = added
+            .iter()
+            .map(|(_, metres)| {
+                if *metres {
+                    Builder::Metres(Float64Builder::new())
+                } else {
+                    Builder::Text(StringBuilder::new())
+                }
+            })
+            .collect();
+        for answer in &answers {
+            answer.count(&mut stats);
+            let mut c = 0;
+            reader.emit(answer, &mut scratch, |field| {
+                match (&mut columns[c], field) {
+                    (Builder::Text(b), Field::Text(text)) => b.append_value(String::from_utf8_lossy(text)),
+                    (Builder::Metres(b), Field::Metres(m)) => b.append_option(m.map(f64::round)),
+                    (Builder::Text(b), Field::Metres(_)) => b.append_null(),
+                    (Builder::Metres(b), Field::Text(_)) => b.append_null(),
+                }
+                c += 1;
+            });
+        }
+        let mut arrays: Vec<ArrayRef> = batch.columns().to_vec();
+        arrays.extend(columns.into_iter().map(Builder::finish));
+        let answered = RecordBatch::try_new(out_schema.clone(), arrays).map_err(|e| failed(e.to_string()))?;
+        writer.write(&answered).map_err(|e| failed(e.to_string()))?;
+    }
+    writer.close().map_err(|e| failed(e.to_string()))?;
+    Ok(stats)
+}
+
+/// A column being built for the added fields.
+enum Builder {
+    Text(StringBuilder),
+    Metres(Float64Builder),
+}
+
+impl Builder {
+    fn finish(self) -> ArrayRef {
+        match self {
+            Self::Text(mut b) => Arc::new(b.finish()),
+            Self::Metres(mut b) => Arc::new(b.finish()),
+        }
+    }
+}
+
+/// The row as the row reader reads it: the used columns as text, the others empty; the point of the
+/// geometry column in the two virtual columns after the file's own.
+fn record(
+    batch: &RecordBatch,
+    row: usize,
+    used: &[usize],
+    width: usize,
+    geometry: Option<&GeometryColumn>,
+) -> csv::ByteRecord {
+    let mut fields = vec![String::new(); width];
+    for &c in used {
+        if c < batch.num_columns() {
+            fields[c] = cell_text(batch.column(c).as_ref(), row).unwrap_or_default();
+        }
+    }
+    if let Some(g) = geometry {
+        let column = batch.column(g.index);
+        if let Some((x, y)) = wkb_point(column.as_ref(), row) {
+            fields[width - 2] = x.to_string();
+            fields[width - 1] = y.to_string();
+        }
+    }
+    fields.iter().collect()
+}
+
+/// Whether cells of this type can be read as text by [`cell_text`].
+fn readable(t: &DataType) -> bool {
+    match t {
+        DataType::Dictionary(_, values) => readable(values),
+        t => t.is_numeric() || matches!(t, DataType::Utf8 | DataType::LargeUtf8 | DataType::Utf8View),
+    }
+}
+
+/// A cell as text; `None` for a type [`readable`] refuses.
+fn cell_text(array: &dyn Array, i: usize) -> Option<String> {
+    if array.is_null(i) {
+        return Some(String::new());
+    }
+    Some(match array.data_type() {
+        DataType::Utf8 => array.as_string::<i32>().value(i).to_owned(),
+        DataType::LargeUtf8 => array.as_string::<i64>().value(i).to_owned(),
+        DataType::Utf8View => array.as_string_view().value(i).to_owned(),
+        DataType::Int8 => array.as_primitive::<Int8Type>().value(i).to_string(),
+        DataType::Int16 => array.as_primitive::<Int16Type>().value(i).to_string(),
+        DataType::Int32 => array.as_primitive::<Int32Type>().value(i).to_string(),
+        DataType::Int64 => array.as_primitive::<Int64Type>().value(i).to_string(),
+        DataType::UInt8 => array.as_primitive::<UInt8Type>().value(i).to_string(),
+        DataType::UInt16 => array.as_primitive::<UInt16Type>().value(i).to_string(),
+        DataType::UInt32 => array.as_primitive::<UInt32Type>().value(i).to_string(),
+        DataType::UInt64 => array.as_primitive::<UInt64Type>().value(i).to_string(),
+        DataType::Float32 => array.as_primitive::<Float32Type>().value(i).to_string(),
+        DataType::Float64 => array.as_primitive::<Float64Type>().value(i).to_string(),
+        DataType::Dictionary(_, _) => {
+            let dictionary = array.as_any_dictionary();
+            let key = *dictionary.normalized_keys().get(i)?;
+            return cell_text(dictionary.values().as_ref(), key);
+        }
+        _ => return None,
+    })
+}
+
+/// The primary geometry column of a GeoParquet whose geometries are points, and its CRS (`None`: OGC
+/// CRS84), when the file has no column named as a coordinate.
+fn point_geometry(metadata: &[KeyValue], schema: &Schema, names: &[String]) -> Option<(usize, Option<Crs>)> {
+    let named = crate::tabular::columns::COLUMNS.iter().any(|c| {
+        matches!(
+            c.role,
+            crate::tabular::columns::ColumnRole::Longitude | crate::tabular::columns::ColumnRole::X
+        ) && crate::tabular::columns::find_column(names.iter().map(String::as_str), c.role).is_some()
+    });
+    if named {
+        return None;
+    }
+    let geo: serde_json::Value =
+        serde_json::from_str(metadata.iter().find(|k| k.key == "geo")?.value.as_deref()?).ok()?;
+    let primary = geo.get("primary_column")?.as_str()?;
+    let column = geo.get("columns")?.get(primary)?;
+    let types = column.get("geometry_types")?.as_array()?;
+    if column.get("encoding").and_then(serde_json::Value::as_str) != Some("WKB")
+        || !types.iter().all(|t| t.as_str().is_some_and(|t| t.starts_with("Point")))
+    {
+        return None;
+    }
+    let crs = match column.get("crs") {
+        None | Some(serde_json::Value::Null) => None,
+        Some(crs) => {
+            let code = crs.get("id").and_then(|id| id.get("code")).and_then(serde_json::Value::as_u64)?;
+            Some(Crs::from_epsg(u32::try_from(code).ok()?).ok()?)
+        }
+    };
+    Some((schema.index_of(primary).ok()?, crs))
+}
+
+/// The coordinates of a WKB point cell.
+fn wkb_point(array: &dyn Array, i: usize) -> Option<(f64, f64)> {
+    use geozero::ToGeo;
+    if array.is_null(i) {
+        return None;
+    }
+    let bytes = match array.data_type() {
+        DataType::Binary => array.as_binary::<i32>().value(i),
+        DataType::LargeBinary => array.as_binary::<i64>().value(i),
+        DataType::BinaryView => array.as_binary_view().value(i),
+        _ => return None,
+    };
+    match geozero::wkb::Wkb(bytes).to_geo().ok()? {
+        geo::Geometry::Point(p) => Some((p.x(), p.y())),
+        _ => None,
+    }
+}
