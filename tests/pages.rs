@@ -191,11 +191,21 @@ async fn the_epci_page_lists_its_communes_and_a_commune_out_of_every_territory_s
     assert!(html.contains("<li data-edition=\"2023\">"));
     assert!(html.contains("dont elle est elle-même membre"), "the EPCI is a member itself");
     assert!(html.contains("href=\"/communes/02722\">Soissons</a>"), "its communes link to their pages");
-    // Paris (75056) is in no territory of either edition (its EPT members are elsewhere).
+    // Paris (INSEE 75056, SIREN 217500016) is in no EPT, and neither it nor its EPCI, the Métropole du
+    // Grand Paris (200054781), is in any loaded list.
+    for list in [phase2(), phase1(), crate::support::sample()] {
+        let text = std::fs::read_to_string(&list).expect("list");
+        assert!(!["75056", "217500016", "200054781"].iter().any(|c| text.contains(c)), "{}", list.display());
+    }
     let (status, paris) = page("/communes/75056").await;
     assert_eq!(status, StatusCode::OK);
-    let lines = paris.matches("<strong>non</strong>").count() + paris.matches("<strong>oui</strong>").count();
-    assert_eq!(lines, 3, "one answer per loaded edition (sample, 2023, 2019)");
+    assert_eq!(
+        paris.matches("<strong>non</strong>").count(),
+        3,
+        "no, in each loaded edition (sample, 2023, 2019)"
+    );
+    assert!(!paris.contains("<strong>oui</strong>"));
+    assert!(paris.contains("la commune n&#39;est dans aucun territoire d&#39;industrie de cette édition"));
 }
 
 #[tokio::test]

@@ -207,15 +207,20 @@ impl Frame<'_> {
 
 /// The footer lines of an edition: attribution, licence, population source.
 fn edition_credits(meta: &EditionMeta, lang: Lang) -> Vec<String> {
-    let mut out = Vec::new();
-    if let Some(a) = &meta.attribution {
-        let licence = meta.licence.as_ref().map_or(String::new(), |l| format!(" ({})", l.name));
-        out.push(format!("{}: {a}{licence}", edition_label(meta, lang)));
-    }
-    if let Some(p) = &meta.population {
-        out.push(format!("{} {}: {}", lang.tr("Population", "Population"), p.year, p.source));
-    }
-    out
+    attribution_line(meta, lang).into_iter().chain(population_line(meta, lang)).collect()
+}
+
+/// "Phase II (2023-2027): ANCT — … (Licence Ouverte …)", when the edition names its attribution.
+fn attribution_line(meta: &EditionMeta, lang: Lang) -> Option<String> {
+    let a = meta.attribution.as_ref()?;
+    let licence = meta.licence.as_ref().map_or(String::new(), |l| format!(" ({})", l.name));
+    Some(format!("{}: {a}{licence}", edition_label(meta, lang)))
+}
+
+/// "Population 2022: INSEE, …", when the edition names its population source.
+fn population_line(meta: &EditionMeta, lang: Lang) -> Option<String> {
+    let p = meta.population.as_ref()?;
+    Some(format!("{} {}: {}", lang.tr("Population", "Population"), p.year, p.source))
 }
 
 /// The answer to "not found", in the page's language: a page that says what was looked for.
@@ -577,7 +582,13 @@ pub fn unit_page(atlas: &Atlas, code: &str, lang: Lang) -> Option<String> {
         let map = bbox.map(|b| svg_map(&map_label(lang, &unit.name), b, &shapes));
         (map, commune_table(atlas, u, &editions, lang))
     };
-    Some(unit_html(&detail, &editions, map.as_deref(), &extra, lang))
+    let credits: Vec<String> = atlas
+        .editions()
+        .iter()
+        .filter_map(|e| attribution_line(&e.edition.meta, lang))
+        .chain(atlas.editions().iter().find_map(|e| population_line(&e.edition.meta, lang)))
+        .collect();
+    Some(unit_html(&detail, &editions, map.as_deref(), &extra, credits, lang))
 }
 
 fn map_label(lang: Lang, name: &str) -> String {
@@ -687,6 +698,7 @@ fn unit_html(
     editions: &[(String, String)],
     map: Option<&str>,
     extra: &str,
+    credits: Vec<String>,
     lang: Lang,
 ) -> String {
     let is_commune = d.unit.kind == UnitKind::Commune;
@@ -791,7 +803,7 @@ fn unit_html(
         title: &title,
         description: &description,
         alternate: &lang.other().unit_path(d.unit.kind, &d.unit.code),
-        credits: Vec::new(),
+        credits,
     }
     .wrap(&main)
 }
@@ -887,8 +899,9 @@ mod tests {
             parents: vec![],
             territories: vec![],
         };
-        let html = unit_html(&unit, &[("2023".into(), "<em>".into())], None, "", Lang::En);
-        assert!(!html.contains("<u>") && !html.contains("<em>"), "{html}");
+        let html =
+            unit_html(&unit, &[("2023".into(), "<em>".into())], None, "", vec!["<s>".into()], Lang::En);
+        assert!(!html.contains("<u>") && !html.contains("<em>") && !html.contains("<s>"), "{html}");
         assert!(html.contains("<html lang=\"en\">"));
         assert!(html.contains("<strong>no</strong>"));
         let missing = not_found_page(Lang::En, "<script>");
