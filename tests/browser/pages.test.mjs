@@ -116,6 +116,7 @@ test('the English territory page formats the figures the English way and downloa
   assert.equal(await page.title(), 'Soissonnais – Valois — Industrial territory · Phase II (2023-2027)');
   assert.equal(await text(page, 'communes'), '164');
   assert.equal(await text(page, 'population'), '107,206');
+  await page.screenshot({ path: path.join(SHOTS, 'page-territory-ti-3214-en.png'), fullPage: false });
   const [download] = await Promise.all([page.waitForEvent('download'), page.click('[data-testid="download-csv"]')]);
   assert.equal(download.suggestedFilename(), '2023-ti-3214-members.csv');
   const csv = readFileSync(await download.path());
@@ -123,7 +124,6 @@ test('the English territory page formats the figures the English way and downloa
   const lines = csv.toString('utf8').slice(1).trim().split('\r\n');
   assert.equal(lines.length, 5, 'a header and four members');
   assert.deepEqual(await accessibilityViolations(page), []);
-  await page.screenshot({ path: path.join(SHOTS, 'page-territory-ti-3214-en.png'), fullPage: false });
   await done(page);
 });
 
@@ -195,6 +195,7 @@ test('from the map: a territory found by search opens its panel, whose link open
   const link = page.locator('[data-testid="territory-panel"] [data-testid="territory-page-link"]');
   assert.equal(await link.innerText(), 'Fiche du territoire');
   assert.equal(await link.getAttribute('href'), '/territoires/2023/ti-3214');
+  await page.screenshot({ path: path.join(SHOTS, 'page-link-in-territory-panel.png') });
   await Promise.all([page.waitForURL('**/territoires/2023/ti-3214'), link.click()]);
   assert.equal(await text(page, 'population'), '107\u202f206');
   await done(page);
