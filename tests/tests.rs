@@ -14,5 +14,6 @@ mod import;
 mod layers_valid;
 mod layout;
 mod ogc;
+mod pages;
 mod server;
 mod tiles;

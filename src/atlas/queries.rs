@@ -4,6 +4,7 @@
 use serde::Serialize;
 
 use super::{Atlas, EditionEntry, UnitRef};
+use crate::figures::Figures;
 use crate::model::{TerritoryIx, UnitIx, UnitKind};
 use crate::text::{fold, region_name};
 
@@ -68,6 +69,8 @@ pub struct MemberInfo {
     pub listed_name: String,
     /// Population as the boundary source gives it.
     pub population: Option<u64>,
+    /// Current communes it covers (1 for a commune) and their summed municipal population.
+    pub figures: Figures,
 }
 
 /// A territory with its members.
@@ -120,7 +123,81 @@ pub struct UnitDetail {
     pub territories: Vec<Membership>,
 }
 
+/// Where the communes of one territory are in another edition.
+#[derive(Debug, Clone, Serialize)]
+#[cfg_attr(feature = "openapi", derive(utoipa::ToSchema))]
+pub struct EditionOverlap {
+    /// The other edition's id.
+    pub edition: String,
+    /// Its territories holding some of the communes, most communes first.
+    pub territories: Vec<TerritoryShare>,
+    /// Communes of the territory in no territory of that edition.
+    pub unlabelled_communes: u32,
+}
+
+/// A territory of another edition and how many communes it shares.
+#[derive(Debug, Clone, Serialize)]
+#[cfg_attr(feature = "openapi", derive(utoipa::ToSchema))]
+pub struct TerritoryShare {
+    /// Territory id in that edition.
+    pub id: String,
+    /// Its name.
+    pub name: String,
+    /// Communes of the first territory it holds too.
+    pub communes: u32,
+}
+
 impl Atlas {
+    /// For every other edition, which of its territories hold the communes of territory `id` of
+    /// `edition`, and how many of them are in none; `None` when the edition or id is unknown.
+    #[must_use]
+    pub fn territory_overlaps(&self, edition: &str, id: &str) -> Option<Vec<EditionOverlap>> {
+        let entry = self.edition(edition)?;
+        let territory = entry.edition.territories.iter().find(|t| t.id.as_str() == id)?;
+        let mut communes: Vec<UnitIx> =
+            territory.members.iter().flat_map(|m| self.communes_of(m.unit).iter().copied()).collect();
+        communes.sort_unstable();
+        communes.dedup();
+        let others = self.editions().iter().filter(|e| e.edition.id.as_str() != edition);
+        Some(
+            others
+                .map(|other| {
+                    let mut counts: Vec<(TerritoryIx, u32)> = Vec::new();
+                    let mut unlabelled = 0;
+                    for &c in &communes {
+                        let mut holders: Vec<TerritoryIx> = std::iter::once(c)
+                            .chain(self.parents_of(c).iter().copied())
+                            .flat_map(|u| other.territories_of_unit(u).iter().copied())
+                            .collect();
+                        holders.sort_unstable();
+                        holders.dedup();
+                        if holders.is_empty() {
+                            unlabelled += 1;
+                        }
+                        for t in holders {
+                            match counts.iter_mut().find(|(x, _)| *x == t) {
+                                Some((_, n)) => *n += 1,
+                                None => counts.push((t, 1)),
+                            }
+                        }
+                    }
+                    counts.sort_by(|a, b| b.1.cmp(&a.1).then(a.0.cmp(&b.0)));
+                    EditionOverlap {
+                        edition: other.edition.id.to_string(),
+                        territories: counts
+                            .into_iter()
+                            .map(|(t, n)| {
+                                let t = other.territory(t);
+                                TerritoryShare { id: t.id.to_string(), name: t.name.clone(), communes: n }
+                            })
+                            .collect(),
+                        unlabelled_communes: unlabelled,
+                    }
+                })
+                .collect(),
+        )
+    }
+
     /// Every edition, in load order.
     #[must_use]
     pub fn edition_infos(&self) -> Vec<EditionInfo> {
@@ -218,6 +295,7 @@ impl Atlas {
                     name: u.name.clone(),
                     listed_name: m.listed_name.clone(),
                     population: u.population,
+                    figures: self.unit_figures(m.unit),
                 }
             })
             .collect();

@@ -92,16 +92,17 @@ impl From<QueryRejection> for ApiError {
     }
 }
 
-/// Gives error responses made outside our handlers (axum's 405, tower-http's 413 and 408) our JSON shape.
+/// Gives error responses made outside our handlers (axum's 405, tower-http's 413 and 408) our JSON shape;
+/// JSON answers and HTML pages (whose 404 is a page in its language) pass as they are.
 pub async fn json_errors(request: axum::extract::Request, next: axum::middleware::Next) -> Response {
     let response = next.run(request).await;
     let status = response.status();
-    let is_json = response
+    let is_ours = response
         .headers()
         .get(header::CONTENT_TYPE)
         .and_then(|v| v.to_str().ok())
-        .is_some_and(|v| v.contains("json"));
-    if !(status.is_client_error() || status.is_server_error()) || is_json {
+        .is_some_and(|v| v.contains("json") || v.starts_with("text/html"));
+    if !(status.is_client_error() || status.is_server_error()) || is_ours {
         return response;
     }
     let (code, message) = match status {

@@ -79,12 +79,16 @@ fn serve(path: &str, headers: &HeaderMap) -> Response {
         return ApiError::NotFound(format!("no route for /{path}")).into_response();
     };
     let mut response = respond::encoded(encoded, headers);
-    let h = response.headers_mut();
+    secure(response.headers_mut());
+    response
+}
+
+/// The security headers of every page: [`CSP`], no sniffing, [`REFERRER_POLICY`], no framing.
+pub fn secure(h: &mut HeaderMap) {
     h.insert(header::CONTENT_SECURITY_POLICY, HeaderValue::from_static(CSP));
     h.insert(header::X_CONTENT_TYPE_OPTIONS, HeaderValue::from_static("nosniff"));
     h.insert(header::REFERRER_POLICY, HeaderValue::from_static(REFERRER_POLICY));
     h.insert(header::X_FRAME_OPTIONS, HeaderValue::from_static("DENY"));
-    response
 }
 
 /// A body for tests: the embedded file, if any.

@@ -5,6 +5,8 @@
 pub mod encoded;
 pub mod export;
 pub mod layers;
+pub mod members;
+pub mod pages;
 pub mod tilejson;
 pub mod tiles;
 

@@ -1,7 +1,9 @@
 // What the browser tests share: the territoires binary under test and a headless Chromium started the
 // way the developers' guide says (no GPU: SwiftShader WebGL, no background traffic).
 
-import { existsSync } from 'node:fs';
+import { spawn } from 'node:child_process';
+import { existsSync, writeFileSync } from 'node:fs';
+import { createServer } from 'node:net';
 import path from 'node:path';
 import { fileURLToPath } from 'node:url';
 import { chromium } from 'playwright-core';
@@ -35,4 +37,50 @@ export function launchChromium() {
       '--enable-unsafe-swiftshader',
     ],
   });
+}
+
+/** A free TCP port on 127.0.0.1. */
+function freePort() {
+  return new Promise((resolve, reject) => {
+    const s = createServer();
+    s.once('error', reject);
+    s.listen(0, '127.0.0.1', () => {
+      const { port } = s.address();
+      s.close(() => resolve(port));
+    });
+  });
+}
+
+/**
+ * Starts `territoires serve` on the committed geodata (the shipped editions, no flag) on a free port and
+ * resolves once /healthz answers: `{ base, stop }`. Its log goes to `logFile` when it exits.
+ */
+export async function startServer(logFile) {
+  const port = await freePort();
+  const base = `http://127.0.0.1:${port}`;
+  const log = [];
+  const child = spawn(binary(), ['serve', '--addr', `127.0.0.1:${port}`, '--geodata', 'geodata'], {
+    cwd: root,
+    stdio: ['ignore', 'pipe', 'pipe'],
+  });
+  child.stdout.on('data', (d) => log.push(d));
+  child.stderr.on('data', (d) => log.push(d));
+  child.on('exit', () => logFile && writeFileSync(logFile, Buffer.concat(log)));
+  const deadline = Date.now() + 120_000;
+  for (;;) {
+    if (child.exitCode !== null) throw new Error(`server exited with ${child.exitCode}`);
+    if (Date.now() > deadline) throw new Error('server not healthy after 120 s');
+    try {
+      if ((await fetch(`${base}/healthz`)).ok) break;
+    } catch {
+      // Not listening yet.
+    }
+    await new Promise((r) => setTimeout(r, 250));
+  }
+  const stop = async () => {
+    if (child.exitCode !== null) return;
+    child.kill('SIGTERM');
+    await new Promise((r) => child.once('exit', r));
+  };
+  return { base, stop };
 }

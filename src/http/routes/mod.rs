@@ -8,6 +8,7 @@ pub mod admin;
 pub mod layers;
 pub mod lookup;
 pub mod ogc;
+pub mod pages;
 pub mod service;
 pub mod territories;
 pub mod tiles;
@@ -90,6 +91,7 @@ pub fn registry(state: &AppState) -> OpenApiRouter<AppState> {
         .routes(routes!(layers::get_units_layer))
         .routes(routes!(service::get_health))
         .routes(routes!(service::get_metrics));
+    registry = pages::register(registry);
     registry = routes_at(registry, tiles::ROUTE, routes!(tiles::get_tile));
     registry = routes_at(registry, tiles::TILEJSON_ROUTE, routes!(tiles::get_tilejson));
     if state.admin_token().is_some() {

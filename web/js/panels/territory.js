@@ -4,7 +4,8 @@
 
 import { getJSON } from '../api.js';
 import { h, fill } from '../dom.js';
-import { t, formatNumber } from '../i18n.js';
+import { t, formatNumber, language } from '../i18n.js';
+import { territoryPagePath } from '../pages.js';
 import { regionName } from '../regions.js';
 import { territoryLink } from '../url-state.js';
 import { Panel, closeButton, errorMessage } from './common.js';
@@ -72,6 +73,7 @@ export class TerritoryPanel extends Panel {
         other ? h('td', { class: 'compare-cell', 'data-member': m.code }, '…') : null,
       ),
     );
+    const page = territoryPagePath(d.edition, d.id, language());
     const year = editions.find((x) => x.id === d.edition)?.meta?.population?.year ?? '';
     fill(
       this.el,
@@ -95,6 +97,7 @@ export class TerritoryPanel extends Panel {
         h('dd', { 'data-testid': 'territory-population' }, formatNumber(d.population)),
       ),
       h('p', {}, zoom),
+      page ? h('p', {}, h('a', { href: page, 'data-testid': 'territory-page-link' }, t('territory.page'))) : null,
       h(
         'div',
         { class: 'table-wrap' },

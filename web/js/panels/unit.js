@@ -3,7 +3,8 @@
 
 import { getJSON } from '../api.js';
 import { h, fill } from '../dom.js';
-import { t, formatNumber } from '../i18n.js';
+import { t, formatNumber, language } from '../i18n.js';
+import { unitPagePath } from '../pages.js';
 import { territoryLink, unitLink } from '../url-state.js';
 import { Panel, closeButton, errorMessage } from './common.js';
 
@@ -50,6 +51,7 @@ export class UnitPanel extends Panel {
       e.preventDefault();
       this.view.fitBbox(u.bbox, { maxZoom: 13 });
     });
+    const page = unitPagePath(u.kind, u.insee ?? u.code, language());
     const territories = u.territories.map((x) => {
       const link = h('a', { href: territoryLink(x.edition, x.id, edition) }, x.name);
       link.addEventListener('click', (e) => {
@@ -76,6 +78,7 @@ export class UnitPanel extends Panel {
       h('h3', {}, t('unit.territories')),
       territories.length > 0 ? h('ul', { class: 'plain' }, territories) : h('p', {}, t('unit.none')),
       h('p', {}, zoom),
+      page ? h('p', {}, h('a', { href: page, 'data-testid': 'unit-page-link' }, t('unit.page'))) : null,
     );
   }
 }
