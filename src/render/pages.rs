@@ -190,7 +190,7 @@ impl Frame<'_> {
              <meta property=\"og:locale\" content=\"{locale}\">\n\
              <link rel=\"alternate\" hreflang=\"{other}\" href=\"{alternate}\">\n\
              <link rel=\"icon\" href=\"/favicon.svg\" type=\"image/svg+xml\">\n\
-             <link rel=\"stylesheet\" href=\"/pages.css\">\n</head>\n<body>\n\
+             <link rel=\"stylesheet\" href=\"/tokens.css\">\n<link rel=\"stylesheet\" href=\"/pages.css\">\n</head>\n<body>\n\
              <header class=\"site\"><a class=\"home\" href=\"{home}\">{site}</a>\
              <a class=\"lang\" href=\"{alternate}\" hreflang=\"{other}\" lang=\"{other}\">{other_name}</a></header>\n\
              <main>\n{main}</main>\n<footer>{credits}</footer>\n</body>\n</html>\n",
@@ -510,22 +510,16 @@ fn territory_html(
     );
     let title =
         format!("{} — {} · {}", s.name, lang.tr("Territoire d'industrie", "Industrial territory"), label);
+    let (name, members) = (&s.name, s.members);
+    let (communes, population) = (lang.int(u64::from(s.communes)), lang.int(s.population));
     let description = match lang {
         Lang::Fr => format!(
-            "{} ({}), territoire d'industrie de l'édition {label} : {} membres, {} communes, {} habitants{year}.",
-            s.name,
-            region,
-            s.members,
-            lang.int(u64::from(s.communes)),
-            lang.int(s.population)
+            "{name} ({region}), territoire d'industrie de l'édition {label} : {members} membres, \
+             {communes} communes, {population} habitants{year}."
         ),
         Lang::En => format!(
-            "{} ({}), industrial territory of edition {label}: {} members, {} communes, population {}{year}.",
-            s.name,
-            region,
-            s.members,
-            lang.int(u64::from(s.communes)),
-            lang.int(s.population)
+            "{name} ({region}), industrial territory of edition {label}: {members} members, \
+             {communes} communes, population {population}{year}."
         ),
     };
     Frame {

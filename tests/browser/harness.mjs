@@ -2,7 +2,7 @@
 // way the developers' guide says (no GPU: SwiftShader WebGL, no background traffic).
 
 import { spawn } from 'node:child_process';
-import { existsSync, writeFileSync } from 'node:fs';
+import { existsSync, readFileSync, writeFileSync } from 'node:fs';
 import { createServer } from 'node:net';
 import path from 'node:path';
 import { fileURLToPath } from 'node:url';
@@ -83,4 +83,19 @@ export async function startServer(logFile) {
     await new Promise((r) => child.once('exit', r));
   };
   return { base, stop };
+}
+
+const AXE = readFileSync(path.join(root, 'tests/browser/node_modules/axe-core/axe.min.js'), 'utf8');
+
+/**
+ * axe-core's serious and critical violations on the page as it is now. Injected through the DevTools
+ * protocol (page.evaluate), which the page's CSP does not govern, so the page is checked under its own CSP.
+ */
+export async function accessibilityViolations(page) {
+  await page.evaluate(AXE);
+  const violations = await page.evaluate(async () => {
+    const result = await window.axe.run(document, { resultTypes: ['violations'] });
+    return result.violations.map((v) => ({ id: v.id, impact: v.impact, help: v.help, nodes: v.nodes.map((n) => n.target.join(' ')) }));
+  });
+  return violations.filter((v) => v.impact === 'serious' || v.impact === 'critical');
 }

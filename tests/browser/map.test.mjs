@@ -9,19 +9,16 @@
 
 import { test, before, after } from 'node:test';
 import assert from 'node:assert/strict';
-import { spawn } from 'node:child_process';
 import { mkdirSync, readFileSync, writeFileSync } from 'node:fs';
-import { createServer } from 'node:net';
 import path from 'node:path';
 import { fileURLToPath } from 'node:url';
-import { binary, launchChromium } from './harness.mjs';
+import { accessibilityViolations, launchChromium, startServer } from './harness.mjs';
 import { PNG } from 'pngjs';
 
 const here = path.dirname(fileURLToPath(import.meta.url));
 const root = path.resolve(here, '../..');
 const KNOWN_SITES = path.join(root, 'tests/fixtures/known-sites.csv');
 const SHOTS = path.resolve(root, process.env.SCREENSHOTS ?? 'target/browser');
-const AXE = readFileSync(path.join(here, 'node_modules/axe-core/axe.min.js'), 'utf8');
 const DESKTOP = { width: 1280, height: 800 };
 const PHONE = { width: 390, height: 844 };
 // The map's own colours (web/js/style.js COLORS): sea and land are the background of the pixel checks.
@@ -36,54 +33,18 @@ let base;
 let browser;
 
 
-function freePort() {
-  return new Promise((resolve, reject) => {
-    const s = createServer();
-    s.once('error', reject);
-    s.listen(0, '127.0.0.1', () => {
-      const { port } = s.address();
-      s.close(() => resolve(port));
-    });
-  });
-}
-
-async function waitHealthy(url, child, seconds) {
-  const deadline = Date.now() + seconds * 1000;
-  while (Date.now() < deadline) {
-    if (child.exitCode !== null) throw new Error(`server exited with ${child.exitCode}`);
-    try {
-      const r = await fetch(`${url}/healthz`);
-      if (r.ok) return;
-    } catch {
-      // Not listening yet.
-    }
-    await new Promise((r) => setTimeout(r, 250));
-  }
-  throw new Error(`server not healthy after ${seconds} s`);
-}
-
 before(async () => {
   if (skip) return;
   mkdirSync(SHOTS, { recursive: true });
-  const port = await freePort();
-  base = `http://127.0.0.1:${port}`;
   // The shipped editions, as `serve` loads them with no flag.
-  const args = ['serve', '--addr', `127.0.0.1:${port}`, '--geodata', 'geodata'];
-  const log = [];
-  server = spawn(binary(), args, { cwd: root, stdio: ['ignore', 'pipe', 'pipe'] });
-  server.stdout.on('data', (d) => log.push(d));
-  server.stderr.on('data', (d) => log.push(d));
-  server.on('exit', () => writeFileSync(path.join(SHOTS, 'server.log'), Buffer.concat(log)));
-  await waitHealthy(base, server, 120);
+  server = await startServer(path.join(SHOTS, 'server.log'));
+  base = server.base;
   browser = await launchChromium();
 });
 
 after(async () => {
   await browser?.close();
-  if (server && server.exitCode === null) {
-    server.kill('SIGTERM');
-    await new Promise((r) => server.once('exit', r));
-  }
+  await server?.stop();
 });
 
 /** A fresh page that records console errors and uncaught exceptions. */
@@ -677,19 +638,6 @@ test('phone: national and local views fit a 390 px screen', { skip }, async () =
     await close(page);
   }
 });
-
-/**
- * axe-core's serious and critical violations on the page as it is now. Injected through the DevTools
- * protocol (page.evaluate), which the page's CSP does not govern, so the page is checked under its own CSP.
- */
-async function accessibilityViolations(page) {
-  await page.evaluate(AXE);
-  const violations = await page.evaluate(async () => {
-    const result = await window.axe.run(document, { resultTypes: ['violations'] });
-    return result.violations.map((v) => ({ id: v.id, impact: v.impact, help: v.help, nodes: v.nodes.map((n) => n.target.join(' ')) }));
-  });
-  return violations.filter((v) => v.impact === 'serious' || v.impact === 'critical');
-}
 
 test('axe-core: no serious or critical violation on the map with a checked site (desktop, phone, English)', { skip }, async () => {
   for (const [name, query, viewport] of [

@@ -14,11 +14,10 @@ import assert from 'node:assert/strict';
 import { mkdirSync, readFileSync } from 'node:fs';
 import path from 'node:path';
 import { fileURLToPath } from 'node:url';
-import { launchChromium, root, startServer } from './harness.mjs';
+import { accessibilityViolations, launchChromium, root, startServer } from './harness.mjs';
 
 const here = path.dirname(fileURLToPath(import.meta.url));
 const SHOTS = path.resolve(root, process.env.SCREENSHOTS ?? 'target/browser');
-const AXE = readFileSync(path.join(here, 'node_modules/axe-core/axe.min.js'), 'utf8');
 const DESKTOP = { width: 1280, height: 800 };
 const PHONE = { width: 390, height: 844 };
 
@@ -62,16 +61,6 @@ async function done(page, { notFound = false } = {}) {
   const foreign = page.requests.filter((u) => !u.startsWith(`${server.base}/`) && !u.startsWith('data:'));
   assert.deepEqual(foreign, [], 'requests that left the server');
   await page.context().close();
-}
-
-/** axe-core's serious and critical violations (injected over the DevTools protocol, outside the CSP). */
-async function accessibilityViolations(page) {
-  await page.evaluate(AXE);
-  const violations = await page.evaluate(async () => {
-    const result = await window.axe.run(document, { resultTypes: ['violations'] });
-    return result.violations.map((v) => ({ id: v.id, impact: v.impact, help: v.help, nodes: v.nodes.map((n) => n.target.join(' ')) }));
-  });
-  return violations.filter((v) => v.impact === 'serious' || v.impact === 'critical');
 }
 
 const text = (page, testid) => page.locator(`[data-testid="${testid}"]`).first().innerText();

@@ -109,26 +109,19 @@ pub async fn post_lookup(cx: Ctx<BatchParams>, body: Bytes) -> Result<Response, 
             })
             .await;
         }
-        Some(TableFormat::Xlsx) => {
+        Some(format @ (TableFormat::Xlsx | TableFormat::Parquet)) => {
             let slot = state.batch_slot()?;
             let options = options.with_max_rows(max_sites as u64);
-            return respond::stream_blocking(TableFormat::Xlsx.media_type(), move |out| {
+            return respond::stream_blocking(format.media_type(), move |out| {
                 let _slot = slot;
-                let (answer, _) = annotate_xlsx(&atlas, &body, query.sheet.as_deref(), "body", &options)
-                    .map_err(batch_error)?;
-                out.write_all(&answer).map_err(|e| ApiError::Internal(e.to_string()))
-            })
-            .await;
-        }
-        Some(TableFormat::Parquet) => {
-            let slot = state.batch_slot()?;
-            let options = options.with_max_rows(max_sites as u64);
-            return respond::stream_blocking(TableFormat::Parquet.media_type(), move |out| {
-                let _slot = slot;
-                // Parquet's writer is Send; the answer is assembled, then streamed.
-                let mut answer = Vec::new();
-                annotate_parquet(&atlas, body, &mut answer, "body", &options).map_err(batch_error)?;
-                out.write_all(&answer).map_err(|e| ApiError::Internal(e.to_string()))
+                // Both answers are assembled, then streamed: an XLSX is a zip, Parquet's writer wants Send.
+                let answer = if format == TableFormat::Xlsx {
+                    annotate_xlsx(&atlas, &body, query.sheet.as_deref(), "body", &options).map(|(a, _)| a)
+                } else {
+                    let mut answer = Vec::new();
+                    annotate_parquet(&atlas, body, &mut answer, "body", &options).map(|_| answer)
+                };
+                out.write_all(&answer.map_err(batch_error)?).map_err(|e| ApiError::Internal(e.to_string()))
             })
             .await;
         }

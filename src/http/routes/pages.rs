@@ -18,34 +18,30 @@ use crate::render::members::{members_csv, members_xlsx};
 use crate::render::pages::{self, Lang};
 
 /// Adds the page routes, French and English, to the registry (plain routes: not in the API document).
-pub fn register(registry: OpenApiRouter<AppState>) -> OpenApiRouter<AppState> {
+pub fn register(mut registry: OpenApiRouter<AppState>) -> OpenApiRouter<AppState> {
+    for (lang, [territories, epci, communes]) in [
+        (Lang::Fr, ["/territoires", "/intercommunalites", "/communes"]),
+        (Lang::En, ["/en/territories", "/en/intercommunalities", "/en/communes"]),
+    ] {
+        registry = registry
+            .route(
+                &format!("{territories}/{{edition}}/{{id}}"),
+                get(move |s, h: HeaderMap, p| async move { territory(lang, s, &h, p) }),
+            )
+            .route(
+                &format!("{territories}/{{edition}}/{{id}}/{{file}}"),
+                get(move |s, p| async move { members(lang, s, p) }),
+            )
+            .route(
+                &format!("{epci}/{{code}}"),
+                get(move |s, h: HeaderMap, p| async move { unit(lang, UnitKind::Epci, s, &h, p) }),
+            )
+            .route(
+                &format!("{communes}/{{code}}"),
+                get(move |s, h: HeaderMap, p| async move { unit(lang, UnitKind::Commune, s, &h, p) }),
+            );
+    }
     registry
-        .route(
-            "/territoires/{edition}/{id}",
-            get(|s, h: HeaderMap, p| async move { territory(Lang::Fr, s, &h, p) }),
-        )
-        .route(
-            "/en/territories/{edition}/{id}",
-            get(|s, h: HeaderMap, p| async move { territory(Lang::En, s, &h, p) }),
-        )
-        .route("/territoires/{edition}/{id}/{file}", get(|s, p| async move { members(Lang::Fr, s, p) }))
-        .route("/en/territories/{edition}/{id}/{file}", get(|s, p| async move { members(Lang::En, s, p) }))
-        .route(
-            "/intercommunalites/{code}",
-            get(|s, h: HeaderMap, p| async move { unit(Lang::Fr, UnitKind::Epci, s, &h, p) }),
-        )
-        .route(
-            "/en/intercommunalities/{code}",
-            get(|s, h: HeaderMap, p| async move { unit(Lang::En, UnitKind::Epci, s, &h, p) }),
-        )
-        .route(
-            "/communes/{code}",
-            get(|s, h: HeaderMap, p| async move { unit(Lang::Fr, UnitKind::Commune, s, &h, p) }),
-        )
-        .route(
-            "/en/communes/{code}",
-            get(|s, h: HeaderMap, p| async move { unit(Lang::En, UnitKind::Commune, s, &h, p) }),
-        )
 }
 
 /// An HTML page with the map's security headers, ETag and compression.
