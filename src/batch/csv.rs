@@ -75,7 +75,8 @@ pub fn annotate_csv<R: BufRead, W: Write>(
     let mut writer = csv::WriterBuilder::new().delimiter(delimiter).flexible(true).from_writer(output);
     let mut out_header = headers.clone();
     for (name, _) in added_names(atlas) {
-        out_header.push_field(unique_name(&out_header, name).as_bytes());
+        let unique = unique_name(|n| out_header.iter().any(|h| h == n.as_bytes()), name);
+        out_header.push_field(unique.as_bytes());
     }
     writer.write_byte_record(&out_header).map_err(csv_error)?;
 

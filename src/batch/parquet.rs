@@ -23,9 +23,10 @@ use parquet::file::reader::ChunkReader;
 use rayon::prelude::*;
 
 use super::rows::{Field, RowAnswer, RowReader, added_names};
-use super::{BatchError, BatchOptions, BatchStats, CHUNK_ROWS};
+use super::{BatchError, BatchOptions, BatchStats, CHUNK_ROWS, unique_name};
 use crate::atlas::Atlas;
 use crate::source::crs::Crs;
+use crate::tabular::columns::{ColumnRole, find_column};
 
 /// The point geometry column of a GeoParquet read as virtual coordinate columns.
 struct GeometryColumn {
@@ -83,12 +84,7 @@ pub fn annotate_parquet<R: ChunkReader + 'static, W: Write + Send>(
     let added = added_names(atlas);
     let mut fields: Vec<Arc<ArrowField>> = schema.fields().iter().cloned().collect();
     for (name, metres) in &added {
-        let mut unique = name.clone();
-        let mut n = 2;
-        while fields.iter().any(|f| f.name() == &unique) {
-            unique = format!("{name}_{n}");
-            n += 1;
-        }
+        let unique = unique_name(|n| fields.iter().any(|f| f.name() == n), name.clone());
         let kind = if *metres { DataType::Float64 } else { DataType::Utf8 };
         fields.push(Arc::new(ArrowField::new(unique, kind, true)));
     }
@@ -226,13 +222,8 @@ fn cell_text(array: &dyn Array, i: usize) -> Option<String> {
 /// The primary geometry column of a GeoParquet whose geometries are points, and its CRS (`None`: OGC
 /// CRS84), when the file has no column named as a coordinate.
 fn point_geometry(metadata: &[KeyValue], schema: &Schema, names: &[String]) -> Option<(usize, Option<Crs>)> {
-    let named = crate::tabular::columns::COLUMNS.iter().any(|c| {
-        matches!(
-            c.role,
-            crate::tabular::columns::ColumnRole::Longitude | crate::tabular::columns::ColumnRole::X
-        ) && crate::tabular::columns::find_column(names.iter().map(String::as_str), c.role).is_some()
-    });
-    if named {
+    let named = |role| find_column(names.iter().map(String::as_str), role).is_some();
+    if named(ColumnRole::Longitude) || named(ColumnRole::X) {
         return None;
     }
     let geo: serde_json::Value =

@@ -7,7 +7,7 @@ use rayon::prelude::*;
 use rust_xlsxwriter::{ExcelDateTime, Format, Workbook, Worksheet, XlsxError};
 
 use super::rows::{Field, RowAnswer, RowReader, added_names};
-use super::{BatchError, BatchOptions, BatchStats, CHUNK_ROWS};
+use super::{BatchError, BatchOptions, BatchStats, CHUNK_ROWS, unique_name};
 use crate::atlas::Atlas;
 
 /// Rows an XLSX sheet can hold, header included.
@@ -53,12 +53,7 @@ pub fn annotate_xlsx(
     out.set_name(&name).map_err(xlsx)?;
     let mut header: Vec<String> = names.clone();
     for (added_name, _) in added {
-        let mut unique = added_name.clone();
-        let mut n = 2;
-        while header.contains(&unique) {
-            unique = format!("{added_name}_{n}");
-            n += 1;
-        }
+        let unique = unique_name(|n| header.iter().any(|h| h == n), added_name);
         header.push(unique);
     }
     for (c, h) in header.iter().enumerate() {
