@@ -1,4 +1,5 @@
-//! Batch lookups: CSV (streams rows in, appends each edition's answer columns, streams rows out) and
+//! Batch lookups: tables (CSV streamed row by row, XLSX, Parquet/GeoParquet streamed by record batch),
+//! each row located and answered by `rows`, the answer columns appended in the table's own format; and
 //! GeoJSON FeatureCollections of Points (each feature answered in place).
 //!
 //! Every input row gives exactly one output row, in order; a row whose coordinates cannot be read keeps

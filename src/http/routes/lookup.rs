@@ -77,14 +77,15 @@ pub struct BatchParams {
 }
 
 /// Batch lookup: a GeoJSON FeatureCollection of Points (answered as GeoJSON, same order, properties
-/// plus `territories` and `nearest`, or `error`) or a CSV located by lon/lat, x/y (with `crs` or an
-/// `epsg` column), commune code, SIREN or postal code (answered as CSV with the territories, the
-/// border distance, how each row was located and what is worth a second look).
+/// plus `territories` and `nearest`, or `error`), or a CSV, XLSX or Parquet table located by lon/lat,
+/// x/y (with `crs` or an `epsg` column), commune code, SIREN or postal code (answered in the same
+/// format with the territories, the border distance, how each row was located and what is worth a
+/// second look).
 #[utoipa::path(post, path = "/api/lookup", tag = "lookup", params(BatchParams),
     request_body(content = String, description = "FeatureCollection of Points (application/geo+json), CSV (text/csv), XLSX or Parquet (application/vnd.apache.parquet), up to 1,000,000 sites; answered in the same format", content_type = "application/geo+json"),
     responses((status = 200, description = "Same sites, same order, answered"), (status = 400, description = "Malformed request", body = ErrorBody),
         (status = 413, description = "Over 1,000,000 sites or 256 MiB", body = ErrorBody),
-        (status = 415, description = "Neither GeoJSON nor CSV", body = ErrorBody),
+        (status = 415, description = "Not GeoJSON, CSV, XLSX or Parquet", body = ErrorBody),
         (status = 503, description = "As many batches as allowed are running; retry after `Retry-After` seconds", body = ErrorBody)))]
 pub async fn post_lookup(cx: Ctx<BatchParams>, body: Bytes) -> Result<Response, ApiError> {
     let Ctx { state, headers, query } = cx;
