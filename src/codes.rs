@@ -187,6 +187,98 @@ impl CodeTable {
     }
 }
 
+/// The administrative seat a commune is: what the map's place names rank first.
+#[derive(Debug, Clone, Copy, PartialEq, Eq, PartialOrd, Ord, Hash)]
+#[non_exhaustive]
+pub enum Seat {
+    /// The chef-lieu of a region (also its département's prefecture, but ranked above).
+    Region,
+    /// The prefecture of a département.
+    Departement,
+}
+
+/// The header of `geodata/chefs_lieux.csv`.
+pub const SEATS_HEADER: [&str; 4] = ["level", "code", "name", "commune"];
+
+/// The file name of the seat table in a geodata directory.
+pub const SEATS_FILE: &str = "chefs_lieux.csv";
+
+/// Regional and departmental chefs-lieux, by commune INSEE code.
+#[derive(Debug, Clone, Default)]
+pub struct Seats {
+    by_commune: HashMap<String, Seat>,
+}
+
+impl Seats {
+    /// Reads `level,code,name,commune` rows (`level` is `region` or `departement`).
+    ///
+    /// ```
+    /// use territoires::codes::{Seat, Seats};
+    /// let s = Seats::parse("t", "level,code,name,commune\ndepartement,69,Rhône,69123\nregion,84,\"Auvergne-Rhône-Alpes\",69123\ndepartement,02,Aisne,02408\n".as_bytes()).unwrap();
+    /// assert_eq!(s.of("69123"), Some(Seat::Region));
+    /// assert_eq!(s.of("02408"), Some(Seat::Departement));
+    /// assert_eq!(s.of("02722"), None);
+    /// ```
+    ///
+    /// # Errors
+    /// A wrong header, an unknown level or a malformed commune code, naming the file and line.
+    pub fn parse(file: &str, bytes: &[u8]) -> Result<Self, CodeTableError> {
+        let row_error =
+            |line: u64, message: String| CodeTableError::Row { file: file.to_owned(), line, message };
+        let mut reader = csv::ReaderBuilder::new().from_reader(crate::tabular::strip_bom(bytes));
+        let header = reader.headers().map_err(|e| row_error(1, e.to_string()))?;
+        if header.iter().collect::<Vec<_>>() != SEATS_HEADER {
+            return Err(row_error(1, format!("expected the header {}", SEATS_HEADER.join(","))));
+        }
+        let mut by_commune: HashMap<String, Seat> = HashMap::new();
+        for (i, record) in reader.records().enumerate() {
+            let line = i as u64 + 2;
+            let record = record.map_err(|e| row_error(line, e.to_string()))?;
+            let seat = match &record[0] {
+                "region" => Seat::Region,
+                "departement" => Seat::Departement,
+                other => return Err(row_error(line, format!("unknown level {other:?}"))),
+            };
+            let commune = &record[3];
+            if !is_code(commune) {
+                return Err(row_error(line, format!("malformed commune code {commune:?}")));
+            }
+            let entry = by_commune.entry(commune.to_owned()).or_insert(seat);
+            *entry = (*entry).min(seat);
+        }
+        Ok(Self { by_commune })
+    }
+
+    /// [`Seats::parse`] of a file.
+    ///
+    /// # Errors
+    /// An unreadable file, or as [`Seats::parse`].
+    pub fn read(path: &Path) -> Result<Self, CodeTableError> {
+        let file = path.display().to_string();
+        let bytes =
+            std::fs::read(path).map_err(|source| CodeTableError::Io { file: file.clone(), source })?;
+        Self::parse(&file, &bytes)
+    }
+
+    /// The seat a commune is, if any.
+    #[must_use]
+    pub fn of(&self, insee: &str) -> Option<Seat> {
+        self.by_commune.get(insee).copied()
+    }
+
+    /// Number of communes that are a seat.
+    #[must_use]
+    pub fn len(&self) -> usize {
+        self.by_commune.len()
+    }
+
+    /// Whether no seat was loaded.
+    #[must_use]
+    pub fn is_empty(&self) -> bool {
+        self.by_commune.is_empty()
+    }
+}
+
 /// A 5-character commune or postal code (digits, or Corsica's `2A`/`2B`).
 fn is_code(s: &str) -> bool {
     s.len() == 5

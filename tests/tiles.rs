@@ -201,3 +201,94 @@ async fn tilejson_describes_each_layer_and_its_template_serves_tiles() {
     let doc: serde_json::Value = serde_json::from_slice(&body).expect("JSON");
     assert_eq!(doc["tiles"][0], "https://territoires.example.fr/carte/tiles/epci/{z}/{x}/{y}.mvt");
 }
+
+/// Names of the point features of a `places` tile, in tile order, and its layer names.
+fn place_names(body: Vec<u8>) -> (Vec<String>, Vec<String>) {
+    let reader = Reader::new(body).expect("valid MVT");
+    let layers = reader.get_layer_names().expect("names");
+    let names = reader
+        .get_features(0)
+        .expect("features")
+        .iter()
+        .filter_map(|f| match f.properties.as_ref()?.get("name")? {
+            Value::String(s) => Some(s.clone()),
+            _ => None,
+        })
+        .collect();
+    (names, layers)
+}
+
+#[tokio::test]
+async fn place_names_come_by_importance_and_commune_borders_at_high_zoom() {
+    let app = build_app(AppState::from_loaded(shared_loaded().clone()));
+    // Zoom 6: Laon, prefecture of the Aisne, is named; Soissons (27,000 inhabitants) is not yet.
+    let (x, y, _, _) = tile_of(3.62, 49.56, 6);
+    let (status, body, _) = fetch(&app, &format!("/tiles/places/6/{x}/{y}.mvt")).await;
+    assert_eq!(status, StatusCode::OK);
+    let (names, layers) = place_names(body);
+    assert_eq!(layers, ["places"], "no commune borders at zoom 6");
+    assert!(names.iter().any(|n| n == "Laon") && !names.iter().any(|n| n == "Soissons"), "{names:?}");
+    // Zoom 12 around Soissons: its name as a point inside one of the tiles (its label point need not be
+    // the town centre's tile), and the commune borders.
+    let (x, y, _, _) = tile_of(3.328_181, 49.383_574, 12);
+    let mut found = None;
+    for (dx, dy) in [(0, 0), (0, 1), (0, -1), (1, 0), (-1, 0), (1, 1), (-1, -1), (1, -1), (-1, 1)] {
+        let (tx, ty) = (x.wrapping_add_signed(dx), y.wrapping_add_signed(dy));
+        let (status, body, _) = fetch(&app, &format!("/tiles/places/12/{tx}/{ty}.mvt")).await;
+        assert_eq!(status, StatusCode::OK);
+        let reader = Reader::new(body).expect("valid MVT");
+        assert_eq!(reader.get_layer_names().expect("names"), ["places", "communes"]);
+        let borders = reader.get_features_as::<f64>(1).expect("communes");
+        assert!(!borders.is_empty(), "commune borders in 12/{tx}/{ty}");
+        if let Some(p) = reader.get_features_as::<f64>(0).expect("points").into_iter().find(|f| {
+            f.properties.as_ref().and_then(|p| p.get("name")) == Some(&Value::String("Soissons".into()))
+        }) {
+            found = Some((p, borders));
+        }
+    }
+    let (soissons, borders) = found.expect("Soissons named at zoom 12 around the town");
+    match soissons.geometry {
+        // mvt-reader reads every point feature as a multipoint.
+        geo::Geometry::MultiPoint(mp) if mp.0.len() == 1 => {
+            let p = mp.0[0];
+            assert!((0.0..=4096.0).contains(&p.x()) && (0.0..=4096.0).contains(&p.y()));
+        }
+        other => panic!("a point, not {other:?}"),
+    }
+    assert!(
+        borders.iter().any(
+            |f| f.properties.as_ref().and_then(|p| p.get("code")) == Some(&Value::String("02722".into()))
+        ),
+        "Soissons' commune boundary in the tile of its name"
+    );
+    // Accented names come through intact.
+    let (x, y, _, _) = tile_of(3.12, 49.25, 12);
+    let (_, body, _) = fetch(&app, &format!("/tiles/places/12/{x}/{y}.mvt")).await;
+    let (names, _) = place_names(body);
+    assert!(names.iter().any(|n| n.contains('é') || n.contains('è') || n.contains('ê')), "{names:?}");
+    // TileJSON names both layers.
+    let (status, body, _) = fetch(&app, "/tiles/places.json").await;
+    assert_eq!(status, StatusCode::OK);
+    let doc: serde_json::Value = serde_json::from_slice(&body).expect("json");
+    let ids: Vec<&str> =
+        doc["vector_layers"].as_array().expect("layers").iter().filter_map(|l| l["id"].as_str()).collect();
+    assert_eq!(ids, ["places", "communes"]);
+}
+
+#[tokio::test]
+async fn glyph_ranges_come_from_the_embedded_font() {
+    let app = build_app(AppState::from_loaded(shared_loaded().clone()));
+    let (status, body, content_type) = fetch(&app, "/fonts/DejaVu%20Sans%20Book/0-255.pbf").await;
+    assert_eq!(status, StatusCode::OK);
+    assert_eq!(content_type.as_deref(), Some("application/x-protobuf"));
+    assert!(body.windows(16).any(|w| w == b"DejaVu Sans Book"), "the range names its font stack");
+    assert!(body.len() > 20_000, "SDF bitmaps for Latin-1, accents included: {} bytes", body.len());
+    let (status, _, _) = fetch(&app, "/fonts/Open%20Sans%20Regular,DejaVu%20Sans%20Book/8192-8447.pbf").await;
+    assert_eq!(status, StatusCode::OK, "a stack that falls back to the font");
+    for (uri, expected) in [("/fonts/Arial/0-255.pbf", 404), ("/fonts/DejaVu%20Sans%20Book/1-256.pbf", 400)] {
+        let (status, body, _) = fetch(&app, uri).await;
+        assert_eq!(status.as_u16(), expected, "{uri}: {}", String::from_utf8_lossy(&body));
+        let error: serde_json::Value = serde_json::from_slice(&body).expect("a JSON error body");
+        assert!(error.get("error").is_some() || error.get("message").is_some(), "{error}");
+    }
+}

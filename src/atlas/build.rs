@@ -13,7 +13,7 @@ use super::{
     Atlas, AtlasError, AtlasErrors, AtlasSources, BuildTimings, EditionEntry, EditionSource, EditionSummary,
     Summary,
 };
-use crate::codes::CodeTable;
+use crate::codes::{CodeTable, Seats};
 use crate::figures::{CommuneCover, Figures};
 use crate::geometry::area::multi_polygon_area_m2;
 use crate::geometry::dissolve::dissolve;
@@ -59,6 +59,13 @@ impl Atlas {
             Err(e) => {
                 errors.push(e.into());
                 CodeTable::default()
+            }
+        };
+        let seats = match sources.seats.as_deref().map(Seats::read).transpose() {
+            Ok(seats) => seats.unwrap_or_default(),
+            Err(e) => {
+                errors.push(e.into());
+                Seats::default()
             }
         };
         let units_done = Instant::now();
@@ -130,6 +137,7 @@ impl Atlas {
             cover,
             unit_figures,
             codes,
+            seats,
         };
         atlas.leaf_answers = (0..atlas.leaves.len() as u32)
             .map(|leaf| {

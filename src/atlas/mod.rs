@@ -31,7 +31,7 @@ pub use lookup::{
 };
 pub use sources::{AtlasSources, CODE_TABLE_FILE, EditionSource, EditionSourceError};
 
-use crate::codes::CodeTable;
+use crate::codes::{CodeTable, Seat, Seats};
 use crate::figures::{CommuneCover, Figures};
 use crate::index::{EdgeIndex, PolygonIndex};
 use crate::model::{Edition, EditionIx, InseeCode, Siren, Territory, TerritoryIx, Unit, UnitIx, UnitKind};
@@ -115,6 +115,8 @@ pub struct Atlas {
     unit_figures: Vec<Figures>,
     /// Former, délégué, associé and arrondissement codes and postal codes, to current communes.
     codes: CodeTable,
+    /// Chefs-lieux of régions and départements, by commune code.
+    seats: Seats,
 }
 
 /// A unit in an answer.
@@ -251,6 +253,13 @@ impl Atlas {
     #[must_use]
     pub fn communes_of(&self, unit: UnitIx) -> &[UnitIx] {
         self.cover.communes_of(unit)
+    }
+
+    /// Whether a unit is a commune that is the chef-lieu of a region or a département.
+    #[must_use]
+    pub fn seat(&self, unit: UnitIx) -> Option<Seat> {
+        let u = self.unit(unit);
+        if u.kind == UnitKind::Commune { self.seats.of(u.code()) } else { None }
     }
 
     /// Build timings.

@@ -17,6 +17,9 @@ pub struct AtlasSources {
     /// The commune code table (`commune_codes.csv`: former, délégué, associé and arrondissement codes,
     /// postal codes), when there is one; batches keyed by code need it.
     pub code_table: Option<PathBuf>,
+    /// The chefs-lieux of régions and départements (`chefs_lieux.csv`), when there is one; the map's
+    /// place names rank them first.
+    pub seats: Option<PathBuf>,
 }
 
 /// One edition to load: its id and the list file.
@@ -83,7 +86,8 @@ impl AtlasSources {
         let editions =
             if editions.is_empty() { default_editions(&dir.join("territories"))? } else { editions };
         let code_table = Some(dir.join(CODE_TABLE_FILE)).filter(|p| p.is_file());
-        Ok(Self { unit_files, editions, code_table })
+        let seats = Some(dir.join(crate::codes::SEATS_FILE)).filter(|p| p.is_file());
+        Ok(Self { unit_files, editions, code_table, seats })
     }
 }
 

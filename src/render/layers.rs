@@ -178,103 +178,20 @@ impl Layer {
     /// An encoding failure.
     pub fn tile(&self, name: &str, coord: TileCoord) -> Result<Vec<u8>, TileError> {
         let bounds = coord.bounds(TILE_BUFFER / f64::from(TILE_EXTENT));
-        let extent = f64::from(TILE_EXTENT);
-        let project = |c: &Coord<f64>| coord.project(c, extent);
-        // Clipped to the buffered tile on the integer grid by a polygon overlay: the output is valid on the
-        // grid the tile stores (no clamped points, no self-touching rings), rings under a grid unit of area
-        // are left out, exteriors come out positive by the surveyor's formula (clockwise on screen, y down),
-        // each followed by its holes.
-        let (lo, hi) = (-TILE_BUFFER, extent + TILE_BUFFER);
-        #[allow(clippy::cast_possible_truncation)]
-        // One unit inside the buffer line: the overlay snaps points within a unit of an edge onto it.
-        let (ilo, ihi) = (lo as i32 + 1, hi as i32 - 1);
-        let tile_box: IntContour = vec![
-            IntPoint::new(ilo, ilo),
-            IntPoint::new(ihi, ilo),
-            IntPoint::new(ihi, ihi),
-            IntPoint::new(ilo, ihi),
-        ];
         let mut tile = mvt::Tile::new(TILE_EXTENT);
         let mut layer = tile.create_layer(name);
         for p in self.level(Some(f64::from(coord.z()))) {
             if !intersects(bounds, p.bbox) {
                 continue;
             }
-            let subject: Vec<IntContour> = p
-                .geometry
-                .0
-                .iter()
-                .flat_map(rings_of)
-                .filter_map(|ring| {
-                    let points: Vec<(f64, f64)> =
-                        ring.0[..ring.0.len().saturating_sub(1)].iter().map(project).collect();
-                    // Far-away parts are cut off in floating point first, so the grid stays small.
-                    let points = clip_ring_to_square(points, lo - PRECLIP_MARGIN, hi + PRECLIP_MARGIN);
-                    #[allow(clippy::cast_possible_truncation)]
-                    let mut contour: IntContour = points
-                        .iter()
-                        .map(|&(x, y)| IntPoint::new(x.round() as i32, y.round() as i32))
-                        .collect();
-                    contour.dedup();
-                    while contour.len() > 1 && contour.first() == contour.last() {
-                        contour.pop();
-                    }
-                    (contour.len() >= 3).then_some(contour)
-                })
-                .collect();
-            if subject.is_empty() {
-                continue;
-            }
-            let shapes = Overlay::with_contours_custom(
-                &subject,
-                std::slice::from_ref(&tile_box),
-                valid_output(1),
-                Solver::default(),
-            )
-            .overlay(OverlayRule::Intersect, FillRule::NonZero);
-            let mut encoder = mvt::GeomEncoder::new(mvt::GeomType::Polygon);
-            let mut last: Option<(f64, f64)> = None;
-            for shape in &shapes {
-                for (r, contour) in shape.iter().enumerate() {
-                    let mut points: Vec<(f64, f64)> =
-                        contour.iter().map(|q| (f64::from(q.x), f64::from(q.y))).collect();
-                    let area = shoelace(&points);
-                    if (r == 0) != (area > 0.0) {
-                        points.reverse();
-                    }
-                    // A ring starting where the previous one ended would be written without its MoveTo
-                    // (the encoder elides repeated points), which readers take apart differently.
-                    if last.is_some() && points.first() == last.as_ref() {
-                        points.rotate_left(1);
-                    }
-                    last = points.last().copied();
-                    for (tx, ty) in points {
-                        encoder.add_point(tx, ty).map_err(encode_error)?;
-                    }
-                    encoder.complete_geom().map_err(encode_error)?;
-                }
-            }
-            let data = encoder.encode().map_err(encode_error)?;
+            let data = polygon_tile_geometry(&p.geometry, coord)?;
             if data.is_empty() {
                 continue;
             }
             let (id, properties) = &self.meta[p.feature];
             let mut feature = layer.into_feature(data);
             feature.add_tag_string("id", id);
-            for (key, value) in properties {
-                match value {
-                    serde_json::Value::String(s) => feature.add_tag_string(key, s),
-                    serde_json::Value::Number(v) => {
-                        if let Some(i) = v.as_i64() {
-                            feature.add_tag_int(key, i);
-                        } else if let Some(f) = v.as_f64() {
-                            feature.add_tag_double(key, f);
-                        }
-                    }
-                    serde_json::Value::Bool(b) => feature.add_tag_bool(key, *b),
-                    _ => {}
-                }
-            }
+            add_tags(&mut feature, properties);
             layer = feature.into_layer();
         }
         tile.add_layer(layer).map_err(encode_error)?;
@@ -296,8 +213,106 @@ impl Layer {
     }
 }
 
-fn encode_error(e: impl std::fmt::Display) -> TileError {
+pub(super) fn encode_error(e: impl std::fmt::Display) -> TileError {
     TileError::Encode(e.to_string())
+}
+
+/// `geometry` (WGS84) as the geometry of a polygon feature of tile `coord`: in a 4096 grid with a 64-unit
+/// buffer, clipped by a polygon intersection so every polygon is valid on the grid, exteriors positive by
+/// the surveyor's formula. Empty when nothing of it is in the tile.
+///
+/// # Errors
+/// An encoding failure.
+pub(super) fn polygon_tile_geometry(
+    geometry: &MultiPolygon<f64>,
+    coord: TileCoord,
+) -> Result<mvt::GeomData, TileError> {
+    let extent = f64::from(TILE_EXTENT);
+    let project = |c: &Coord<f64>| coord.project(c, extent);
+    // Clipped to the buffered tile on the integer grid by a polygon overlay: the output is valid on the
+    // grid the tile stores (no clamped points, no self-touching rings), rings under a grid unit of area
+    // are left out, exteriors come out positive by the surveyor's formula (clockwise on screen, y down),
+    // each followed by its holes.
+    let (lo, hi) = (-TILE_BUFFER, extent + TILE_BUFFER);
+    #[allow(clippy::cast_possible_truncation)]
+    // One unit inside the buffer line: the overlay snaps points within a unit of an edge onto it.
+    let (ilo, ihi) = (lo as i32 + 1, hi as i32 - 1);
+    let tile_box: IntContour = vec![
+        IntPoint::new(ilo, ilo),
+        IntPoint::new(ihi, ilo),
+        IntPoint::new(ihi, ihi),
+        IntPoint::new(ilo, ihi),
+    ];
+    let subject: Vec<IntContour> = geometry
+        .0
+        .iter()
+        .flat_map(rings_of)
+        .filter_map(|ring| {
+            let points: Vec<(f64, f64)> =
+                ring.0[..ring.0.len().saturating_sub(1)].iter().map(project).collect();
+            // Far-away parts are cut off in floating point first, so the grid stays small.
+            let points = clip_ring_to_square(points, lo - PRECLIP_MARGIN, hi + PRECLIP_MARGIN);
+            #[allow(clippy::cast_possible_truncation)]
+            let mut contour: IntContour =
+                points.iter().map(|&(x, y)| IntPoint::new(x.round() as i32, y.round() as i32)).collect();
+            contour.dedup();
+            while contour.len() > 1 && contour.first() == contour.last() {
+                contour.pop();
+            }
+            (contour.len() >= 3).then_some(contour)
+        })
+        .collect();
+    let mut encoder = mvt::GeomEncoder::new(mvt::GeomType::Polygon);
+    if subject.is_empty() {
+        return encoder.encode().map_err(encode_error);
+    }
+    let shapes = Overlay::with_contours_custom(
+        &subject,
+        std::slice::from_ref(&tile_box),
+        valid_output(1),
+        Solver::default(),
+    )
+    .overlay(OverlayRule::Intersect, FillRule::NonZero);
+    let mut last: Option<(f64, f64)> = None;
+    for shape in &shapes {
+        for (r, contour) in shape.iter().enumerate() {
+            let mut points: Vec<(f64, f64)> =
+                contour.iter().map(|q| (f64::from(q.x), f64::from(q.y))).collect();
+            let area = shoelace(&points);
+            if (r == 0) != (area > 0.0) {
+                points.reverse();
+            }
+            // A ring starting where the previous one ended would be written without its MoveTo
+            // (the encoder elides repeated points), which readers take apart differently.
+            if last.is_some() && points.first() == last.as_ref() {
+                points.rotate_left(1);
+            }
+            last = points.last().copied();
+            for (tx, ty) in points {
+                encoder.add_point(tx, ty).map_err(encode_error)?;
+            }
+            encoder.complete_geom().map_err(encode_error)?;
+        }
+    }
+    encoder.encode().map_err(encode_error)
+}
+
+/// Writes JSON properties as tile tags (strings, integers, doubles, booleans; others left out).
+pub(super) fn add_tags(feature: &mut mvt::Feature, properties: &serde_json::Map<String, serde_json::Value>) {
+    for (key, value) in properties {
+        match value {
+            serde_json::Value::String(s) => feature.add_tag_string(key, s),
+            serde_json::Value::Number(v) => {
+                if let Some(i) = v.as_i64() {
+                    feature.add_tag_int(key, i);
+                } else if let Some(f) = v.as_f64() {
+                    feature.add_tag_double(key, f);
+                }
+            }
+            serde_json::Value::Bool(b) => feature.add_tag_bool(key, *b),
+            _ => {}
+        }
+    }
 }
 
 /// Tile grid units kept beyond the buffer when cutting far-away parts off before the exact clip.

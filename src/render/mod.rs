@@ -4,9 +4,11 @@
 
 pub mod encoded;
 pub mod export;
+pub mod glyphs;
 pub mod layers;
 pub mod members;
 pub mod pages;
+pub mod places;
 pub mod tilejson;
 pub mod tiles;
 
@@ -14,31 +16,67 @@ use rayon::prelude::*;
 
 use crate::atlas::{Atlas, EditionEntry};
 use crate::model::{EditionId, UnitKind};
+use encoded::Encoded;
 use layers::{Layer, LayerFeature};
+use places::Places;
+use std::sync::Arc;
+use tiles::{TileCoord, TileError};
 
 /// The kinds of unit drawn as boundary layers (communes are too many for one layer).
 pub const UNIT_LAYER_KINDS: [UnitKind; 2] = [UnitKind::Epci, UnitKind::Ept];
 
-/// Every map layer of one Atlas: EPCI and EPT boundaries, and each edition's territory outlines.
+/// Every map layer of one Atlas: EPCI and EPT boundaries, each edition's territory outlines, and the
+/// communes' names and boundaries.
 #[derive(Debug)]
 pub struct LayerSet {
     /// Unit boundaries, in [`UNIT_LAYER_KINDS`] order.
     units: Vec<(UnitKind, Layer)>,
     /// Territory outlines, in the Atlas's edition order.
     territories: Vec<(EditionId, Layer)>,
+    /// Commune names and boundaries (tile layer `places`).
+    places: Places,
 }
 
 impl LayerSet {
     /// Simplifies and serialises every layer of `atlas` (seconds for France: done once per Atlas).
     #[must_use]
     pub fn build(atlas: &Atlas) -> Self {
-        let (units, territories) = rayon::join(
-            || UNIT_LAYER_KINDS.into_par_iter().map(|kind| (kind, unit_layer(atlas, kind))).collect(),
-            || atlas.editions().par_iter().map(|e| (e.edition.id.clone(), territory_layer(e))).collect(),
+        let ((units, territories), places) = rayon::join(
+            || {
+                rayon::join(
+                    || UNIT_LAYER_KINDS.into_par_iter().map(|kind| (kind, unit_layer(atlas, kind))).collect(),
+                    || {
+                        atlas
+                            .editions()
+                            .par_iter()
+                            .map(|e| (e.edition.id.clone(), territory_layer(e)))
+                            .collect()
+                    },
+                )
+            },
+            || Places::build(atlas),
         );
         // Simplifying frees most of what it allocates.
         crate::memory::release_freed();
-        Self { units, territories }
+        Self { units, territories, places }
+    }
+
+    /// The communes' names and boundaries.
+    #[must_use]
+    pub fn places(&self) -> &Places {
+        &self.places
+    }
+
+    /// Tile `coord` of the tile layer `name` (`epci`, `ept`, `territories-EDITION` or `places`), made
+    /// once and then kept while the layer's cache has room; `None` when no layer has that name.
+    ///
+    /// # Errors
+    /// An encoding failure.
+    pub fn tile(&self, name: &str, coord: TileCoord) -> Option<Result<Arc<Encoded>, TileError>> {
+        if name == places::PLACES {
+            return Some(self.places.tile_encoded(coord));
+        }
+        self.by_name(name).map(|layer| layer.tile_encoded(name, coord))
     }
 
     /// The boundary layer of a kind of unit (EPCI, EPT); `None` for communes.

@@ -7,6 +7,7 @@ use serde_json::{Value, json};
 
 use super::LayerSet;
 use super::layers::Layer;
+use super::places::{PLACES, Places};
 use crate::atlas::Atlas;
 use crate::atlas::features::Source;
 use crate::model::UnitKind;
@@ -48,6 +49,32 @@ pub fn vector_layer(name: &str, layer: &Layer) -> Value {
     json!({ "id": name, "fields": fields, "minzoom": 0, "maxzoom": FINEST_ZOOM })
 }
 
+/// TileJSON of the `places` layer: commune names (points) and, from zoom 10, commune boundaries.
+fn places_tilejson(layers: &LayerSet, base: &str) -> Value {
+    let places = layers.places();
+    let vector_layers: Vec<Value> = Places::vector_layers()
+        .into_iter()
+        .map(|(id, fields, minzoom)| {
+            let fields: serde_json::Map<String, Value> =
+                fields.into_iter().map(|(k, t)| (k.to_owned(), t.into())).collect();
+            json!({ "id": id, "fields": fields, "minzoom": minzoom, "maxzoom": FINEST_ZOOM })
+        })
+        .collect();
+    json!({
+        "tilejson": "3.0.0",
+        "name": PLACES,
+        "description": "Commune names, most important first (regional capitals, prefectures, then by population), and commune boundaries from zoom 10",
+        "tiles": [format!("{base}/tiles/{PLACES}/{{z}}/{{x}}/{{y}}.mvt")],
+        "scheme": "xyz",
+        "minzoom": 0,
+        "maxzoom": FINEST_ZOOM,
+        "bounds": bounds_of(&places.bounds().into_iter().collect::<Vec<_>>()),
+        "center": [2.5, 46.6, 5],
+        "attribution": crate::atlas::features::UNITS_ATTRIBUTION,
+        "vector_layers": vector_layers,
+    })
+}
+
 /// `[west, south, east, north]` around all these boxes; the whole world when there is none.
 #[must_use]
 pub fn bounds_of(boxes: &[Rect<f64>]) -> [f64; 4] {
@@ -63,6 +90,9 @@ pub fn bounds_of(boxes: &[Rect<f64>]) -> [f64; 4] {
 /// `None` when no layer has that name.
 #[must_use]
 pub fn tilejson(atlas: &Atlas, layers: &LayerSet, name: &str, base: &str) -> Option<Value> {
+    if name == PLACES {
+        return Some(places_tilejson(layers, base));
+    }
     let (name, layer, boxes) = tile_layers(atlas, layers).into_iter().find(|(n, _, _)| n == name)?;
     let attribution = match name.strip_prefix("territories-").and_then(|id| atlas.edition(id)) {
         Some(e) => e.edition.meta.attribution.clone().unwrap_or_default(),

@@ -94,6 +94,7 @@ pub fn registry(state: &AppState) -> OpenApiRouter<AppState> {
     registry = pages::register(registry);
     registry = routes_at(registry, tiles::ROUTE, routes!(tiles::get_tile));
     registry = routes_at(registry, tiles::TILEJSON_ROUTE, routes!(tiles::get_tilejson));
+    registry = routes_at(registry, tiles::GLYPHS_ROUTE, routes!(tiles::get_glyphs));
     if state.admin_token().is_some() {
         registry = registry.routes(routes!(admin::post_reload));
     }

@@ -9,11 +9,33 @@ use axum::response::Response;
 use crate::http::error::{ApiError, ErrorBody};
 use crate::http::respond;
 use crate::http::state::AppState;
+use crate::render::glyphs::{GlyphError, glyphs};
 use crate::render::tilejson::tilejson;
 use crate::render::tiles::TileCoord;
 
 /// Where axum matches tiles: the last segment whole (`{y}.mvt`), since axum cannot match a suffix.
 pub const ROUTE: &str = "/tiles/{layer}/{z}/{x}/{tile}";
+
+/// Where axum matches a glyph range: the last segment whole (`{start}-{end}.pbf`).
+pub const GLYPHS_ROUTE: &str = "/fonts/{fontstack}/{range}";
+
+/// SDF glyphs of the map's font (`DejaVu Sans Book`, embedded) for 256 code points, as MapLibre asks for
+/// them (`glyphs` URL of a style); a comma-separated font stack is answered when it names that font.
+#[utoipa::path(get, path = "/fonts/{fontstack}/{range}.pbf", tag = "layers",
+    params(("fontstack" = String, Path, description = "`DejaVu Sans Book`, alone or in a comma-separated list"),
+        ("range" = String, Path, description = "`START-END` with START a multiple of 256 below 65536 and END = START + 255")),
+    responses((status = 200, description = "Glyph range (protocol buffer)", content_type = "application/x-protobuf"), (status = 400, description = "Malformed range", body = ErrorBody), (status = 404, description = "Unknown font", body = ErrorBody)))]
+pub async fn get_glyphs(
+    headers: HeaderMap,
+    Path((fontstack, range)): Path<(String, String)>,
+) -> Result<Response, ApiError> {
+    let encoded = glyphs().range(&fontstack, &range).map_err(|e| match e {
+        GlyphError::UnknownFontstack(_) => ApiError::NotFound(e.to_string()),
+        GlyphError::BadRange(_) => ApiError::BadRequest(e.to_string()),
+        _ => ApiError::Internal(e.to_string()),
+    })?;
+    Ok(respond::encoded(&encoded, &headers))
+}
 
 /// Where axum matches a TileJSON document: the segment whole (`{layer}.json`).
 pub const TILEJSON_ROUTE: &str = "/tiles/{file}";
@@ -30,7 +52,7 @@ pub async fn get_tilejson(
 ) -> Result<Response, ApiError> {
     let not_found = || {
         ApiError::NotFound(format!(
-            "no tile layer {file:?}; use /tiles/LAYER.json with territories-EDITION, epci or ept"
+            "no tile layer {file:?}; use /tiles/LAYER.json with territories-EDITION, epci, ept or places"
         ))
     };
     let name = file.strip_suffix(".json").ok_or_else(not_found)?;
@@ -40,7 +62,8 @@ pub async fn get_tilejson(
     Ok(respond::json(&doc, &headers))
 }
 
-/// A Mapbox vector tile of a layer (`territories-EDITION`, `epci`, `ept`), XYZ scheme.
+/// A Mapbox vector tile of a layer (`territories-EDITION`, `epci`, `ept`, or `places`: commune names
+/// as points and, from zoom 10, commune boundaries), XYZ scheme.
 #[utoipa::path(get, path = "/tiles/{layer}/{z}/{x}/{y}.mvt", tag = "layers",
     params(("layer" = String, Path), ("z" = u8, Path), ("x" = u32, Path), ("y" = u32, Path)),
     responses((status = 200, description = "Vector tile", content_type = "application/vnd.mapbox-vector-tile"), (status = 400, description = "Malformed request", body = ErrorBody), (status = 404, body = ErrorBody)))]
@@ -57,11 +80,16 @@ pub async fn get_tile(
     let y = tile.strip_suffix(".mvt").ok_or_else(bad)?;
     let (z, x, y): (u8, u32, u32) =
         (z.parse().map_err(|_| bad())?, x.parse().map_err(|_| bad())?, y.parse().map_err(|_| bad())?);
-    let loaded = state.loaded();
-    let source = loaded.layers.by_name(&layer).ok_or_else(|| {
-        ApiError::NotFound(format!("no tile layer {layer:?}; use territories-EDITION, epci or ept"))
-    })?;
     let coord = TileCoord::new(z, x, y).map_err(|e| ApiError::BadRequest(e.to_string()))?;
-    let encoded = source.tile_encoded(&layer, coord).map_err(|e| ApiError::BadRequest(e.to_string()))?;
+    let loaded = state.loaded();
+    let encoded = loaded
+        .layers
+        .tile(&layer, coord)
+        .ok_or_else(|| {
+            ApiError::NotFound(format!(
+                "no tile layer {layer:?}; use territories-EDITION, epci, ept or places"
+            ))
+        })?
+        .map_err(|e| ApiError::BadRequest(e.to_string()))?;
     Ok(respond::encoded(&encoded, &headers))
 }

@@ -95,6 +95,8 @@ pub struct GeodataReport {
     pub missing_communes: Vec<String>,
     /// Rows of `commune_codes.csv` by kind (arrondissement, associee, deleguee, former, postal).
     pub commune_codes: Vec<(String, usize)>,
+    /// Rows of `chefs_lieux.csv`: département prefectures and regional capitals.
+    pub seats: (usize, usize),
     /// Files written.
     pub files: Vec<PathBuf>,
 }
@@ -115,6 +117,7 @@ impl fmt::Display for GeodataReport {
         writeln!(f, "member communes without a polygon: {}", list_or_none(&self.missing_communes))?;
         let codes: Vec<String> = self.commune_codes.iter().map(|(k, n)| format!("{n} {k}")).collect();
         writeln!(f, "commune codes: {}", list_or_none(&codes))?;
+        writeln!(f, "seats: {} départements, {} regions", self.seats.0, self.seats.1)?;
         for file in &self.files {
             writeln!(f, "wrote {}", file.display())?;
         }
@@ -226,6 +229,47 @@ fn write_commune_codes(path: &Path, rows: &[[String; 3]]) -> Result<Vec<(String,
     Ok(counts)
 }
 
+/// A département or region of decoupage-administratif, with its chef-lieu.
+#[derive(Deserialize)]
+struct AdminArea {
+    code: String,
+    nom: String,
+    #[serde(rename = "chefLieu")]
+    chef_lieu: String,
+}
+
+/// Writes `chefs_lieux.csv` (header [`territoires::codes::SEATS_HEADER`]): the chef-lieu of every
+/// département (its prefecture) and region whose commune has a polygon, départements first, each sorted
+/// by code. Returns how many of each.
+fn write_seats(
+    path: &Path,
+    departements: &[AdminArea],
+    regions: &[AdminArea],
+    has_polygon: impl Fn(&str) -> bool,
+) -> Result<(usize, usize), BuildError> {
+    let mut text = territoires::codes::SEATS_HEADER.join(",");
+    text.push('\n');
+    let mut counts = (0, 0);
+    for (level, areas, count) in
+        [("departement", departements, &mut counts.0), ("region", regions, &mut counts.1)]
+    {
+        let mut areas: Vec<&AdminArea> = areas.iter().filter(|a| has_polygon(&a.chef_lieu)).collect();
+        areas.sort_by(|a, b| a.code.cmp(&b.code));
+        for a in areas {
+            // Names hold no comma or quote in this package; quoting keeps the file CSV whatever they hold.
+            text.push_str(&format!(
+                "{level},{},\"{}\",{}\n",
+                a.code,
+                a.nom.replace('"', "\"\""),
+                a.chef_lieu
+            ));
+            *count += 1;
+        }
+    }
+    std::fs::write(path, text).map_err(io_err(path))?;
+    Ok(counts)
+}
+
 /// Reads both packages and writes `epci.*`, `ept.*` and `communes.*` into `out`.
 ///
 /// # Errors
@@ -240,8 +284,16 @@ pub fn build_geodata(wheel: &Path, npm: &Path, out: &Path) -> Result<GeodataRepo
     for (c, g) in communes.iter_mut().zip(matched) {
         c.geometry = g;
     }
-    let npm_files =
-        read_npm(npm, &["package/data/epci.json", "package/data/ept.json", "package/data/communes.json"])?;
+    let npm_files = read_npm(
+        npm,
+        &[
+            "package/data/epci.json",
+            "package/data/ept.json",
+            "package/data/communes.json",
+            "package/data/departements.json",
+            "package/data/regions.json",
+        ],
+    )?;
     let parse = |name: &str| -> Result<Vec<Groupement>, BuildError> {
         serde_json::from_slice(&npm_files[name])
             .map_err(|e| input_err(format!("{}:{name}", npm.display()), e))
@@ -378,6 +430,19 @@ pub fn build_geodata(wheel: &Path, npm: &Path, out: &Path) -> Result<GeodataRepo
     let code_rows = commune_code_rows(&refs, |insee| by_insee.contains_key(insee));
     report.commune_codes = write_commune_codes(&codes, &code_rows)?;
     report.files.push(codes);
+
+    let areas = |name: &str| -> Result<Vec<AdminArea>, BuildError> {
+        serde_json::from_slice(&npm_files[name])
+            .map_err(|e| input_err(format!("{}:{name}", npm.display()), e))
+    };
+    let seats = out.join("chefs_lieux.csv");
+    report.seats = write_seats(
+        &seats,
+        &areas("package/data/departements.json")?,
+        &areas("package/data/regions.json")?,
+        |insee| by_insee.contains_key(insee),
+    )?;
+    report.files.push(seats);
     Ok(report)
 }
 
