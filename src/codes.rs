@@ -113,11 +113,7 @@ impl CodeTable {
     pub fn parse(file: &str, bytes: &[u8]) -> Result<Self, CodeTableError> {
         let row_error =
             |line: u64, message: String| CodeTableError::Row { file: file.to_owned(), line, message };
-        let mut reader = csv::ReaderBuilder::new().from_reader(crate::tabular::strip_bom(bytes));
-        let header = reader.headers().map_err(|e| row_error(1, e.to_string()))?;
-        if header.iter().collect::<Vec<_>>() != CODE_TABLE_HEADER {
-            return Err(row_error(1, format!("expected the header {}", CODE_TABLE_HEADER.join(","))));
-        }
+        let mut reader = checked_reader(bytes, &CODE_TABLE_HEADER).map_err(|m| row_error(1, m))?;
         let mut table = Self::default();
         for (i, record) in reader.records().enumerate() {
             let line = i as u64 + 2;
@@ -225,11 +221,7 @@ impl Seats {
     pub fn parse(file: &str, bytes: &[u8]) -> Result<Self, CodeTableError> {
         let row_error =
             |line: u64, message: String| CodeTableError::Row { file: file.to_owned(), line, message };
-        let mut reader = csv::ReaderBuilder::new().from_reader(crate::tabular::strip_bom(bytes));
-        let header = reader.headers().map_err(|e| row_error(1, e.to_string()))?;
-        if header.iter().collect::<Vec<_>>() != SEATS_HEADER {
-            return Err(row_error(1, format!("expected the header {}", SEATS_HEADER.join(","))));
-        }
+        let mut reader = checked_reader(bytes, &SEATS_HEADER).map_err(|m| row_error(1, m))?;
         let mut by_commune: HashMap<String, Seat> = HashMap::new();
         for (i, record) in reader.records().enumerate() {
             let line = i as u64 + 2;
@@ -277,6 +269,16 @@ impl Seats {
     pub fn is_empty(&self) -> bool {
         self.by_commune.is_empty()
     }
+}
+
+/// A CSV reader over `bytes` (BOM dropped) whose header has been checked to be `header`.
+fn checked_reader<'a>(bytes: &'a [u8], header: &[&str]) -> Result<csv::Reader<&'a [u8]>, String> {
+    let mut reader = csv::ReaderBuilder::new().from_reader(crate::tabular::strip_bom(bytes));
+    let found = reader.headers().map_err(|e| e.to_string())?;
+    if found.iter().collect::<Vec<_>>() != header {
+        return Err(format!("expected the header {}", header.join(",")));
+    }
+    Ok(reader)
 }
 
 /// A 5-character commune or postal code (digits, or Corsica's `2A`/`2B`).
