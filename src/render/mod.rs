@@ -68,13 +68,19 @@ impl LayerSet {
     }
 
     /// Tile `coord` of the tile layer `name` (`epci`, `ept`, `territories-EDITION` or `places`), made
-    /// once and then kept while the layer's cache has room; `None` when no layer has that name.
+    /// once and then kept while the layer's cache has room; `None` when no layer has that name. `atlas` is
+    /// the one this set was built from.
     ///
     /// # Errors
     /// An encoding failure.
-    pub fn tile(&self, name: &str, coord: TileCoord) -> Option<Result<Arc<Encoded>, TileError>> {
+    pub fn tile(
+        &self,
+        atlas: &Atlas,
+        name: &str,
+        coord: TileCoord,
+    ) -> Option<Result<Arc<Encoded>, TileError>> {
         if name == places::PLACES {
-            return Some(self.places.tile_encoded(coord));
+            return Some(self.places.tile_encoded(atlas, coord));
         }
         self.by_name(name).map(|layer| layer.tile_encoded(name, coord))
     }

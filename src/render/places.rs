@@ -6,7 +6,7 @@
 
 use std::sync::Arc;
 
-use geo::{BoundingRect, Coord, InteriorPoint, MultiPolygon, Rect};
+use geo::{BoundingRect, Coord, InteriorPoint, Rect};
 use rstar::primitives::{GeomWithData, Rectangle};
 use rstar::{AABB, RTree};
 
@@ -15,7 +15,7 @@ use super::layers::{MVT, TILE_EXTENT, encode_error, polygon_tile_geometry};
 use super::tiles::{TileCache, TileCoord, TileError};
 use crate::atlas::Atlas;
 use crate::codes::Seat;
-use crate::model::UnitKind;
+use crate::model::{UnitIx, UnitKind};
 
 /// The tile layer's name, and that of its point layer.
 pub const PLACES: &str = "places";
@@ -32,8 +32,8 @@ pub const ALL_NAMES_ZOOM: u8 = 11;
 /// One named point per commune.
 #[derive(Debug)]
 struct Place {
-    code: String,
-    name: String,
+    /// The commune, in the Atlas the layer was built from (its code, name and polygon stay there).
+    unit: UnitIx,
     population: u64,
     /// 0 regional capital, 1 prefecture, 2 any other commune.
     rank: u8,
@@ -63,10 +63,8 @@ pub struct Places {
     named: Vec<Place>,
     /// Label points, by position in `places`.
     points: RTree<GeomWithData<[f64; 2], usize>>,
-    /// Commune code, name and boundary.
-    communes: Vec<(String, String, MultiPolygon<f64>)>,
-    /// Commune bounding boxes, by position in `communes`.
-    boxes: RTree<GeomWithData<Rectangle<[f64; 2]>, usize>>,
+    /// Commune bounding boxes, with the commune.
+    boxes: RTree<GeomWithData<Rectangle<[f64; 2]>, UnitIx>>,
     tiles: TileCache,
 }
 
@@ -84,15 +82,14 @@ impl Places {
     #[must_use]
     pub fn build(atlas: &Atlas) -> Self {
         let mut places = Vec::new();
-        let mut communes = Vec::new();
+        let mut boxes = Vec::new();
         for &i in atlas.units_of_kind(UnitKind::Commune) {
             let unit = atlas.unit(i);
             let Some(at) = unit.geometry.interior_point() else { continue };
             let seat = atlas.seat(i);
             let population = atlas.unit_figures(i).population;
             places.push(Place {
-                code: unit.code().to_owned(),
-                name: unit.name.clone(),
+                unit: i,
                 population,
                 rank: match seat {
                     Some(Seat::Region) => 0,
@@ -102,7 +99,10 @@ impl Places {
                 minzoom: minzoom(seat, population),
                 at: at.0,
             });
-            communes.push((unit.code().to_owned(), unit.name.clone(), unit.geometry.clone()));
+            if let Some(r) = unit.geometry.bounding_rect() {
+                let corners = Rectangle::from_corners([r.min().x, r.min().y], [r.max().x, r.max().y]);
+                boxes.push(GeomWithData::new(corners, i));
+            }
         }
         // Most important first: tiles list them in this order and MapLibre places the first ones first.
         places.sort_by(|a, b| {
@@ -111,20 +111,8 @@ impl Places {
         let points = RTree::bulk_load(
             places.iter().enumerate().map(|(i, p)| GeomWithData::new([p.at.x, p.at.y], i)).collect(),
         );
-        let boxes = RTree::bulk_load(
-            communes
-                .iter()
-                .enumerate()
-                .filter_map(|(i, (_, _, g))| {
-                    let r = g.bounding_rect()?;
-                    Some(GeomWithData::new(
-                        Rectangle::from_corners([r.min().x, r.min().y], [r.max().x, r.max().y]),
-                        i,
-                    ))
-                })
-                .collect(),
-        );
-        Self { named: places, points, communes, boxes, tiles: TileCache::default() }
+        let boxes = RTree::bulk_load(boxes);
+        Self { named: places, points, boxes, tiles: TileCache::default() }
     }
 
     /// Number of named communes.
@@ -162,16 +150,16 @@ impl Places {
     #[must_use]
     pub fn bounds(&self) -> Option<Rect<f64>> {
         let e = self.boxes.root().envelope();
-        (!self.communes.is_empty())
-            .then(|| Rect::new((e.lower()[0], e.lower()[1]), (e.upper()[0], e.upper()[1])))
+        (self.boxes.size() > 0).then(|| Rect::new((e.lower()[0], e.lower()[1]), (e.upper()[0], e.upper()[1])))
     }
 
     /// Vector tile `z/x/y` with the names due at its zoom (points inside the tile, most important first)
-    /// and, from [`COMMUNES_MIN_ZOOM`], the commune boundaries meeting it.
+    /// and, from [`COMMUNES_MIN_ZOOM`], the commune boundaries meeting it. `atlas` is the one the layer
+    /// was built from (the [`super::LayerSet`] is swapped with it), which holds the names and polygons.
     ///
     /// # Errors
     /// An encoding failure.
-    pub fn tile(&self, coord: TileCoord) -> Result<Vec<u8>, TileError> {
+    pub fn tile(&self, atlas: &Atlas, coord: TileCoord) -> Result<Vec<u8>, TileError> {
         let extent = f64::from(TILE_EXTENT);
         let inner = coord.bounds(0.0);
         let envelope = |r: Rect<f64>| AABB::from_corners([r.min().x, r.min().y], [r.max().x, r.max().y]);
@@ -187,12 +175,13 @@ impl Places {
         due.sort_unstable();
         for i in due {
             let p = &self.named[i];
+            let unit = atlas.unit(p.unit);
             let (x, y) = coord.project(&p.at, extent);
             let mut encoder = mvt::GeomEncoder::new(mvt::GeomType::Point);
             encoder.add_point(x.round(), y.round()).map_err(encode_error)?;
             let mut feature = names.into_feature(encoder.encode().map_err(encode_error)?);
-            feature.add_tag_string("code", &p.code);
-            feature.add_tag_string("name", &p.name);
+            feature.add_tag_string("code", unit.code());
+            feature.add_tag_string("name", &unit.name);
             feature.add_tag_uint("population", p.population);
             feature.add_tag_uint("rank", u64::from(p.rank));
             feature.add_tag_uint("minzoom", u64::from(p.minzoom));
@@ -203,18 +192,18 @@ impl Places {
         if coord.z() >= COMMUNES_MIN_ZOOM {
             let mut borders = tile.create_layer(COMMUNES);
             let buffered = coord.bounds(64.0 / extent);
-            let mut meeting: Vec<usize> =
+            let mut meeting: Vec<UnitIx> =
                 self.boxes.locate_in_envelope_intersecting(&envelope(buffered)).map(|b| b.data).collect();
             meeting.sort_unstable();
             for i in meeting {
-                let (code, name, geometry) = &self.communes[i];
-                let data = polygon_tile_geometry(geometry, coord)?;
+                let unit = atlas.unit(i);
+                let data = polygon_tile_geometry(&unit.geometry, coord)?;
                 if data.is_empty() {
                     continue;
                 }
                 let mut feature = borders.into_feature(data);
-                feature.add_tag_string("code", code);
-                feature.add_tag_string("name", name);
+                feature.add_tag_string("code", unit.code());
+                feature.add_tag_string("name", &unit.name);
                 borders = feature.into_layer();
             }
             tile.add_layer(borders).map_err(encode_error)?;
@@ -226,8 +215,8 @@ impl Places {
     ///
     /// # Errors
     /// As [`Places::tile`].
-    pub fn tile_encoded(&self, coord: TileCoord) -> Result<Arc<Encoded>, TileError> {
-        self.tiles.get_or_make(coord, || Ok(Encoded::new(self.tile(coord)?, MVT)))
+    pub fn tile_encoded(&self, atlas: &Atlas, coord: TileCoord) -> Result<Arc<Encoded>, TileError> {
+        self.tiles.get_or_make(coord, || Ok(Encoded::new(self.tile(atlas, coord)?, MVT)))
     }
 }
 

@@ -84,7 +84,7 @@ pub async fn get_tile(
     let loaded = state.loaded();
     let encoded = loaded
         .layers
-        .tile(&layer, coord)
+        .tile(&loaded.atlas, &layer, coord)
         .ok_or_else(|| {
             ApiError::NotFound(format!(
                 "no tile layer {layer:?}; use territories-EDITION, epci, ept or places"
