@@ -52,6 +52,8 @@ async function openPage(pathAndQuery, viewport = DESKTOP, { acceptDownloads = fa
   const context = await browser.newContext({ viewport, acceptDownloads, deviceScaleFactor: 1 });
   const page = await context.newPage();
   page.errors = [];
+  page.requests = [];
+  page.on('request', (r) => page.requests.push(r.url()));
   page.on('console', (m) => {
     if (m.type() === 'error') page.errors.push(`console: ${m.text()} (${m.location().url})`);
   });
@@ -224,6 +226,59 @@ test('/?lookup=LON,LAT opens with the site checked: Soissons is in Soissonnais �
   await shot(page, 'desktop-local-lookup');
   assert.match(page.url(), /lookup=3\.328181,49\.383574/);
   includes(page.url(), `territory=${inside.id}`);
+  assertNoErrors(page);
+  await close(page);
+});
+
+/** Names of the labels MapLibre drew (not merely loaded) on screen. */
+async function renderedNames(page) {
+  return page.evaluate(() => {
+    const map = window.territoires.map;
+    return [...new Set(map.queryRenderedFeatures({ layers: ['place-label'] }).map((f) => f.properties.name))];
+  });
+}
+
+test('commune names and borders from the server alone: Laon at zoom 7, Soissons and its border at zoom 12', { skip }, async () => {
+  const page = await openPage('/#7.00/49.50/3.50');
+  let names = await renderedNames(page);
+  assert.ok(names.includes('Laon'), `the prefecture of the Aisne is named at zoom 7: ${names}`);
+  assert.ok(!names.includes('Soissons'), 'a town of 26,000 waits for zoom 8');
+  assert.ok(names.includes('Saint-Quentin'), `the largest town of the Aisne too: ${names}`);
+  assert.equal(await page.locator('#toggle-places').isChecked(), true);
+
+  await page.evaluate(() => window.territoires.map.jumpTo({ center: [3.3235, 49.3817], zoom: 12 }));
+  await idle(page);
+  names = await renderedNames(page);
+  assert.ok(names.includes('Soissons'), `Soissons drawn at zoom 12: ${names}`);
+  for (const neighbour of ['Belleu', 'Crouy', 'Cuffies', 'Villeneuve-Saint-Germain']) {
+    assert.ok(names.includes(neighbour), `every commune named from zoom 11: ${neighbour} not in ${names}`);
+  }
+  const borders = await page.evaluate(() =>
+    window.territoires.map.queryRenderedFeatures({ layers: ['commune-line'] }).map((f) => f.properties.code),
+  );
+  assert.ok(borders.includes('02722'), 'the commune border of Soissons is drawn');
+  // The label sits under the checked site: a click on Soissons puts the marker above its name.
+  const order = await page.evaluate(() => window.territoires.map.getStyle().layers.map((l) => l.id));
+  assert.ok(order.indexOf('place-label') < order.indexOf('site-point'));
+  await shot(page, 'desktop-place-names-z12');
+  // Accents drawn from the server's glyphs, as written in geodata.
+  await page.evaluate(() => window.territoires.map.jumpTo({ center: [3.4027, 49.0466], zoom: 12 }));
+  await idle(page);
+  names = await renderedNames(page);
+  assert.ok(names.includes('Château-Thierry'), `an accented name: ${names}`);
+  assert.ok(names.some((n) => n.includes('Étampes-sur-Marne') || n.includes('Brasles')), `its neighbours: ${names}`);
+  await shot(page, 'desktop-place-names-accents');
+
+  // The check box hides names and borders together.
+  await page.locator('#toggle-places').uncheck();
+  await idle(page);
+  assert.deepEqual(await renderedNames(page), []);
+  await page.locator('#toggle-places').check();
+
+  const fonts = page.requests.filter((u) => u.startsWith(`${base}/fonts/`));
+  assert.ok(fonts.some((u) => u.includes('/fonts/DejaVu%20Sans%20Book/0-255.pbf')), `glyphs from the server: ${fonts}`);
+  const foreign = page.requests.filter((u) => !u.startsWith(`${base}/`) && !u.startsWith('data:') && !u.startsWith('blob:'));
+  assert.deepEqual(foreign, [], 'requests that left the server');
   assertNoErrors(page);
   await close(page);
 });

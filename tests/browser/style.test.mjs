@@ -6,7 +6,8 @@
 import { test } from 'node:test';
 import assert from 'node:assert/strict';
 import { validateStyleMin, diff } from '@maplibre/maplibre-gl-style-spec';
-import { mapStyle, hatchImage, COLORS, GROUPS, HATCH, OSM_TILES } from '../../web/js/style.js';
+import { mapStyle, hatchImage, COLORS, FONT, GROUPS, HATCH, OSM_TILES, PLACE_SORT_KEY } from '../../web/js/style.js';
+import { expression } from '@maplibre/maplibre-gl-style-spec';
 import { REGIONS } from '../../web/js/regions.js';
 
 const origin = 'http://127.0.0.1:8080';
@@ -22,7 +23,17 @@ function valid(style) {
 test('before the editions are known: the base layers only, valid', () => {
   const style = mapStyle({ origin });
   valid(style);
-  assert.deepEqual(ids(style), ['background', 'land', 'epci-line', 'ept-line', 'unit-selected', 'batch-points', 'site-point']);
+  assert.deepEqual(ids(style), [
+    'background',
+    'land',
+    'commune-line',
+    'epci-line',
+    'ept-line',
+    'unit-selected',
+    'place-label',
+    'batch-points',
+    'site-point',
+  ]);
   assert.equal(layer(style, 'background').paint['background-color'], COLORS.sea);
   assert.deepEqual(style.sources.epci.tiles, [`${origin}/tiles/epci/{z}/{x}/{y}.mvt`]);
   assert.deepEqual(style.sources.site.data.features, []);
@@ -83,6 +94,43 @@ test('hidden groups hide exactly their layers', () => {
   valid(style);
   const off = style.layers.filter((l) => l.layout?.visibility === 'none').map((l) => l.id).sort();
   assert.deepEqual(off, [...GROUPS.territories, ...GROUPS.sites].sort());
+});
+
+test("commune names: the server's glyphs and places tiles, above the outlines, under the sites", () => {
+  const style = mapStyle({ origin, edition: '2023', compare: '2019', selected: { edition: '2023', id: 'ti-3214' } });
+  valid(style);
+  assert.equal(style.glyphs, `${origin}/fonts/{fontstack}/{range}.pbf`);
+  assert.deepEqual(style.sources.places.tiles, [`${origin}/tiles/places/{z}/{x}/{y}.mvt`]);
+  const label = layer(style, 'place-label');
+  assert.equal(label.type, 'symbol');
+  assert.equal(label['source-layer'], 'places');
+  assert.deepEqual(label.layout['text-font'], [FONT]);
+  assert.deepEqual(label.layout['text-field'], ['get', 'name']);
+  assert.ok(label.paint['text-halo-width'] > 0, 'a halo keeps names readable over any colour');
+  assert.equal(layer(style, 'commune-line')['source-layer'], 'communes');
+  assert.equal(layer(style, 'commune-line').minzoom, 10);
+  const order = ids(style);
+  for (const other of ['ti-main-fill', 'ti-compare-fill', 'ti-main-line', 'ti-selected', 'epci-line', 'ept-line']) {
+    assert.ok(order.indexOf(other) < order.indexOf('place-label'), `${other} under the names`);
+  }
+  for (const site of ['batch-points', 'site-point']) assert.ok(order.indexOf('place-label') < order.indexOf(site), `${site} over the names`);
+  assert.ok(order.indexOf('ti-main-fill') < order.indexOf('commune-line') && order.indexOf('commune-line') < order.indexOf('epci-line'));
+  // Collision priority, evaluated by MapLibre's own expression engine: capital, prefecture, then by population.
+  const index = style.layers.indexOf(label);
+  const key = expression.createExpression(PLACE_SORT_KEY, `layers[${index}].layout.symbol-sort-key`);
+  assert.equal(key.result, 'success');
+  const at = (rank, population) => key.value.evaluate({ zoom: 8 }, { properties: { rank, population } });
+  assert.ok(at(0, 150_000) < at(1, 40_000), 'a regional capital before a prefecture');
+  assert.ok(at(1, 8_000) < at(2, 2_100_000), 'a prefecture before any other town');
+  assert.ok(at(2, 30_000) < at(2, 2_000), 'the larger town first');
+});
+
+test('the static site has no places tiles or glyphs: no labels, no font request', () => {
+  const style = mapStyle({ origin, edition: '2023', archive: 'http://127.0.0.1:8080/tiles.pmtiles' });
+  valid(style);
+  assert.equal(style.glyphs, undefined);
+  assert.equal(style.sources.places, undefined);
+  assert.ok(!ids(style).includes('place-label') && !ids(style).includes('commune-line'));
 });
 
 test('the OpenStreetMap base goes over the sea and replaces the land', () => {

@@ -1,7 +1,7 @@
 // The map: MapLibre drawing the style of style.js (our own vector tiles from /tiles, an optional
 // OpenStreetMap base). MapView keeps the style's inputs and hands MapLibre a new style when one changes;
-// it never builds layers itself. No symbol layers: labels would need glyph fonts from a server, and the
-// page must work offline; names are shown in the hover label and the panel instead.
+// it never builds layers itself. Commune names are drawn with the server's own glyphs (/fonts), so the
+// map needs nothing from the Internet.
 
 import {
   Map as MapLibre,

@@ -1,7 +1,8 @@
 // Regions (INSEE COG 2024 codes, as the API's `region` field) with a name and a fill colour. The
 // territories are coloured by region: neighbouring territories of one region share a colour and are told
-// apart by their outlines, and the legend stays short and meaningful. Neighbouring regions get hues
-// that do not look alike (Centre-Val de Loire and Nouvelle-Aquitaine, Bretagne and Normandie).
+// apart by their outlines, and the legend stays short and meaningful. Regions whose territories touch
+// get colours that stay apart for colour-blind visitors too (deuteranomaly, protanomaly, tritanomaly),
+// and every fill stands out from the land and under the dark outline: tests/reference/test_palette.py.
 
 import REGIONS from './regions.json' with { type: 'json' };
 

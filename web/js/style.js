@@ -21,7 +21,13 @@ export const COLORS = {
   siteIn: '#1a9641',
   siteOut: '#7b7b7b',
   siteError: '#d7191c',
+  commune: '#a39b8b',
+  label: '#1f1f1f',
+  labelHalo: 'rgba(255, 255, 255, 0.85)',
 };
+
+/** The font the server embeds and serves as SDF glyph ranges (src/render/glyphs.rs). */
+export const FONT = 'DejaVu Sans Book';
 export const COMPARE_OPACITY = 0.45;
 
 /** Layers shown or hidden together by the legend's check boxes. */
@@ -30,6 +36,7 @@ export const GROUPS = {
   epci: ['epci-line', 'unit-selected'],
   ept: ['ept-line'],
   sites: ['batch-points', 'site-point'],
+  places: ['commune-line', 'place-label'],
 };
 
 /** Name of the in-memory image the compared edition is hatched with (see `hatchImage`). */
@@ -65,6 +72,17 @@ export function fillOpacity(comparing) {
   return comparing ? ['case', hovered, 0.7, COMPARE_OPACITY] : ['case', hovered, 0.85, 0.6];
 }
 
+/** Glyph ranges of the server's own font: labels need no font from the Internet. */
+export function glyphsUrl(origin) {
+  return `${origin}/fonts/{fontstack}/{range}.pbf`;
+}
+
+/**
+ * Which label wins a collision: regional capitals, then prefectures, then the rest, the most populous
+ * first within each rank (MapLibre places lower keys first). Populations stay under 10 million.
+ */
+export const PLACE_SORT_KEY = ['-', ['*', ['get', 'rank'], 10_000_000], ['get', 'population']];
+
 function pointFeature(site) {
   return { type: 'Feature', properties: {}, geometry: { type: 'Point', coordinates: [site.lon, site.lat] } };
 }
@@ -93,6 +111,9 @@ export function mapStyle({ origin, archive = null, edition = null, compare = nul
     site: { type: 'geojson', data: site ? pointFeature(site) : EMPTY },
     batch: { type: 'geojson', data: batch ?? EMPTY },
   };
+  // Commune names and borders come from the server's `places` tiles; the static site's archive has none.
+  const places = !archive;
+  if (places) sources.places = { type: 'vector', tiles: tileUrls(origin, 'places'), maxzoom: 12 };
   if (edition) sources['ti-main'] = territorySource(origin, edition, archive);
   if (compare) sources['ti-compare'] = territorySource(origin, compare, archive);
   if (osm) {
@@ -134,6 +155,15 @@ export function mapStyle({ origin, archive = null, edition = null, compare = nul
       source: 'ti-compare',
       'source-layer': compareLayer,
       paint: { 'fill-pattern': HATCH },
+    },
+    places && {
+      // Thin and light: the commune grid is context under the EPCI and territory outlines.
+      id: 'commune-line',
+      type: 'line',
+      source: 'places',
+      'source-layer': 'communes',
+      minzoom: 10,
+      paint: { 'line-color': COLORS.commune, 'line-width': ['interpolate', ['linear'], ['zoom'], 10, 0.3, 14, 1] },
     },
     {
       id: 'epci-line',
@@ -188,6 +218,35 @@ export function mapStyle({ origin, archive = null, edition = null, compare = nul
       filter: ['==', ['get', 'id'], selected?.id && selected.edition === selection.edition ? selected.id : ''],
       paint: { 'line-color': COLORS.selected, 'line-width': 3.5 },
     },
+    places && {
+      // Names over every outline but under the sites: a checked site is never hidden by a label.
+      id: 'place-label',
+      type: 'symbol',
+      source: 'places',
+      'source-layer': 'places',
+      layout: {
+        'text-field': ['get', 'name'],
+        'text-font': [FONT],
+        'text-size': [
+          'interpolate',
+          ['linear'],
+          ['zoom'],
+          4,
+          ['match', ['get', 'rank'], 0, 12, 1, 11, 10],
+          12,
+          ['match', ['get', 'rank'], 0, 17, 1, 16, 13],
+        ],
+        'text-max-width': 8,
+        'text-padding': 3,
+        'symbol-sort-key': PLACE_SORT_KEY,
+      },
+      paint: {
+        'text-color': COLORS.label,
+        'text-halo-color': COLORS.labelHalo,
+        'text-halo-width': 1.4,
+        'text-halo-blur': 0.5,
+      },
+    },
     {
       id: 'batch-points',
       type: 'circle',
@@ -217,5 +276,7 @@ export function mapStyle({ origin, archive = null, edition = null, compare = nul
     if (!off.has(group)) continue;
     for (const layer of layers) if (ids.includes(layer.id)) layer.layout = { ...layer.layout, visibility: 'none' };
   }
-  return { version: 8, sources, layers };
+  const style = { version: 8, sources, layers };
+  if (places) style.glyphs = glyphsUrl(origin);
+  return style;
 }

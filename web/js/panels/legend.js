@@ -5,9 +5,16 @@ import { getJSON, url } from '../api.js';
 import { h, fill, byId } from '../dom.js';
 import { t } from '../i18n.js';
 import { REGIONS } from '../regions.js';
+import { STATIC } from '../static-source.js';
 
 /** Check box ids of the layer groups of style.js. */
-const TOGGLES = { territories: 'toggle-territories', epci: 'toggle-epci', ept: 'toggle-ept', sites: 'toggle-sites' };
+const TOGGLES = {
+  territories: 'toggle-territories',
+  epci: 'toggle-epci',
+  ept: 'toggle-ept',
+  places: 'toggle-places',
+  sites: 'toggle-sites',
+};
 
 export class LegendPanel {
   /** @param {{store, view, say: (text: string) => void}} options */
@@ -27,6 +34,8 @@ export class LegendPanel {
 
   /** Listens to the check boxes; turns the base map on again if the person chose it last time. */
   wire() {
+    // The static site's archive has no commune names or borders (style.js draws none there).
+    byId('legend-places').hidden = STATIC;
     for (const [group, id] of Object.entries(TOGGLES)) {
       const box = byId(id);
       box.addEventListener('change', () => this.view.setGroupVisible(group, box.checked));
