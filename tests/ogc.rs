@@ -110,6 +110,16 @@ async fn items_page_filter_and_link() {
         (Some(34935), Some(4935))
     );
     assert!(link(&communes, "next").is_none() && link(&communes, "prev").is_some());
+    // /rec/core/fc-limit-response-1: a limit over the maximum is answered with the maximum, not refused,
+    // and the next page's link says the limit actually used.
+    for asked in ["10001", "50000", "99999999999999999999999"] {
+        let (status, _, page) =
+            get(&format!("/ogc/collections/communes/items?limit={asked}")).await.expect("data");
+        assert_eq!(status, StatusCode::OK, "limit={asked}");
+        assert_eq!(page["numberReturned"].as_u64(), Some(10_000), "limit={asked}");
+        let next = link(&page, "next").expect("next page")["href"].as_str().expect("href");
+        assert!(next.contains("limit=10000") && next.contains("offset=10000"), "{next}");
+    }
 }
 
 #[tokio::test]
@@ -127,7 +137,6 @@ async fn one_item_and_bad_parameters() {
     for (uri, expected) in [
         ("/ogc/collections/territories-2023/items/ti-0000", 404),
         ("/ogc/collections/territories-2023/items?limit=0", 400),
-        ("/ogc/collections/territories-2023/items?limit=10001", 400),
         ("/ogc/collections/territories-2023/items?limit=ten", 400),
         ("/ogc/collections/territories-2023/items?offset=-1", 400),
         ("/ogc/collections/territories-2023/items?bbox=1,2,3", 400),
@@ -172,4 +181,118 @@ async fn links_use_the_configured_public_url_not_the_host_header() {
         }
     }
     assert!("territoires.example.fr".parse::<territoires::http::PublicUrl>().is_err());
+}
+
+/// A GET answered with its headers too.
+async fn get_with_headers(uri: &str) -> (StatusCode, axum::http::HeaderMap, Value) {
+    let app = build_app(AppState::from_loaded(crate::support::shared_loaded().clone()));
+    let request =
+        Request::get(uri).header(header::HOST, "example.test:8080").body(Body::empty()).expect("request");
+    let response = app.oneshot(request).await.expect("answer");
+    let (status, headers) = (response.status(), response.headers().clone());
+    let body = response.into_body().collect().await.expect("body").to_bytes();
+    (status, headers, serde_json::from_slice(&body).expect("JSON"))
+}
+
+const EPSG_2154: &str = "http://www.opengis.net/def/crs/EPSG/0/2154";
+const EPSG_4326: &str = "http://www.opengis.net/def/crs/EPSG/0/4326";
+
+fn first_vertex(feature: &Value) -> (f64, f64) {
+    let c = &feature["geometry"]["coordinates"][0][0][0];
+    (c[0].as_f64().expect("x"), c[1].as_f64().expect("y"))
+}
+
+/// OGC 18-058r1 (Part 2) abstract tests: /conf/crs/crs-uri, /conf/crs/fc-md-crs-list,
+/// /conf/crs/fc-md-storageCrs, /conf/crs/fc-crs-definition, /conf/crs/fc-crs-valid-value,
+/// /conf/crs/ogc-crs-header, /conf/crs/fc-bbox-crs-action. The coordinates themselves are checked
+/// against PROJ in tests/reference/test_ogc_crs.py.
+#[tokio::test]
+async fn part_2_crs_by_reference() {
+    let (_, _, conformance) = get_with_headers("/ogc/conformance").await;
+    assert!(
+        conformance["conformsTo"]
+            .as_array()
+            .expect("classes")
+            .contains(&Value::from("http://www.opengis.net/spec/ogcapi-features-2/1.0/conf/crs"))
+    );
+    // /conf/crs/fc-md-crs-list, fc-md-storageCrs: every collection lists its CRSs; stored in CRS84.
+    let (_, _, c) = get_with_headers("/ogc/collections/epci").await;
+    let list: Vec<&str> = c["crs"].as_array().expect("crs").iter().filter_map(Value::as_str).collect();
+    for uri in [
+        "http://www.opengis.net/def/crs/OGC/1.3/CRS84",
+        EPSG_4326,
+        EPSG_2154,
+        "http://www.opengis.net/def/crs/EPSG/0/3857",
+        "http://www.opengis.net/def/crs/EPSG/0/5490",
+        "http://www.opengis.net/def/crs/EPSG/0/2972",
+        "http://www.opengis.net/def/crs/EPSG/0/2975",
+        "http://www.opengis.net/def/crs/EPSG/0/4471",
+    ] {
+        assert!(list.contains(&uri), "{uri} not in {list:?}");
+    }
+    assert_eq!(c["storageCrs"], "http://www.opengis.net/def/crs/OGC/1.3/CRS84");
+
+    // /conf/crs/ogc-crs-header: CRS84 by default, said in Content-Crs.
+    let (status, headers, plain) = get_with_headers("/ogc/collections/territories-2023/items/ti-3214").await;
+    assert_eq!(status, StatusCode::OK);
+    assert_eq!(headers["content-crs"], "<http://www.opengis.net/def/crs/OGC/1.3/CRS84>");
+    let (lon, lat) = first_vertex(&plain);
+    // /conf/crs/fc-crs-definition: Lambert-93 metres, in the Aisne; EPSG:4326 latitude first.
+    let (status, headers, l93) =
+        get_with_headers(&format!("/ogc/collections/territories-2023/items/ti-3214?crs={EPSG_2154}")).await;
+    assert_eq!(status, StatusCode::OK);
+    assert_eq!(headers["content-crs"], format!("<{EPSG_2154}>").as_str());
+    let (x, y) = first_vertex(&l93);
+    assert!((650_000.0..800_000.0).contains(&x) && (6_850_000.0..6_950_000.0).contains(&y), "{x} {y}");
+    let (_, headers, swapped) =
+        get_with_headers("/ogc/collections/territories-2023/items/ti-3214?crs=[EPSG:4326]").await;
+    assert_eq!(headers["content-crs"], format!("<{EPSG_4326}>").as_str());
+    assert_eq!(first_vertex(&swapped), (lat, lon));
+    // The same in a page of items, whose next link keeps the CRS.
+    let (_, headers, page) =
+        get_with_headers(&format!("/ogc/collections/epci/items?limit=2&crs={EPSG_2154}")).await;
+    assert_eq!(headers["content-crs"], format!("<{EPSG_2154}>").as_str());
+    let next = link(&page, "next").expect("next")["href"].as_str().expect("href").to_owned();
+    assert!(next.contains("crs=http%3A%2F%2Fwww.opengis.net%2Fdef%2Fcrs%2FEPSG%2F0%2F2154"), "{next}");
+
+    // /conf/crs/fc-bbox-crs-action: a Lambert-93 box around Soissons finds what its CRS84 twin finds.
+    let (_, _, by_l93) = get_with_headers(&format!(
+        "/ogc/collections/territories-2023/items?bbox=715000,6909000,730000,6922000&bbox-crs={EPSG_2154}"
+    ))
+    .await;
+    let ids = |doc: &Value| -> Vec<String> {
+        doc["features"]
+            .as_array()
+            .expect("f")
+            .iter()
+            .filter_map(|f| f["id"].as_str().map(String::from))
+            .collect()
+    };
+    assert!(ids(&by_l93).contains(&"ti-3214".to_owned()), "{:?}", ids(&by_l93));
+    let (_, _, by_lat_lon) = get_with_headers(&format!(
+        "/ogc/collections/territories-2023/items?bbox=49.33,3.25,49.45,3.45&bbox-crs={EPSG_4326}"
+    ))
+    .await;
+    let (_, _, by_crs84) =
+        get_with_headers("/ogc/collections/territories-2023/items?bbox=3.25,49.33,3.45,49.45").await;
+    assert_eq!(ids(&by_lat_lon), ids(&by_crs84));
+
+    // /conf/crs/fc-crs-valid-value: anything else is a 400 naming the supported list.
+    for bad in [
+        "/ogc/collections/epci/items?crs=EPSG:9999",
+        "/ogc/collections/epci/items?crs=http://www.opengis.net/def/crs/EPSG/0/32631",
+        "/ogc/collections/epci/items/240200477?crs=lambert",
+        "/ogc/collections/epci/items?bbox-crs=EPSG:2154",
+        "/ogc/collections/epci/items?bbox=1,2,3&bbox-crs=EPSG:2154",
+        "/ogc/collections/epci/items?bbox=730000,6922000,715000,6909000&bbox-crs=EPSG:2154",
+    ] {
+        let (status, _, body) = get_with_headers(bad).await;
+        assert_eq!(status, StatusCode::BAD_REQUEST, "{bad}: {body}");
+        assert!(
+            body["error"]["message"].as_str().is_some_and(|m| m.contains("crs") || m.contains("bbox")),
+            "{body}"
+        );
+    }
+    let (_, _, body) = get_with_headers("/ogc/collections/epci/items?crs=EPSG:9999").await;
+    assert!(body["error"]["message"].as_str().expect("message").contains(EPSG_2154));
 }

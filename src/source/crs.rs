@@ -394,6 +394,91 @@ fn projected_by_parameters(root: &wkt::Node) -> Option<Crs> {
     None
 }
 
+/// A CRS as OGC API – Features Part 2 names it: a supported [`Crs`] and its axis order. EPSG:4326 is
+/// latitude first, as EPSG defines it; CRS84 is the same datum longitude first.
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+pub struct OgcCrs {
+    /// The coordinate system.
+    pub crs: Crs,
+    /// Whether the first coordinate is the latitude (EPSG:4326 only).
+    pub lat_first: bool,
+}
+
+/// URI of OGC's CRS84.
+pub const CRS84_URI: &str = "http://www.opengis.net/def/crs/OGC/1.3/CRS84";
+
+impl OgcCrs {
+    /// OGC CRS84: WGS84 longitude, latitude (GeoJSON's own order).
+    pub const CRS84: Self = Self { crs: Crs::Wgs84, lat_first: false };
+
+    /// Every CRS answered: CRS84, EPSG:4326, then the projected systems of [`ALL`].
+    #[must_use]
+    pub fn all() -> Vec<Self> {
+        let mut out = vec![Self::CRS84, Self { crs: Crs::Wgs84, lat_first: true }];
+        out.extend(ALL.iter().filter(|c| !c.is_geographic()).map(|&crs| Self { crs, lat_first: false }));
+        out
+    }
+
+    /// Its URI, `http://www.opengis.net/def/crs/EPSG/0/{code}` or [`CRS84_URI`].
+    #[must_use]
+    pub fn uri(self) -> String {
+        if self == Self::CRS84 {
+            CRS84_URI.to_owned()
+        } else {
+            format!("http://www.opengis.net/def/crs/EPSG/0/{}", self.crs.epsg())
+        }
+    }
+
+    /// Reads a URI, a safe CURIE (`[EPSG:2154]`, `[OGC:CRS84]`), `EPSG:2154` or
+    /// `urn:ogc:def:crs:EPSG::2154`. Only the EPSG codes of [`OgcCrs::all`] are accepted, not their aliases:
+    /// the answer says the CRS it is in, and must say the one that was asked for.
+    ///
+    /// # Errors
+    /// [`CrsError::UnknownName`] for anything else.
+    pub fn parse(name: &str) -> Result<Self, CrsError> {
+        let s = name.trim();
+        let s = s.strip_prefix('[').and_then(|s| s.strip_suffix(']')).unwrap_or(s);
+        let lower = s.to_ascii_lowercase();
+        let unknown = || CrsError::UnknownName(excerpt(name, 80));
+        let crs84 = [
+            "http://www.opengis.net/def/crs/ogc/1.3/crs84",
+            "https://www.opengis.net/def/crs/ogc/1.3/crs84",
+            "ogc:crs84",
+            "urn:ogc:def:crs:ogc:1.3:crs84",
+            "crs84",
+        ];
+        if crs84.contains(&lower.as_str()) {
+            return Ok(Self::CRS84);
+        }
+        let code = [
+            "http://www.opengis.net/def/crs/epsg/0/",
+            "https://www.opengis.net/def/crs/epsg/0/",
+            "urn:ogc:def:crs:epsg::",
+            "epsg:",
+        ]
+        .iter()
+        .find_map(|p| lower.strip_prefix(p))
+        .and_then(|c| c.parse::<u32>().ok())
+        .ok_or_else(unknown)?;
+        Self::all().into_iter().find(|c| c.uri().ends_with(&format!("/EPSG/0/{code}"))).ok_or_else(unknown)
+    }
+
+    /// `(x, y)` as this CRS orders them, from `(easting or longitude, northing or latitude)`, and back
+    /// (the swap is its own inverse).
+    #[must_use]
+    pub fn order(self, c: Coord<f64>) -> Coord<f64> {
+        if self.lat_first { Coord { x: c.y, y: c.x } } else { c }
+    }
+
+    /// A multipolygon in this CRS's axis order, in place.
+    pub fn order_multipolygon(self, mp: &mut MultiPolygon<f64>) {
+        if self.lat_first {
+            use geo::MapCoordsInPlace;
+            mp.map_coords_in_place(|c| Coord { x: c.y, y: c.x });
+        }
+    }
+}
+
 /// A reprojection between two supported CRSs, applied in place to geometries.
 #[derive(Debug)]
 pub struct Reprojection {
@@ -436,6 +521,35 @@ impl Reprojection {
         let mut c = [Coord { x, y }];
         self.coords(&mut c)?;
         Ok((c[0].x, c[0].y))
+    }
+
+    /// The envelope of a rectangle once reprojected: its edges are sampled, since a straight edge in one
+    /// system is a curve in another (a Lambert-93 box is wider at its north edge in degrees).
+    ///
+    /// # Errors
+    /// When a sampled point cannot be projected.
+    pub fn rect(&self, r: geo::Rect<f64>) -> Result<geo::Rect<f64>, CrsError> {
+        const STEPS: u32 = 32;
+        let (min, max) = (r.min(), r.max());
+        let mut ring = Vec::with_capacity(4 * STEPS as usize);
+        for i in 0..STEPS {
+            let t = f64::from(i) / f64::from(STEPS);
+            let (x, y) = (min.x + t * (max.x - min.x), min.y + t * (max.y - min.y));
+            ring.extend([
+                Coord { x, y: min.y },
+                Coord { x, y: max.y },
+                Coord { x: min.x, y },
+                Coord { x: max.x, y },
+            ]);
+        }
+        ring.push(max);
+        self.coords(&mut ring)?;
+        let (mut lo, mut hi) = (ring[0], ring[0]);
+        for c in &ring {
+            lo = Coord { x: lo.x.min(c.x), y: lo.y.min(c.y) };
+            hi = Coord { x: hi.x.max(c.x), y: hi.y.max(c.y) };
+        }
+        Ok(geo::Rect::new(lo, hi))
     }
 
     /// Reprojects a multipolygon in place.
@@ -764,6 +878,38 @@ mod tests {
         assert_eq!("2975".parse::<Crs>(), Ok(Crs::Rgr92Utm40s));
         for crs in ALL {
             assert_eq!(Crs::from_epsg(crs.epsg()), Ok(crs));
+        }
+    }
+
+    #[test]
+    fn ogc_crs_names_round_trip_and_aliases_are_refused() {
+        for c in OgcCrs::all() {
+            assert_eq!(OgcCrs::parse(&c.uri()), Ok(c), "{}", c.uri());
+        }
+        assert_eq!(OgcCrs::parse("[EPSG:2154]").map(|c| c.crs), Ok(Crs::Lambert93));
+        assert_eq!(OgcCrs::parse("urn:ogc:def:crs:EPSG::4326").map(|c| c.lat_first), Ok(true));
+        assert_eq!(OgcCrs::parse("[OGC:CRS84]"), Ok(OgcCrs::CRS84));
+        // An alias would be answered under another name than the one asked for.
+        for bad in ["EPSG:9794", "EPSG:32620", "EPSG:", "http://www.opengis.net/def/crs/EPSG/0/x", "lambert"]
+        {
+            assert!(OgcCrs::parse(bad).is_err(), "{bad}");
+        }
+        let c = Coord { x: 3.3, y: 49.4 };
+        assert_eq!(OgcCrs::parse("EPSG:4326").map(|o| o.order(c)), Ok(Coord { x: 49.4, y: 3.3 }));
+    }
+
+    #[test]
+    fn a_reprojected_box_holds_its_curved_edges() {
+        // A Lambert-93 square north of Paris: its north edge is wider in degrees than its corners say
+        // only if the edges are sampled; the envelope must hold every edge point.
+        let r = Reprojection::new(Crs::Lambert93, Crs::Wgs84).expect("proj");
+        let square =
+            geo::Rect::new(Coord { x: 600_000.0, y: 6_900_000.0 }, Coord { x: 800_000.0, y: 7_100_000.0 });
+        let env = r.rect(square).expect("rect");
+        for i in 0..=100 {
+            let x = 600_000.0 + 2_000.0 * f64::from(i);
+            let (lon, lat) = r.point(x, 7_100_000.0).expect("point");
+            assert!(env.min().x <= lon && lon <= env.max().x && lat <= env.max().y + 1e-9, "{lon} {lat}");
         }
     }
 

@@ -1,6 +1,7 @@
 //! OGC API – Features, Part 1 (Core, GeoJSON): `/ogc`, `/ogc/conformance`, `/ogc/collections`,
 //! `/ogc/collections/{id}`, `/ogc/collections/{id}/items`, `/ogc/collections/{id}/items/{fid}`.
-//! One collection per edition's territories and per kind of unit, in CRS84.
+//! One collection per edition's territories and per kind of unit, stored in CRS84 and answered in any CRS of
+//! [`OgcCrs::all`] (Part 2: `crs`, `bbox-crs`, `Content-Crs`).
 
 use axum::extract::Path;
 use axum::http::header;
@@ -12,17 +13,19 @@ use crate::atlas::Atlas;
 use crate::atlas::features::{Collection, FeatureRef};
 use crate::http::error::{ApiError, ErrorBody};
 use crate::http::extractors::{ApiQuery, Ctx, parse_bbox};
+use crate::source::crs::{Crs, CrsError, OgcCrs, Reprojection};
 
 /// Conformance classes this API implements.
-pub const CONFORMANCE: [&str; 3] = [
+pub const CONFORMANCE: [&str; 4] = [
     "http://www.opengis.net/spec/ogcapi-features-1/1.0/conf/core",
     "http://www.opengis.net/spec/ogcapi-features-1/1.0/conf/geojson",
     "http://www.opengis.net/spec/ogcapi-features-1/1.0/conf/oas30",
+    "http://www.opengis.net/spec/ogcapi-features-2/1.0/conf/crs",
 ];
-const CRS84: &str = "http://www.opengis.net/def/crs/OGC/1.3/CRS84";
+const CRS84: &str = crate::source::crs::CRS84_URI;
 /// Default and largest page sizes.
 pub const DEFAULT_LIMIT: usize = 100;
-/// Largest `limit` accepted.
+/// Largest page: a larger `limit` is answered with this many features.
 pub const MAX_LIMIT: usize = 10_000;
 
 /// Parameters of the metadata routes: only `f`.
@@ -39,16 +42,108 @@ pub struct FormatParams {
 #[into_params(parameter_in = Query)]
 #[serde(deny_unknown_fields)]
 pub struct ItemsParams {
-    /// Page size, 1 to 10,000 (default 100).
+    /// Page size, at least 1 (default 100); more than 10,000 is answered with 10,000.
     pub limit: Option<String>,
     /// Features to skip.
     pub offset: Option<String>,
-    /// `minlon,minlat,maxlon,maxlat` (CRS84), or with heights (6 numbers).
+    /// `minlon,minlat,maxlon,maxlat` (CRS84), or with heights (6 numbers); in `bbox-crs` when given.
     pub bbox: Option<String>,
+    /// The CRS of `bbox` (a URI of the collection's `crs` list); CRS84 by default.
+    #[serde(rename = "bbox-crs")]
+    pub bbox_crs: Option<String>,
+    /// The CRS of the answer's geometries (a URI of the collection's `crs` list); CRS84 by default.
+    pub crs: Option<String>,
     /// Accepted for conformance; the features have no time, so it selects nothing out.
     pub datetime: Option<String>,
     /// Output format: `json`/`geojson`.
     pub f: Option<String>,
+}
+
+/// Parameters of a single feature: `crs` and `f`.
+#[derive(Debug, Deserialize, utoipa::IntoParams)]
+#[into_params(parameter_in = Query)]
+#[serde(deny_unknown_fields)]
+pub struct FeatureParams {
+    /// The CRS of the answer's geometry (a URI of the collection's `crs` list); CRS84 by default.
+    pub crs: Option<String>,
+    /// Output format: `json`/`geojson`.
+    pub f: Option<String>,
+}
+
+/// A `crs` or `bbox-crs` value; CRS84 when absent.
+fn parse_crs(name: &str, value: Option<&str>) -> Result<OgcCrs, ApiError> {
+    let Some(v) = value else { return Ok(OgcCrs::CRS84) };
+    OgcCrs::parse(v).map_err(|_| {
+        let list: Vec<String> = OgcCrs::all().into_iter().map(OgcCrs::uri).collect();
+        ApiError::BadRequest(format!("{name}={v:?}: not a supported CRS; use one of {}", list.join(", ")))
+    })
+}
+
+/// Geometries in the CRS asked for: reprojected from the stored CRS84 and put in its axis order.
+struct Output {
+    crs: OgcCrs,
+    reprojection: Option<Reprojection>,
+}
+
+impl Output {
+    fn new(crs: OgcCrs) -> Result<Self, ApiError> {
+        let reprojection = if crs.crs == Crs::Wgs84 {
+            None
+        } else {
+            Some(Reprojection::new(Crs::Wgs84, crs.crs).map_err(|e| ApiError::Internal(e.to_string()))?)
+        };
+        Ok(Self { crs, reprojection })
+    }
+
+    fn geometry(&self, g: &geo::MultiPolygon<f64>, fid: &str) -> Result<geojson::Geometry, ApiError> {
+        if self.crs == OgcCrs::CRS84 {
+            return Ok(geojson::Geometry::from(g));
+        }
+        let mut g = g.clone();
+        if let Some(r) = &self.reprojection {
+            r.multipolygon(&mut g).map_err(|e: CrsError| {
+                ApiError::BadRequest(format!("feature {fid} cannot be given in {}: {e}", self.crs.uri()))
+            })?;
+        }
+        self.crs.order_multipolygon(&mut g);
+        Ok(geojson::Geometry::from(&g))
+    }
+
+    /// The `Content-Crs` header (Part 2, /req/crs/ogc-crs-header): the URI in angle brackets.
+    fn header(&self) -> (header::HeaderName, String) {
+        (header::HeaderName::from_static("content-crs"), format!("<{}>", self.crs.uri()))
+    }
+}
+
+/// `bbox` in `bbox-crs` as a CRS84 rectangle: four (or six, with heights) numbers in that CRS's axis order,
+/// the reprojected envelope of the box.
+fn parse_bbox_in(bbox: &str, crs: OgcCrs) -> Result<geo::Rect<f64>, ApiError> {
+    // Six numbers carry heights, which 2D features ignore.
+    let parts: Vec<&str> = bbox.split(',').collect();
+    let four =
+        if parts.len() == 6 { [parts[0], parts[1], parts[3], parts[4]].join(",") } else { bbox.to_owned() };
+    if crs == OgcCrs::CRS84 {
+        return parse_bbox(&four);
+    }
+    let bad = |why: &str| ApiError::BadRequest(format!("bbox={bbox:?} in {}: {why}", crs.uri()));
+    let v: Vec<f64> = four
+        .split(',')
+        .map(|p| p.trim().parse::<f64>())
+        .collect::<Result<_, _>>()
+        .map_err(|_| bad("expected four numbers"))?;
+    let [a, b, c, d] = v[..] else { return Err(bad("expected four numbers")) };
+    if !v.iter().all(|x| x.is_finite()) {
+        return Err(bad("expected four finite numbers"));
+    }
+    let (lo, hi) = (crs.order(geo::Coord { x: a, y: b }), crs.order(geo::Coord { x: c, y: d }));
+    if lo.x > hi.x || lo.y > hi.y {
+        return Err(bad("the lower corner comes first"));
+    }
+    let rect = geo::Rect::new(lo, hi);
+    if crs.crs == Crs::Wgs84 {
+        return parse_bbox(&format!("{},{},{},{}", lo.x, lo.y, hi.x, hi.y));
+    }
+    Reprojection::new(crs.crs, Crs::Wgs84).and_then(|r| r.rect(rect)).map_err(|e| bad(&e.to_string()))
 }
 
 fn check_format(f: Option<&str>) -> Result<(), ApiError> {
@@ -112,7 +207,7 @@ fn collection_json(atlas: &Atlas, c: &Collection, b: &str) -> Value {
         "attribution": c.attribution,
         "license": c.licence.as_ref().map(|l| l.name.clone()),
         "itemType": "feature",
-        "crs": [CRS84],
+        "crs": OgcCrs::all().into_iter().map(OgcCrs::uri).collect::<Vec<_>>(),
         "storageCrs": CRS84,
         "extent": { "spatial": { "bbox": [bbox], "crs": CRS84 } },
         "links": links
@@ -175,9 +270,20 @@ fn parse_count(
     }
 }
 
-fn feature_json(f: &FeatureRef<'_>, collection: &str, b: &str) -> Value {
-    let geometry = geojson::Geometry::from(f.geometry);
-    json!({
+/// `limit`: 1 or more, [`DEFAULT_LIMIT`] when absent, and [`MAX_LIMIT`] for anything larger (even a
+/// number too long for a machine word).
+fn parse_limit(value: Option<&str>) -> Result<usize, ApiError> {
+    match value.map(str::trim) {
+        Some(v) if v.len() > 1 && v.bytes().all(|c| c.is_ascii_digit()) && v.parse::<usize>().is_err() => {
+            Ok(MAX_LIMIT)
+        }
+        v => Ok(parse_count("limit", v, DEFAULT_LIMIT, 1..=usize::MAX)?.min(MAX_LIMIT)),
+    }
+}
+
+fn feature_json(f: &FeatureRef<'_>, collection: &str, b: &str, out: &Output) -> Result<Value, ApiError> {
+    let geometry = out.geometry(f.geometry, &f.id)?;
+    Ok(json!({
         "type": "Feature",
         "id": f.id,
         "geometry": geometry,
@@ -186,7 +292,7 @@ fn feature_json(f: &FeatureRef<'_>, collection: &str, b: &str) -> Value {
             {"href": format!("{b}/ogc/collections/{collection}/items/{}", f.id), "rel": "self", "type": "application/geo+json"},
             {"href": format!("{b}/ogc/collections/{collection}"), "rel": "collection", "type": "application/json"}
         ]
-    })
+    }))
 }
 
 /// A page of a collection's features, optionally within a bbox.
@@ -194,22 +300,18 @@ fn feature_json(f: &FeatureRef<'_>, collection: &str, b: &str) -> Value {
     responses((status = 200, description = "GeoJSON FeatureCollection", content_type = "application/geo+json"), (status = 400, description = "Malformed request", body = ErrorBody), (status = 404, description = "No such collection or feature", body = ErrorBody)))]
 pub async fn get_items(cx: Ctx<ItemsParams>, Path(id): Path<String>) -> Result<Response, ApiError> {
     check_format(cx.query.f.as_deref())?;
-    let limit = parse_count("limit", cx.query.limit.as_deref(), DEFAULT_LIMIT, 1..=MAX_LIMIT)?;
+    // Over the maximum is not an error: the OGC specification asks servers to answer at most their
+    // maximum (clients such as GDAL ask for more and follow the `next` links).
+    let limit = parse_limit(cx.query.limit.as_deref())?;
     let offset = parse_count("offset", cx.query.offset.as_deref(), 0, 0..=usize::MAX)?;
-    let bbox = cx
-        .query
-        .bbox
-        .as_deref()
-        .map(|b| {
-            // Six numbers carry heights, which 2D features ignore.
-            let parts: Vec<&str> = b.split(',').collect();
-            if parts.len() == 6 {
-                parse_bbox(&[parts[0], parts[1], parts[3], parts[4]].join(","))
-            } else {
-                parse_bbox(b)
-            }
-        })
-        .transpose()?;
+    let crs = parse_crs("crs", cx.query.crs.as_deref())?;
+    let bbox_crs = parse_crs("bbox-crs", cx.query.bbox_crs.as_deref())?;
+    if cx.query.bbox_crs.is_some() && cx.query.bbox.is_none() {
+        return Err(ApiError::BadRequest("bbox-crs given without bbox".into()));
+    }
+    let bbox = cx.query.bbox.as_deref().map(|b| parse_bbox_in(b, bbox_crs)).transpose()?;
+    let out = Output::new(crs)?;
+    let header = out.header();
     if let Some(dt) = cx.query.datetime.as_deref() {
         let ok = dt.split('/').all(|part| {
             part == ".."
@@ -228,30 +330,34 @@ pub async fn get_items(cx: Ctx<ItemsParams>, Path(id): Path<String>) -> Result<R
     let page_base = b.clone();
     let (features, matched) = tokio::task::spawn_blocking(move || {
         let matching = atlas.features_matching(c.source, bbox);
-        let features: Vec<Value> = matching
+        let features = matching
             .iter()
             .skip(offset)
             .take(limit)
             .filter_map(|&i| atlas.feature(c.source, i))
-            .map(|f| feature_json(&f, &c.id, &page_base))
-            .collect();
-        (features, matching.len())
+            .map(|f| feature_json(&f, &c.id, &page_base, &out))
+            .collect::<Result<Vec<Value>, ApiError>>();
+        features.map(|f| (f, matching.len()))
     })
     .await
-    .map_err(|e| ApiError::Internal(e.to_string()))?;
+    .map_err(|e| ApiError::Internal(e.to_string()))??;
     let returned = features.len();
-    let mut query = Vec::new();
-    if let Some(bb) = &cx.query.bbox {
-        query.push(format!("bbox={bb}"));
-    }
-    if let Some(dt) = &cx.query.datetime {
-        query.push(format!("datetime={dt}"));
-    }
+    // The other pages keep every parameter of this one, as given.
+    let kept: Vec<(&str, &str)> = [
+        ("bbox", cx.query.bbox.as_deref()),
+        ("bbox-crs", cx.query.bbox_crs.as_deref()),
+        ("datetime", cx.query.datetime.as_deref()),
+        ("crs", cx.query.crs.as_deref()),
+    ]
+    .into_iter()
+    .filter_map(|(k, v)| v.map(|v| (k, v)))
+    .collect();
     let page = |off: usize| {
-        let mut q = query.clone();
-        q.push(format!("limit={limit}"));
-        q.push(format!("offset={off}"));
-        format!("{b}/ogc/collections/{id}/items?{}", q.join("&"))
+        let mut q = form_urlencoded::Serializer::new(String::new());
+        q.extend_pairs(kept.iter().copied());
+        q.append_pair("limit", &limit.to_string());
+        q.append_pair("offset", &off.to_string());
+        format!("{b}/ogc/collections/{id}/items?{}", q.finish())
     };
     let mut links = vec![
         json!({"href": page(offset), "rel": "self", "type": "application/geo+json", "title": "This page"}),
@@ -263,17 +369,15 @@ pub async fn get_items(cx: Ctx<ItemsParams>, Path(id): Path<String>) -> Result<R
     if offset > 0 {
         links.push(json!({"href": page(offset.saturating_sub(limit)), "rel": "prev", "type": "application/geo+json", "title": "Previous page"}));
     }
-    Ok(json_response(
-        &json!({
-            "type": "FeatureCollection",
-            "features": features,
-            "links": links,
-            "numberMatched": matched,
-            "numberReturned": returned,
-            "timeStamp": now_rfc3339(),
-        }),
-        "application/geo+json",
-    ))
+    let body = json!({
+        "type": "FeatureCollection",
+        "features": features,
+        "links": links,
+        "numberMatched": matched,
+        "numberReturned": returned,
+        "timeStamp": now_rfc3339(),
+    });
+    Ok(([header], json_response(&body, "application/geo+json")).into_response())
 }
 
 /// Now as RFC 3339 (UTC, seconds).
@@ -282,18 +386,20 @@ fn now_rfc3339() -> String {
 }
 
 /// One feature of a collection.
-#[utoipa::path(get, path = "/ogc/collections/{id}/items/{fid}", tag = "ogc", params(("id" = String, Path, description = "Collection id"), ("fid" = String, Path, description = "Feature id"), FormatParams),
+#[utoipa::path(get, path = "/ogc/collections/{id}/items/{fid}", tag = "ogc", params(("id" = String, Path, description = "Collection id"), ("fid" = String, Path, description = "Feature id"), FeatureParams),
     responses((status = 200, description = "GeoJSON Feature", content_type = "application/geo+json"), (status = 400, description = "Malformed request", body = ErrorBody), (status = 404, description = "No such collection or feature", body = ErrorBody)))]
 pub async fn get_item(
-    cx: Ctx<FormatParams>,
+    cx: Ctx<FeatureParams>,
     Path((id, fid)): Path<(String, String)>,
 ) -> Result<Response, ApiError> {
     check_format(cx.query.f.as_deref())?;
+    let out = Output::new(parse_crs("crs", cx.query.crs.as_deref())?)?;
     let atlas = cx.state.atlas();
     let c = find(&atlas, &id)?;
     let f = atlas
         .feature_position(c.source, &fid)
         .and_then(|i| atlas.feature(c.source, i))
         .ok_or_else(|| ApiError::NotFound(format!("no feature {fid:?} in collection {id}")))?;
-    Ok(json_response(&feature_json(&f, &c.id, &cx.state.base_url(&cx.headers)), "application/geo+json"))
+    let body = feature_json(&f, &c.id, &cx.state.base_url(&cx.headers), &out)?;
+    Ok(([out.header()], json_response(&body, "application/geo+json")).into_response())
 }
