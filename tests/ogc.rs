@@ -296,3 +296,186 @@ async fn part_2_crs_by_reference() {
     let (_, _, body) = get_with_headers("/ogc/collections/epci/items?crs=EPSG:9999").await;
     assert!(body["error"]["message"].as_str().expect("message").contains(EPSG_2154));
 }
+
+fn ids_of(doc: &Value) -> Vec<String> {
+    doc["features"]
+        .as_array()
+        .expect("features")
+        .iter()
+        .filter_map(|f| f["id"].as_str().map(String::from))
+        .collect()
+}
+
+/// A CQL2 query string, percent-encoded.
+fn cql(path: &str, filter: &str, extra: &str) -> String {
+    let mut q = form_urlencoded::Serializer::new(String::new());
+    q.append_pair("filter", filter);
+    format!("{path}?{}{extra}", q.finish())
+}
+
+/// OGC 19-079r2 (Part 3) and 21-065r2 (CQL2) abstract tests: /conf/queryables/get-queryables-op,
+/// /conf/queryables/get-queryables-response, /conf/queryables-query-parameters/parameters,
+/// /conf/filter/filter-param, /conf/filter/filter-lang-param, /conf/filter/filter-crs-param,
+/// /conf/filter/response, /conf/features-filter/response, /conf/basic-cql2/comparison,
+/// /conf/advanced-comparison-operators/{like,between,in}, /conf/case-insensitive-comparison,
+/// /conf/accent-insensitive-comparison, /conf/basic-spatial-functions/s_intersects,
+/// /conf/spatial-functions/{s_within,s_disjoint}. The counts are checked against the territory list
+/// endpoint and the point lookup (other code paths) here, and against GEOS in
+/// tests/reference/test_ogc_filter.py.
+#[tokio::test]
+async fn part_3_filtering_with_cql2() {
+    let (_, _, conformance) = get_with_headers("/ogc/conformance").await;
+    let classes = conformance["conformsTo"].as_array().expect("classes");
+    for class in [
+        "http://www.opengis.net/spec/ogcapi-features-3/1.0/conf/queryables",
+        "http://www.opengis.net/spec/ogcapi-features-3/1.0/conf/filter",
+        "http://www.opengis.net/spec/ogcapi-features-3/1.0/conf/features-filter",
+        "http://www.opengis.net/spec/cql2/1.0/conf/cql2-text",
+        "http://www.opengis.net/spec/cql2/1.0/conf/cql2-json",
+        "http://www.opengis.net/spec/cql2/1.0/conf/basic-spatial-functions",
+    ] {
+        assert!(classes.contains(&Value::from(class)), "{class}");
+    }
+    // /conf/queryables: linked from the collection, a JSON Schema naming every property and the geometry.
+    let (_, _, c) = get_with_headers("/ogc/collections/territories-2023").await;
+    let href =
+        link(&c, "http://www.opengis.net/def/rel/ogc/1.0/queryables").expect("queryables link")["href"]
+            .as_str()
+            .expect("href")
+            .to_owned();
+    let (status, headers, schema) =
+        get_with_headers(href.trim_start_matches("http://example.test:8080")).await;
+    assert_eq!(status, StatusCode::OK);
+    assert_eq!(headers[header::CONTENT_TYPE], "application/schema+json");
+    assert_eq!(schema["type"], "object");
+    assert_eq!(schema["properties"]["region"]["type"], serde_json::json!(["string", "null"]));
+    assert_eq!(schema["properties"]["population"]["type"], "integer");
+    assert_eq!(schema["properties"]["geometry"]["format"], "geometry-multipolygon");
+    // Every queryable is a property of the features, and the other way round.
+    let (_, _, f) = get_with_headers("/ogc/collections/territories-2023/items/ti-3214").await;
+    let mut props: Vec<&str> = f["properties"].as_object().expect("p").keys().map(String::as_str).collect();
+    let mut named: Vec<&str> = schema["properties"]
+        .as_object()
+        .expect("p")
+        .keys()
+        .map(String::as_str)
+        .filter(|k| *k != "geometry")
+        .collect();
+    props.sort_unstable();
+    named.sort_unstable();
+    assert_eq!(props, named);
+
+    // /conf/basic-cql2 and /conf/queryables-query-parameters: Hauts-de-France's territories, as the
+    // territory list gives them.
+    let (_, list) = {
+        let (s, _, v) = get_with_headers("/api/territories?edition=2023").await;
+        (s, v)
+    };
+    let mut hdf: Vec<String> = list
+        .as_array()
+        .expect("list")
+        .iter()
+        .filter(|t| t["region"] == "32")
+        .filter_map(|t| t["id"].as_str().map(String::from))
+        .collect();
+    hdf.sort();
+    assert_eq!(hdf.len(), 17);
+    let items = "/ogc/collections/territories-2023/items";
+    let (status, _, by_text) = get_with_headers(&cql(items, "region = '32'", "&limit=1000")).await;
+    assert_eq!(status, StatusCode::OK, "{by_text}");
+    assert_eq!(by_text["numberMatched"], 17);
+    assert_eq!(ids_of(&by_text), hdf);
+    let (_, _, by_param) = get_with_headers(&format!("{items}?region=32&limit=1000")).await;
+    assert_eq!(ids_of(&by_param), hdf);
+    let json = r#"{"op":"=","args":[{"property":"region"},"32"]}"#;
+    let (_, _, by_json) = get_with_headers(&cql(items, json, "&filter-lang=cql2-json&limit=1000")).await;
+    assert_eq!(ids_of(&by_json), hdf);
+    // AND, OR, NOT and numbers: the populous ones, sorted.
+    let (_, _, big) = get_with_headers(&cql(
+        items,
+        "region = '32' AND NOT (population < 200000)",
+        "&sortby=-population&limit=1000",
+    ))
+    .await;
+    let pops: Vec<i64> = big["features"]
+        .as_array()
+        .expect("f")
+        .iter()
+        .map(|f| f["properties"]["population"].as_i64().expect("population"))
+        .collect();
+    assert!(!pops.is_empty() && pops.iter().all(|&p| p >= 200_000), "{pops:?}");
+    assert!(pops.windows(2).all(|w| w[0] >= w[1]), "sorted descending: {pops:?}");
+    let expected_big = list
+        .as_array()
+        .expect("list")
+        .iter()
+        .filter(|t| t["region"] == "32" && t["population"].as_i64().is_some_and(|p| p >= 200_000))
+        .count();
+    assert_eq!(pops.len(), expected_big);
+
+    // /conf/advanced-comparison-operators: LIKE, BETWEEN, IN; CASEI and ACCENTI.
+    let communes = "/ogc/collections/communes/items";
+    let (_, _, like) = get_with_headers(&cql(communes, "name LIKE 'Soissons%'", "")).await;
+    assert!(ids_of(&like).contains(&"02722".to_owned()));
+    let (_, _, folded) =
+        get_with_headers(&cql(communes, "CASEI(ACCENTI(name)) = CASEI(ACCENTI('CHATEAU-THIERRY'))", ""))
+            .await;
+    assert_eq!(ids_of(&folded), ["02168"]);
+    let (_, _, within) =
+        get_with_headers(&cql(communes, "population BETWEEN 100000 AND 150000", "&limit=1000")).await;
+    assert!(within["features"].as_array().expect("f").iter().all(|f| {
+        f["properties"]["population"].as_i64().is_some_and(|p| (100_000..=150_000).contains(&p))
+    }));
+    assert!(within["numberMatched"].as_u64().is_some_and(|n| n > 10), "{}", within["numberMatched"]);
+    let (_, _, listed) = get_with_headers(&cql(communes, "code IN ('02722', '02168', '75056')", "")).await;
+    assert_eq!(ids_of(&listed), ["02168", "02722", "75056"]);
+
+    // /conf/basic-spatial-functions: the territory holding Soissons's town hall is the lookup's answer.
+    let (_, _, lookup) = get_with_headers("/api/lookup?lon=3.3235&lat=49.3817&edition=2023").await;
+    let inside: Vec<String> = lookup["territories"]
+        .as_array()
+        .expect("territories")
+        .iter()
+        .filter_map(|t| t["id"].as_str().map(String::from))
+        .collect();
+    let (_, _, hit) =
+        get_with_headers(&cql(items, "S_INTERSECTS(geometry, POINT(3.3235 49.3817))", "")).await;
+    assert_eq!(ids_of(&hit), inside);
+    // The same point in Lambert-93 with filter-crs, and S_DISJOINT as its complement.
+    let (_, _, l93) = get_with_headers(&cql(
+        items,
+        "S_INTERSECTS(geometry, POINT(727000 6915000))",
+        &format!("&filter-crs={}", "http%3A%2F%2Fwww.opengis.net%2Fdef%2Fcrs%2FEPSG%2F0%2F2154"),
+    ))
+    .await;
+    assert_eq!(ids_of(&l93), inside);
+    let (_, _, rest) =
+        get_with_headers(&cql(items, "S_DISJOINT(geometry, POINT(3.3235 49.3817))", "&limit=1000")).await;
+    assert_eq!(rest["numberMatched"].as_u64(), Some(183 - inside.len() as u64));
+
+    // Refused with a 400 saying why.
+    for (filter, extra, says) in [
+        ("nope = 1", "", "unknown property \"nope\""),
+        ("region = 32", "", "quote it"),
+        ("region = '32' AND", "", "cql2-text"),
+        ("T_AFTER(region, TIMESTAMP('2020-01-01T00:00:00Z'))", "", "not supported"),
+        ("region = '32'", "&filter-lang=sql", "filter-lang"),
+        ("S_INTERSECTS(population, POINT(1 2))", "", "geometries"),
+        ("population", "", "condition"),
+    ] {
+        let (status, _, body) = get_with_headers(&cql(items, filter, extra)).await;
+        assert_eq!(status, StatusCode::BAD_REQUEST, "{filter}: {body}");
+        let message = body["error"]["message"].as_str().expect("message");
+        assert!(message.contains(says), "{filter}: {message}");
+    }
+    for (uri, says) in [
+        (format!("{items}?colour=red"), "unknown parameter \"colour\""),
+        (format!("{items}?population=many"), "expected a number"),
+        (format!("{items}?sortby=geometry"), "sortby"),
+        (format!("{items}?filter-lang=cql2-text"), "need a filter"),
+    ] {
+        let (status, _, body) = get_with_headers(&uri).await;
+        assert_eq!(status, StatusCode::BAD_REQUEST, "{uri}: {body}");
+        assert!(body["error"]["message"].as_str().is_some_and(|m| m.contains(says)), "{uri}: {body}");
+    }
+}

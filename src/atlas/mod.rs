@@ -13,6 +13,7 @@ mod build;
 mod by_code;
 mod error;
 pub mod features;
+pub mod filter;
 mod lookup;
 pub mod queries;
 pub mod search;

@@ -82,7 +82,8 @@ pub fn registry(state: &AppState) -> OpenApiRouter<AppState> {
         .routes(routes!(ogc::get_collections))
         .routes(routes!(ogc::get_collection))
         .routes(routes!(ogc::get_items))
-        .routes(routes!(ogc::get_item));
+        .routes(routes!(ogc::get_item))
+        .routes(routes!(ogc::get_queryables));
     let mut registry = OpenApiRouter::with_openapi(ApiDoc::openapi())
         .merge(lookups)
         .merge(catalogue)

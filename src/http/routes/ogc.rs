@@ -10,17 +10,30 @@ use serde::Deserialize;
 use serde_json::{Value, json};
 
 use crate::atlas::Atlas;
-use crate::atlas::features::{Collection, FeatureRef};
+use crate::atlas::features::{Collection, FeatureRef, Source};
+use crate::atlas::filter::{Filter, FilterError, Kind, SortBy, queryables};
 use crate::http::error::{ApiError, ErrorBody};
 use crate::http::extractors::{ApiQuery, Ctx, parse_bbox};
 use crate::source::crs::{Crs, CrsError, OgcCrs, Reprojection};
 
 /// Conformance classes this API implements.
-pub const CONFORMANCE: [&str; 4] = [
+pub const CONFORMANCE: [&str; 16] = [
     "http://www.opengis.net/spec/ogcapi-features-1/1.0/conf/core",
     "http://www.opengis.net/spec/ogcapi-features-1/1.0/conf/geojson",
     "http://www.opengis.net/spec/ogcapi-features-1/1.0/conf/oas30",
     "http://www.opengis.net/spec/ogcapi-features-2/1.0/conf/crs",
+    "http://www.opengis.net/spec/ogcapi-features-3/1.0/conf/queryables",
+    "http://www.opengis.net/spec/ogcapi-features-3/1.0/conf/queryables-query-parameters",
+    "http://www.opengis.net/spec/ogcapi-features-3/1.0/conf/filter",
+    "http://www.opengis.net/spec/ogcapi-features-3/1.0/conf/features-filter",
+    "http://www.opengis.net/spec/cql2/1.0/conf/cql2-text",
+    "http://www.opengis.net/spec/cql2/1.0/conf/cql2-json",
+    "http://www.opengis.net/spec/cql2/1.0/conf/basic-cql2",
+    "http://www.opengis.net/spec/cql2/1.0/conf/advanced-comparison-operators",
+    "http://www.opengis.net/spec/cql2/1.0/conf/case-insensitive-comparison",
+    "http://www.opengis.net/spec/cql2/1.0/conf/accent-insensitive-comparison",
+    "http://www.opengis.net/spec/cql2/1.0/conf/basic-spatial-functions",
+    "http://www.opengis.net/spec/cql2/1.0/conf/spatial-functions",
 ];
 const CRS84: &str = crate::source::crs::CRS84_URI;
 /// Default and largest page sizes.
@@ -37,10 +50,10 @@ pub struct FormatParams {
     pub f: Option<String>,
 }
 
-/// Parameters of `/items`.
+/// Parameters of `/items`. Any other parameter must be a queryable of the collection (`?region=32`): it
+/// selects the features whose property equals it.
 #[derive(Debug, Deserialize, utoipa::IntoParams)]
 #[into_params(parameter_in = Query)]
-#[serde(deny_unknown_fields)]
 pub struct ItemsParams {
     /// Page size, at least 1 (default 100); more than 10,000 is answered with 10,000.
     pub limit: Option<String>,
@@ -53,6 +66,20 @@ pub struct ItemsParams {
     pub bbox_crs: Option<String>,
     /// The CRS of the answer's geometries (a URI of the collection's `crs` list); CRS84 by default.
     pub crs: Option<String>,
+    /// A CQL2 condition on the queryables (`/queryables`), e.g. `region = '32' AND population > 100000`.
+    pub filter: Option<String>,
+    /// `cql2-text` (default) or `cql2-json`.
+    #[serde(rename = "filter-lang")]
+    pub filter_lang: Option<String>,
+    /// The CRS of the filter's geometries; CRS84 by default.
+    #[serde(rename = "filter-crs")]
+    pub filter_crs: Option<String>,
+    /// Order of the features: queryables, comma-separated, `-` before one for descending (`-population,name`).
+    pub sortby: Option<String>,
+    /// Equality on a queryable (`region=32`, `edition=2023`).
+    #[serde(flatten)]
+    #[param(ignore)]
+    pub properties: std::collections::BTreeMap<String, String>,
     /// Accepted for conformance; the features have no time, so it selects nothing out.
     pub datetime: Option<String>,
     /// Output format: `json`/`geojson`.
@@ -194,6 +221,7 @@ fn collection_json(atlas: &Atlas, c: &Collection, b: &str) -> Value {
     let mut links = vec![
         json!({"href": format!("{b}/ogc/collections/{}", c.id), "rel": "self", "type": "application/json", "title": c.title}),
         json!({"href": format!("{b}/ogc/collections/{}/items", c.id), "rel": "items", "type": "application/geo+json", "title": format!("{} (GeoJSON)", c.title)}),
+        json!({"href": format!("{b}/ogc/collections/{}/queryables", c.id), "rel": "http://www.opengis.net/def/rel/ogc/1.0/queryables", "type": "application/schema+json", "title": "Queryables"}),
     ];
     if let Some(licence) = &c.licence
         && let Some(url) = &licence.url
@@ -312,6 +340,7 @@ pub async fn get_items(cx: Ctx<ItemsParams>, Path(id): Path<String>) -> Result<R
     let bbox = cx.query.bbox.as_deref().map(|b| parse_bbox_in(b, bbox_crs)).transpose()?;
     let out = Output::new(crs)?;
     let header = out.header();
+    let filter_crs = parse_crs("filter-crs", cx.query.filter_crs.as_deref())?;
     if let Some(dt) = cx.query.datetime.as_deref() {
         let ok = dt.split('/').all(|part| {
             part == ".."
@@ -326,10 +355,18 @@ pub async fn get_items(cx: Ctx<ItemsParams>, Path(id): Path<String>) -> Result<R
     }
     let atlas = cx.state.atlas();
     let c = find(&atlas, &id)?;
+    let filter = items_filter(&cx.query, c.source, filter_crs)?;
+    let sort = cx
+        .query
+        .sortby
+        .as_deref()
+        .map(|s| SortBy::parse(s, c.source))
+        .transpose()
+        .map_err(filter_error("sortby"))?;
     let b = cx.state.base_url(&cx.headers);
     let page_base = b.clone();
     let (features, matched) = tokio::task::spawn_blocking(move || {
-        let matching = atlas.features_matching(c.source, bbox);
+        let matching = atlas.features_filtered(c.source, bbox, filter.as_ref(), sort.as_ref());
         let features = matching
             .iter()
             .skip(offset)
@@ -348,9 +385,14 @@ pub async fn get_items(cx: Ctx<ItemsParams>, Path(id): Path<String>) -> Result<R
         ("bbox-crs", cx.query.bbox_crs.as_deref()),
         ("datetime", cx.query.datetime.as_deref()),
         ("crs", cx.query.crs.as_deref()),
+        ("filter", cx.query.filter.as_deref()),
+        ("filter-lang", cx.query.filter_lang.as_deref()),
+        ("filter-crs", cx.query.filter_crs.as_deref()),
+        ("sortby", cx.query.sortby.as_deref()),
     ]
     .into_iter()
     .filter_map(|(k, v)| v.map(|v| (k, v)))
+    .chain(cx.query.properties.iter().map(|(k, v)| (k.as_str(), v.as_str())))
     .collect();
     let page = |off: usize| {
         let mut q = form_urlencoded::Serializer::new(String::new());
@@ -378,6 +420,92 @@ pub async fn get_items(cx: Ctx<ItemsParams>, Path(id): Path<String>) -> Result<R
         "timeStamp": now_rfc3339(),
     });
     Ok(([header], json_response(&body, "application/geo+json")).into_response())
+}
+
+fn filter_error(param: &'static str) -> impl Fn(FilterError) -> ApiError {
+    move |e| ApiError::BadRequest(format!("{param}: {e}"))
+}
+
+/// The `filter` of an items request, and its equality parameters (`?region=32`), as one filter.
+fn items_filter(q: &ItemsParams, source: Source, crs: OgcCrs) -> Result<Option<Filter>, ApiError> {
+    let lang = q.filter_lang.as_deref().unwrap_or("cql2-text");
+    if q.filter.is_none() && (q.filter_lang.is_some() || q.filter_crs.is_some()) {
+        return Err(ApiError::BadRequest("filter-lang and filter-crs need a filter".into()));
+    }
+    let mut parts: Vec<String> = Vec::new();
+    for (name, value) in &q.properties {
+        let known = queryables(source);
+        let Some(queryable) = known.iter().find(|k| k.name == name && k.kind != Kind::Geometry) else {
+            let names: Vec<&str> =
+                known.iter().filter(|k| k.kind != Kind::Geometry).map(|k| k.name).collect();
+            return Err(ApiError::BadRequest(format!(
+                "unknown parameter {name:?}: the parameters are limit, offset, bbox, bbox-crs, crs, datetime, filter, filter-lang, filter-crs, sortby, f, and the queryables {}",
+                names.join(", ")
+            )));
+        };
+        let literal = match queryable.kind {
+            Kind::String => format!("'{}'", value.replace('\'', "''")),
+            _ => match value.trim().parse::<f64>() {
+                Ok(v) if v.is_finite() => v.to_string(),
+                _ => return Err(ApiError::BadRequest(format!("{name}={value:?}: expected a number"))),
+            },
+        };
+        parts.push(format!("\"{name}\" = {literal}"));
+    }
+    let equalities = (!parts.is_empty())
+        .then(|| Filter::parse(&parts.join(" AND "), "cql2-text", source, OgcCrs::CRS84))
+        .transpose()
+        .map_err(filter_error("property parameters"))?;
+    let given = q
+        .filter
+        .as_deref()
+        .map(|f| Filter::parse(f, lang, source, crs))
+        .transpose()
+        .map_err(filter_error("filter"))?;
+    Ok(match (given, equalities) {
+        (Some(a), Some(b)) => Some(a.and(b)),
+        (a, b) => a.or(b),
+    })
+}
+
+/// The queryables of a collection as a JSON Schema (Part 3, /req/queryables).
+#[utoipa::path(get, path = "/ogc/collections/{id}/queryables", tag = "ogc", params(("id" = String, Path, description = "Collection id"), FormatParams),
+    responses((status = 200, description = "JSON Schema of the queryables", content_type = "application/schema+json"), (status = 400, description = "Malformed request", body = ErrorBody), (status = 404, description = "No such collection", body = ErrorBody)))]
+pub async fn get_queryables(cx: Ctx<FormatParams>, Path(id): Path<String>) -> Result<Response, ApiError> {
+    check_format(cx.query.f.as_deref())?;
+    let atlas = cx.state.atlas();
+    let c = find(&atlas, &id)?;
+    let b = cx.state.base_url(&cx.headers);
+    let mut properties = serde_json::Map::new();
+    for q in queryables(c.source) {
+        let schema = match q.kind {
+            Kind::Geometry => {
+                json!({"title": q.description, "format": "geometry-multipolygon", "x-ogc-role": "primary-geometry"})
+            }
+            kind => {
+                let t = match kind {
+                    Kind::String => "string",
+                    Kind::Integer => "integer",
+                    _ => "number",
+                };
+                if q.nullable {
+                    json!({"title": q.description, "type": [t, "null"]})
+                } else {
+                    json!({"title": q.description, "type": t})
+                }
+            }
+        };
+        properties.insert(q.name.to_owned(), schema);
+    }
+    let body = json!({
+        "$schema": "https://json-schema.org/draft/2020-12/schema",
+        "$id": format!("{b}/ogc/collections/{}/queryables", c.id),
+        "type": "object",
+        "title": c.title,
+        "properties": properties,
+        "additionalProperties": false,
+    });
+    Ok(json_response(&body, "application/schema+json"))
 }
 
 /// Now as RFC 3339 (UTC, seconds).
