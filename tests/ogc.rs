@@ -479,3 +479,110 @@ async fn part_3_filtering_with_cql2() {
         assert!(body["error"]["message"].as_str().is_some_and(|m| m.contains(says)), "{uri}: {body}");
     }
 }
+
+/// A GET's raw body, for tiles.
+async fn get_bytes(uri: &str) -> (StatusCode, String, Vec<u8>) {
+    let app = build_app(AppState::from_loaded(crate::support::shared_loaded().clone()));
+    let request =
+        Request::get(uri).header(header::HOST, "example.test:8080").body(Body::empty()).expect("request");
+    let response = app.oneshot(request).await.expect("answer");
+    let status = response.status();
+    let ct =
+        response.headers().get(header::CONTENT_TYPE).and_then(|v| v.to_str().ok()).unwrap_or("").to_owned();
+    (status, ct, response.into_body().collect().await.expect("body").to_bytes().to_vec())
+}
+
+/// OGC 20-057 (OGC API – Tiles) abstract tests: /conf/core/tc-op, /conf/core/tc-success,
+/// /conf/tileset/tileset-desc, /conf/tilesets-list/tilesets-list-success, /conf/geodata-tilesets,
+/// /conf/mvt/mvt-content, and OGC 17-083r4 /conf/json-tilematrixset: from the landing page to one tile of
+/// Soissons, the same bytes as the XYZ tile.
+#[tokio::test]
+async fn ogc_api_tiles_from_the_landing_page_to_a_tile() {
+    let (_, _, landing) = get_with_headers("/ogc").await;
+    assert!(link(&landing, "http://www.opengis.net/def/rel/ogc/1.0/tilesets-vector").is_some());
+    assert!(link(&landing, "http://www.opengis.net/def/rel/ogc/1.0/tiling-schemes").is_some());
+    let (_, _, conformance) = get_with_headers("/ogc/conformance").await;
+    let classes = conformance["conformsTo"].as_array().expect("classes");
+    for class in ["core", "tileset", "tilesets-list", "geodata-tilesets", "mvt"] {
+        let uri = format!("http://www.opengis.net/spec/ogcapi-tiles-1/1.0/conf/{class}");
+        assert!(classes.contains(&Value::from(uri.as_str())), "{uri}");
+    }
+    // The tile matrix set: 256-pixel tiles halving from zoom 0, the Web Mercator origin.
+    let (status, _, tms) = get_with_headers("/ogc/tileMatrixSets/WebMercatorQuad").await;
+    assert_eq!(status, StatusCode::OK);
+    assert_eq!(tms["crs"], "http://www.opengis.net/def/crs/EPSG/0/3857");
+    let m12 = &tms["tileMatrices"][12];
+    assert_eq!((m12["id"].as_str(), m12["matrixWidth"].as_u64()), (Some("12"), Some(4096)));
+    let ratio =
+        tms["tileMatrices"][0]["cellSize"].as_f64().expect("cell") / m12["cellSize"].as_f64().expect("cell");
+    assert!((ratio - 4096.0).abs() < 1e-9, "{ratio}");
+    let (status, _, _) = get_with_headers("/ogc/tileMatrixSets/WorldCRS84Quad").await;
+    assert_eq!(status, StatusCode::NOT_FOUND);
+
+    // Collection → tilesets → tileset → tile template.
+    let (_, _, c) = get_with_headers("/ogc/collections/territories-2023").await;
+    let tiles =
+        link(&c, "http://www.opengis.net/def/rel/ogc/1.0/tilesets-vector").expect("tiles link")["href"]
+            .as_str()
+            .expect("href")
+            .trim_start_matches("http://example.test:8080")
+            .to_owned();
+    let (_, _, sets) = get_with_headers(&tiles).await;
+    let set = &sets["tilesets"][0];
+    assert_eq!(set["dataType"], "vector");
+    assert_eq!(set["tileMatrixSetURI"], "http://www.opengis.net/def/tilematrixset/OGC/1.0/WebMercatorQuad");
+    let self_link = link(set, "self").expect("self")["href"].as_str().expect("href");
+    let (_, _, tileset) = get_with_headers(self_link.trim_start_matches("http://example.test:8080")).await;
+    assert_eq!(tileset["layers"][0]["id"], "territories-2023");
+    assert_eq!(tileset["layers"][0]["propertiesSchema"]["properties"]["region"]["type"], "string");
+    // Soissons's tile at zoom 12 (x 2085, y 1416) lies within the limits of zoom 12.
+    let (x, y) = (2085_u64, 1416_u64);
+    let limit = tileset["tileMatrixSetLimits"]
+        .as_array()
+        .expect("limits")
+        .iter()
+        .find(|l| l["tileMatrix"] == "12")
+        .expect("zoom 12")
+        .clone();
+    let within = |k: &str, v: u64| {
+        limit[format!("min{k}")].as_u64() <= Some(v) && Some(v) <= limit[format!("max{k}")].as_u64()
+    };
+    assert!(within("TileCol", x) && within("TileRow", y), "{limit}");
+    let template = tileset["links"]
+        .as_array()
+        .expect("links")
+        .iter()
+        .find(|l| l["rel"] == "item" && l["type"] == "application/vnd.mapbox-vector-tile")
+        .expect("item template")["href"]
+        .as_str()
+        .expect("href")
+        .trim_start_matches("http://example.test:8080")
+        .to_owned();
+    let uri = template
+        .replace("{tileMatrix}", "12")
+        .replace("{tileRow}", &y.to_string())
+        .replace("{tileCol}", &x.to_string());
+    let (status, ct, ogc) = get_bytes(&uri).await;
+    assert_eq!((status, ct.as_str()), (StatusCode::OK, "application/vnd.mapbox-vector-tile"), "{uri}");
+    let (_, _, xyz) = get_bytes(&format!("/tiles/territories-2023/12/{x}/{y}.mvt")).await;
+    assert!(!ogc.is_empty());
+    assert_eq!(ogc, xyz, "the same tile as /tiles");
+
+    // What has no tiles, or no such address, says so.
+    for (uri, expected) in [
+        ("/ogc/collections/communes/tiles", StatusCode::NOT_FOUND),
+        ("/ogc/collections/epci/tiles/WorldCRS84Quad", StatusCode::NOT_FOUND),
+        ("/ogc/collections/epci/tiles/WebMercatorQuad/25/0/0", StatusCode::BAD_REQUEST),
+        ("/ogc/collections/epci/tiles/WebMercatorQuad/2/9/0", StatusCode::BAD_REQUEST),
+        ("/ogc/collections/epci/tiles/WebMercatorQuad/a/0/0", StatusCode::BAD_REQUEST),
+        ("/ogc/collections/nope/tiles/WebMercatorQuad/0/0/0", StatusCode::NOT_FOUND),
+    ] {
+        let (status, _, _) = get_bytes(uri).await;
+        assert_eq!(status, expected, "{uri}");
+    }
+    // Every collection but the communes (whose names and borders are the map's `places` layer).
+    let (_, _, all) = get_with_headers("/ogc/tiles").await;
+    let (_, _, collections) = get_with_headers("/ogc/collections").await;
+    let n = collections["collections"].as_array().map(Vec::len).expect("collections");
+    assert_eq!(all["tilesets"].as_array().map(Vec::len), Some(n - 1));
+}

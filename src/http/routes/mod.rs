@@ -8,6 +8,7 @@ pub mod admin;
 pub mod layers;
 pub mod lookup;
 pub mod ogc;
+pub mod ogc_tiles;
 pub mod pages;
 pub mod service;
 pub mod territories;
@@ -83,7 +84,13 @@ pub fn registry(state: &AppState) -> OpenApiRouter<AppState> {
         .routes(routes!(ogc::get_collection))
         .routes(routes!(ogc::get_items))
         .routes(routes!(ogc::get_item))
-        .routes(routes!(ogc::get_queryables));
+        .routes(routes!(ogc::get_queryables))
+        .routes(routes!(ogc_tiles::get_tile_matrix_sets))
+        .routes(routes!(ogc_tiles::get_tile_matrix_set))
+        .routes(routes!(ogc_tiles::get_dataset_tilesets))
+        .routes(routes!(ogc_tiles::get_tilesets))
+        .routes(routes!(ogc_tiles::get_tileset))
+        .routes(routes!(ogc_tiles::get_tile));
     let mut registry = OpenApiRouter::with_openapi(ApiDoc::openapi())
         .merge(lookups)
         .merge(catalogue)

@@ -14,6 +14,7 @@ use crate::atlas::features::{Collection, FeatureRef, Source};
 use crate::atlas::filter::{Filter, FilterError, Kind, SortBy, queryables};
 use crate::http::error::{ApiError, ErrorBody};
 use crate::http::extractors::{ApiQuery, Ctx, parse_bbox};
+use crate::render::ogc_tiles::has_tiles;
 use crate::source::crs::{Crs, CrsError, OgcCrs, Reprojection};
 
 /// Conformance classes this API implements.
@@ -198,7 +199,9 @@ pub async fn get_landing(Ctx { state, headers, query: p }: Ctx<FormatParams>) ->
                 {"href": format!("{b}/ogc"), "rel": "self", "type": "application/json", "title": "This document"},
                 {"href": format!("{b}/api/openapi.json"), "rel": "service-desc", "type": "application/vnd.oai.openapi+json;version=3.0", "title": "OpenAPI definition"},
                 {"href": format!("{b}/ogc/conformance"), "rel": "conformance", "type": "application/json", "title": "Conformance classes"},
-                {"href": format!("{b}/ogc/collections"), "rel": "data", "type": "application/json", "title": "Collections"}
+                {"href": format!("{b}/ogc/collections"), "rel": "data", "type": "application/json", "title": "Collections"},
+                {"href": format!("{b}/ogc/tiles"), "rel": "http://www.opengis.net/def/rel/ogc/1.0/tilesets-vector", "type": "application/json", "title": "Vector tilesets"},
+                {"href": format!("{b}/ogc/tileMatrixSets"), "rel": "http://www.opengis.net/def/rel/ogc/1.0/tiling-schemes", "type": "application/json", "title": "Tiling schemes"}
             ]
         }),
         "application/json",
@@ -210,10 +213,12 @@ pub async fn get_landing(Ctx { state, headers, query: p }: Ctx<FormatParams>) ->
     responses((status = 200, description = "Conformance classes", content_type = "application/json"), (status = 400, description = "Malformed request", body = ErrorBody)))]
 pub async fn get_conformance(ApiQuery(p): ApiQuery<FormatParams>) -> Result<Response, ApiError> {
     check_format(p.f.as_deref())?;
-    Ok(json_response(&json!({ "conformsTo": CONFORMANCE }), "application/json"))
+    let classes: Vec<&str> =
+        CONFORMANCE.iter().chain(&crate::render::ogc_tiles::CONFORMANCE).copied().collect();
+    Ok(json_response(&json!({ "conformsTo": classes }), "application/json"))
 }
 
-fn collection_json(atlas: &Atlas, c: &Collection, b: &str) -> Value {
+fn collection_json(atlas: &Atlas, c: &Collection, b: &str, tiled: bool) -> Value {
     let bbox = atlas.collection_bbox(c.source).map_or_else(
         || vec![-180.0, -90.0, 180.0, 90.0],
         |r| vec![r.min().x, r.min().y, r.max().x, r.max().y],
@@ -223,6 +228,9 @@ fn collection_json(atlas: &Atlas, c: &Collection, b: &str) -> Value {
         json!({"href": format!("{b}/ogc/collections/{}/items", c.id), "rel": "items", "type": "application/geo+json", "title": format!("{} (GeoJSON)", c.title)}),
         json!({"href": format!("{b}/ogc/collections/{}/queryables", c.id), "rel": "http://www.opengis.net/def/rel/ogc/1.0/queryables", "type": "application/schema+json", "title": "Queryables"}),
     ];
+    if tiled {
+        links.push(json!({"href": format!("{b}/ogc/collections/{}/tiles", c.id), "rel": "http://www.opengis.net/def/rel/ogc/1.0/tilesets-vector", "type": "application/json", "title": "Vector tilesets"}));
+    }
     if let Some(licence) = &c.licence
         && let Some(url) = &licence.url
     {
@@ -247,10 +255,14 @@ fn collection_json(atlas: &Atlas, c: &Collection, b: &str) -> Value {
     responses((status = 200, description = "Collections", content_type = "application/json"), (status = 400, description = "Malformed request", body = ErrorBody)))]
 pub async fn get_collections(cx: Ctx<FormatParams>) -> Result<Response, ApiError> {
     check_format(cx.query.f.as_deref())?;
-    let atlas = cx.state.atlas();
+    let loaded = cx.state.loaded();
+    let atlas = &loaded.atlas;
     let b = cx.state.base_url(&cx.headers);
-    let collections: Vec<Value> =
-        atlas.collections().iter().map(|c| collection_json(&atlas, c, &b)).collect();
+    let collections: Vec<Value> = atlas
+        .collections()
+        .iter()
+        .map(|c| collection_json(atlas, c, &b, has_tiles(atlas, &loaded.layers, &c.id)))
+        .collect();
     Ok(json_response(
         &json!({
             "links": [{"href": format!("{b}/ogc/collections"), "rel": "self", "type": "application/json", "title": "Collections"}],
@@ -271,9 +283,13 @@ fn find(atlas: &Atlas, id: &str) -> Result<Collection, ApiError> {
     responses((status = 200, description = "Collection", content_type = "application/json"), (status = 400, description = "Malformed request", body = ErrorBody), (status = 404, description = "No such collection or feature", body = ErrorBody)))]
 pub async fn get_collection(cx: Ctx<FormatParams>, Path(id): Path<String>) -> Result<Response, ApiError> {
     check_format(cx.query.f.as_deref())?;
-    let atlas = cx.state.atlas();
-    let c = find(&atlas, &id)?;
-    Ok(json_response(&collection_json(&atlas, &c, &cx.state.base_url(&cx.headers)), "application/json"))
+    let loaded = cx.state.loaded();
+    let c = find(&loaded.atlas, &id)?;
+    let tiled = has_tiles(&loaded.atlas, &loaded.layers, &c.id);
+    Ok(json_response(
+        &collection_json(&loaded.atlas, &c, &cx.state.base_url(&cx.headers), tiled),
+        "application/json",
+    ))
 }
 
 fn parse_count(

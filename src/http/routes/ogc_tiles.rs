@@ -1,0 +1,120 @@
+//! OGC API – Tiles: `/ogc/tileMatrixSets[/WebMercatorQuad]`, `/ogc/tiles`, and per collection
+//! `/ogc/collections/{id}/tiles[/WebMercatorQuad[/{tileMatrix}/{tileRow}/{tileCol}]]`. Thin: the documents
+//! come from `render::ogc_tiles`, the tiles from the same layers and cache as `/tiles`.
+
+use axum::extract::Path;
+use axum::response::Response;
+
+use super::ogc::FormatParams;
+use crate::http::error::{ApiError, ErrorBody};
+use crate::http::extractors::{Ctx, NoParams};
+use crate::http::respond;
+use crate::render::ogc_tiles::{self, WEB_MERCATOR_QUAD};
+use crate::render::tiles::TileCoord;
+
+fn check_format(f: Option<&str>) -> Result<(), ApiError> {
+    match f {
+        None | Some("json" | "application/json") => Ok(()),
+        Some(other) => Err(ApiError::BadRequest(format!("f={other}: only json is available"))),
+    }
+}
+
+fn check_matrix_set(tms: &str) -> Result<(), ApiError> {
+    if tms == WEB_MERCATOR_QUAD {
+        Ok(())
+    } else {
+        Err(ApiError::NotFound(format!("no tile matrix set {tms:?}; the tiles are in {WEB_MERCATOR_QUAD}")))
+    }
+}
+
+fn no_tiles(id: &str) -> ApiError {
+    ApiError::NotFound(format!("collection {id:?} has no vector tiles; see /ogc/tiles"))
+}
+
+/// The tiling schemes offered (one: WebMercatorQuad).
+#[utoipa::path(get, path = "/ogc/tileMatrixSets", tag = "ogc", params(FormatParams),
+    responses((status = 200, description = "Tile matrix sets", content_type = "application/json"), (status = 400, description = "Malformed request", body = ErrorBody)))]
+pub async fn get_tile_matrix_sets(cx: Ctx<FormatParams>) -> Result<Response, ApiError> {
+    check_format(cx.query.f.as_deref())?;
+    Ok(respond::json(&ogc_tiles::tile_matrix_sets(&cx.state.base_url(&cx.headers)), &cx.headers))
+}
+
+/// The definition of a tile matrix set (OGC 17-083r4 JSON).
+#[utoipa::path(get, path = "/ogc/tileMatrixSets/{tileMatrixSetId}", tag = "ogc",
+    params(("tileMatrixSetId" = String, Path, description = "`WebMercatorQuad`"), FormatParams),
+    responses((status = 200, description = "Tile matrix set", content_type = "application/json"), (status = 400, description = "Malformed request", body = ErrorBody), (status = 404, description = "Unknown tile matrix set", body = ErrorBody)))]
+pub async fn get_tile_matrix_set(
+    cx: Ctx<FormatParams>,
+    Path(tms): Path<String>,
+) -> Result<Response, ApiError> {
+    check_format(cx.query.f.as_deref())?;
+    check_matrix_set(&tms)?;
+    Ok(respond::json(&ogc_tiles::web_mercator_quad(), &cx.headers))
+}
+
+/// Every collection's vector tileset.
+#[utoipa::path(get, path = "/ogc/tiles", tag = "ogc", params(FormatParams),
+    responses((status = 200, description = "Tilesets", content_type = "application/json"), (status = 400, description = "Malformed request", body = ErrorBody)))]
+pub async fn get_dataset_tilesets(cx: Ctx<FormatParams>) -> Result<Response, ApiError> {
+    check_format(cx.query.f.as_deref())?;
+    let loaded = cx.state.loaded();
+    let doc = ogc_tiles::dataset_tilesets(&loaded.atlas, &loaded.layers, &cx.state.base_url(&cx.headers));
+    Ok(respond::json(&doc, &cx.headers))
+}
+
+/// A collection's tilesets.
+#[utoipa::path(get, path = "/ogc/collections/{id}/tiles", tag = "ogc",
+    params(("id" = String, Path, description = "Collection id (territories-EDITION, epci, ept)"), FormatParams),
+    responses((status = 200, description = "Tilesets", content_type = "application/json"), (status = 400, description = "Malformed request", body = ErrorBody), (status = 404, description = "No tiles for this collection", body = ErrorBody)))]
+pub async fn get_tilesets(cx: Ctx<FormatParams>, Path(id): Path<String>) -> Result<Response, ApiError> {
+    check_format(cx.query.f.as_deref())?;
+    let loaded = cx.state.loaded();
+    let doc = ogc_tiles::tilesets(&loaded.atlas, &loaded.layers, &id, &cx.state.base_url(&cx.headers))
+        .ok_or_else(|| no_tiles(&id))?;
+    Ok(respond::json(&doc, &cx.headers))
+}
+
+/// A collection's tileset in a tile matrix set: limits per zoom, layers and fields, the tile template.
+#[utoipa::path(get, path = "/ogc/collections/{id}/tiles/{tileMatrixSetId}", tag = "ogc",
+    params(("id" = String, Path, description = "Collection id"), ("tileMatrixSetId" = String, Path, description = "`WebMercatorQuad`"), FormatParams),
+    responses((status = 200, description = "Tileset", content_type = "application/json"), (status = 400, description = "Malformed request", body = ErrorBody), (status = 404, description = "No such tileset", body = ErrorBody)))]
+pub async fn get_tileset(
+    cx: Ctx<FormatParams>,
+    Path((id, tms)): Path<(String, String)>,
+) -> Result<Response, ApiError> {
+    check_format(cx.query.f.as_deref())?;
+    check_matrix_set(&tms)?;
+    let loaded = cx.state.loaded();
+    let doc = ogc_tiles::tileset(&loaded.atlas, &loaded.layers, &id, &cx.state.base_url(&cx.headers))
+        .ok_or_else(|| no_tiles(&id))?;
+    Ok(respond::json(&doc, &cx.headers))
+}
+
+/// One vector tile (row = y, column = x of the XYZ scheme), the same bytes as `/tiles/{id}/{z}/{x}/{y}.mvt`.
+#[utoipa::path(get, path = "/ogc/collections/{id}/tiles/{tileMatrixSetId}/{tileMatrix}/{tileRow}/{tileCol}", tag = "ogc",
+    params(("id" = String, Path), ("tileMatrixSetId" = String, Path), ("tileMatrix" = u8, Path, maximum = 24), ("tileRow" = u32, Path), ("tileCol" = u32, Path)),
+    responses((status = 200, description = "Vector tile", content_type = "application/vnd.mapbox-vector-tile"), (status = 400, description = "Malformed request", body = ErrorBody), (status = 404, description = "No such tileset", body = ErrorBody)))]
+pub async fn get_tile(
+    cx: Ctx<NoParams>,
+    Path((id, tms, z, row, col)): Path<(String, String, String, String, String)>,
+) -> Result<Response, ApiError> {
+    check_matrix_set(&tms)?;
+    let bad = || {
+        ApiError::BadRequest(format!(
+            "tile {z}/{row}/{col}: expected whole numbers tileMatrix/tileRow/tileCol"
+        ))
+    };
+    let (z, row, col): (u8, u32, u32) =
+        (z.parse().map_err(|_| bad())?, row.parse().map_err(|_| bad())?, col.parse().map_err(|_| bad())?);
+    let coord = TileCoord::new(z, col, row).map_err(|e| ApiError::BadRequest(e.to_string()))?;
+    let loaded = cx.state.loaded();
+    if !ogc_tiles::has_tiles(&loaded.atlas, &loaded.layers, &id) {
+        return Err(no_tiles(&id));
+    }
+    let encoded = loaded
+        .layers
+        .tile(&loaded.atlas, &id, coord)
+        .ok_or_else(|| no_tiles(&id))?
+        .map_err(|e| ApiError::BadRequest(e.to_string()))?;
+    Ok(respond::encoded(&encoded, &cx.headers))
+}
