@@ -586,3 +586,54 @@ async fn ogc_api_tiles_from_the_landing_page_to_a_tile() {
     let n = collections["collections"].as_array().map(Vec::len).expect("collections");
     assert_eq!(all["tilesets"].as_array().map(Vec::len), Some(n - 1));
 }
+
+/// A GET with an `Accept` header: status, content type, body text.
+async fn get_accepting(uri: &str, accept: &str) -> (StatusCode, String, String) {
+    let app = build_app(AppState::from_loaded(crate::support::shared_loaded().clone()));
+    let request = Request::get(uri)
+        .header(header::HOST, "example.test:8080")
+        .header(header::ACCEPT, accept)
+        .body(Body::empty())
+        .expect("request");
+    let response = app.oneshot(request).await.expect("answer");
+    let status = response.status();
+    let ct =
+        response.headers().get(header::CONTENT_TYPE).and_then(|v| v.to_str().ok()).unwrap_or("").to_owned();
+    let body = response.into_body().collect().await.expect("body").to_bytes();
+    (status, ct, String::from_utf8_lossy(&body).into_owned())
+}
+
+/// OGC 17-069r4 /conf/html: /req/html/definition and /req/html/content. A browser (`Accept: text/html`)
+/// or `?f=html` gets a page for people with the same content and links; GIS clients keep their JSON.
+#[tokio::test]
+async fn html_for_people() {
+    const BROWSER: &str = "text/html,application/xhtml+xml,application/xml;q=0.9,*/*;q=0.8";
+    for uri in [
+        "/ogc",
+        "/ogc/conformance",
+        "/ogc/collections",
+        "/ogc/collections/epci",
+        "/ogc/collections/territories-2023/items?region=32",
+        "/ogc/collections/communes/items/02722",
+    ] {
+        let (status, ct, html) = get_accepting(uri, BROWSER).await;
+        assert_eq!((status, ct.as_str()), (StatusCode::OK, "text/html; charset=utf-8"), "{uri}");
+        assert!(html.starts_with("<!doctype html>") && html.contains("<html lang=\"en\">"), "{uri}");
+        let (status, ct, _) =
+            get_accepting(&format!("{uri}{}f=html", if uri.contains('?') { '&' } else { '?' }), "*/*").await;
+        assert_eq!((status, ct.as_str()), (StatusCode::OK, "text/html; charset=utf-8"), "{uri} f=html");
+        let (_, ct, _) = get_accepting(uri, "application/geo+json, application/json").await;
+        assert!(ct.starts_with("application/"), "{uri}: {ct}");
+    }
+    let (_, _, items) = get_accepting("/ogc/collections/territories-2023/items?region=32", BROWSER).await;
+    assert_eq!(items.matches("<tr><td><a href=\"/ogc/collections/territories-2023/items/").count(), 17);
+    assert!(items.contains("Soissonnais – Valois") && items.contains("<svg"));
+    let (_, _, soissons) = get_accepting("/ogc/collections/communes/items/02722?f=html", "*/*").await;
+    assert!(soissons.contains("<h1>Soissons</h1>") && soissons.contains("<path"));
+    // Names are escaped, not injected.
+    let (_, _, d) =
+        get_accepting("/ogc/collections/communes/items?f=html&name=D%27Huison-Longueville", "*/*").await;
+    assert!(d.contains("D&#39;Huison-Longueville") || d.contains("0 of 0 features"), "{d}");
+    let (status, _, _) = get_accepting("/ogc/collections?f=xml", BROWSER).await;
+    assert_eq!(status, StatusCode::BAD_REQUEST);
+}

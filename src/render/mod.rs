@@ -7,6 +7,7 @@ pub mod export;
 pub mod glyphs;
 pub mod layers;
 pub mod members;
+pub mod ogc_html;
 pub mod ogc_tiles;
 pub mod pages;
 pub mod places;

@@ -261,10 +261,10 @@ pub fn unit_not_found(lang: Lang, kind: Option<UnitKind>, code: &str) -> String 
 }
 
 /// One shape of a map: its SVG class, a tooltip, and its outline.
-struct Shape<'a> {
-    class: String,
-    title: Option<String>,
-    geometry: &'a MultiPolygon<f64>,
+pub(crate) struct Shape<'a> {
+    pub(crate) class: String,
+    pub(crate) title: Option<String>,
+    pub(crate) geometry: &'a MultiPolygon<f64>,
 }
 
 /// Width of the drawing in SVG units (the page scales it).
@@ -272,7 +272,7 @@ const MAP_SIZE: f64 = 640.0;
 
 /// Shapes drawn to fit `bbox`, in an equirectangular projection at the box's middle latitude (true
 /// shapes at these scales), simplified to a third of a unit, coordinates to a tenth.
-fn svg_map(label: &str, bbox: [f64; 4], shapes: &[Shape<'_>]) -> String {
+pub(crate) fn svg_map(label: &str, bbox: [f64; 4], shapes: &[Shape<'_>]) -> String {
     let [w, s, e, n] = bbox;
     let kx = f64::midpoint(s, n).to_radians().cos();
     let span = ((e - w) * kx).max(n - s).max(1e-9);
@@ -312,7 +312,7 @@ fn svg_map(label: &str, bbox: [f64; 4], shapes: &[Shape<'_>]) -> String {
 }
 
 /// `[west, south, east, north]` of shapes, if any has a point.
-fn bbox_of<'a>(shapes: impl IntoIterator<Item = &'a MultiPolygon<f64>>) -> Option<[f64; 4]> {
+pub(crate) fn bbox_of<'a>(shapes: impl IntoIterator<Item = &'a MultiPolygon<f64>>) -> Option<[f64; 4]> {
     let mut out: Option<[f64; 4]> = None;
     for g in shapes {
         if let Some(r) = geo::BoundingRect::bounding_rect(g) {

@@ -189,3 +189,39 @@ test('from the map: a territory found by search opens its panel, whose link open
   assert.equal(await text(page, 'population'), '107\u202f206');
   await done(page);
 });
+
+test('the OGC API in a browser: landing, collection, a filtered page of items with its map, one feature; axe-clean', async () => {
+  // A browser asks for text/html and gets the pages; the same URLs give JSON to GIS clients.
+  let page = await openPage('/ogc');
+  assert.equal(page.response.headers()['content-type'], 'text/html; charset=utf-8');
+  assert.equal(await page.locator('h1').innerText(), "Territoires d'industrie");
+  await page.locator('a', { hasText: 'Collections' }).first().click();
+  await page.waitForLoadState();
+  assert.ok(page.url().endsWith('/ogc/collections?f=html') || page.url().endsWith('/ogc/collections'), page.url());
+  const rows = await page.locator('table.collections tbody tr').count();
+  const json = await (await fetch(`${server.base}/ogc/collections`)).json();
+  assert.equal(rows, json.collections.length);
+  assert.deepEqual(await accessibilityViolations(page), []);
+  await done(page);
+
+  // Hauts-de-France's 17 territories: one table row and one outline on the map each.
+  page = await openPage('/ogc/collections/territories-2023/items?region=32&limit=50');
+  assert.equal(await page.locator('table.items tbody tr').count(), 17);
+  assert.equal(await page.locator('[data-testid="map"] path').count(), 17);
+  assert.match(await page.locator('main').innerText(), /17 of 17 features/);
+  assert.deepEqual(await accessibilityViolations(page), []);
+  await page.screenshot({ path: path.join(SHOTS, 'ogc-items-hauts-de-france.png'), fullPage: true });
+  await page.locator('table.items a', { hasText: 'Soissonnais' }).click();
+  await page.waitForLoadState();
+  assert.match(page.url(), /\/ogc\/collections\/territories-2023\/items\/ti-3214\?f=html$/);
+  assert.match(await page.locator('table.properties').innerText(), /member_codes\s+.*240200477/);
+  assert.equal(await page.locator('[data-testid="map"] path').count(), 1);
+  assert.deepEqual(await accessibilityViolations(page), []);
+  await page.screenshot({ path: path.join(SHOTS, 'ogc-feature-ti-3214.png'), fullPage: true });
+  await done(page);
+
+  // JSON for clients that ask for it, at the same address.
+  const feature = await (await fetch(`${server.base}/ogc/collections/territories-2023/items/ti-3214`, { headers: { accept: 'application/geo+json' } })).json();
+  assert.equal(feature.id, 'ti-3214');
+  assert.ok(feature.links.some((l) => l.rel === 'alternate' && l.type === 'text/html'));
+});

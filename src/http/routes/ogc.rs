@@ -13,14 +13,16 @@ use crate::atlas::Atlas;
 use crate::atlas::features::{Collection, FeatureRef, Source};
 use crate::atlas::filter::{Filter, FilterError, Kind, SortBy, queryables};
 use crate::http::error::{ApiError, ErrorBody};
-use crate::http::extractors::{ApiQuery, Ctx, parse_bbox};
+use crate::http::extractors::{Ctx, parse_bbox};
+use crate::render::ogc_html;
 use crate::render::ogc_tiles::has_tiles;
 use crate::source::crs::{Crs, CrsError, OgcCrs, Reprojection};
 
 /// Conformance classes this API implements.
-pub const CONFORMANCE: [&str; 16] = [
+pub const CONFORMANCE: [&str; 17] = [
     "http://www.opengis.net/spec/ogcapi-features-1/1.0/conf/core",
     "http://www.opengis.net/spec/ogcapi-features-1/1.0/conf/geojson",
+    "http://www.opengis.net/spec/ogcapi-features-1/1.0/conf/html",
     "http://www.opengis.net/spec/ogcapi-features-1/1.0/conf/oas30",
     "http://www.opengis.net/spec/ogcapi-features-2/1.0/conf/crs",
     "http://www.opengis.net/spec/ogcapi-features-3/1.0/conf/queryables",
@@ -47,7 +49,7 @@ pub const MAX_LIMIT: usize = 10_000;
 #[into_params(parameter_in = Query)]
 #[serde(deny_unknown_fields)]
 pub struct FormatParams {
-    /// Output format: `json` (the only one).
+    /// Output format: `json` or `html` (a browser asking for `text/html` gets HTML by default).
     pub f: Option<String>,
 }
 
@@ -83,7 +85,7 @@ pub struct ItemsParams {
     pub properties: std::collections::BTreeMap<String, String>,
     /// Accepted for conformance; the features have no time, so it selects nothing out.
     pub datetime: Option<String>,
-    /// Output format: `json`/`geojson`.
+    /// Output format: `json`/`geojson` or `html`.
     pub f: Option<String>,
 }
 
@@ -94,7 +96,7 @@ pub struct ItemsParams {
 pub struct FeatureParams {
     /// The CRS of the answer's geometry (a URI of the collection's `crs` list); CRS84 by default.
     pub crs: Option<String>,
-    /// Output format: `json`/`geojson`.
+    /// Output format: `json`/`geojson` or `html`.
     pub f: Option<String>,
 }
 
@@ -174,11 +176,34 @@ fn parse_bbox_in(bbox: &str, crs: OgcCrs) -> Result<geo::Rect<f64>, ApiError> {
     Reprojection::new(crs.crs, Crs::Wgs84).and_then(|r| r.rect(rect)).map_err(|e| bad(&e.to_string()))
 }
 
-fn check_format(f: Option<&str>) -> Result<(), ApiError> {
+/// The answer's format: JSON, or HTML for people (`?f=html`, or a browser's `Accept: text/html` when `f`
+/// is not given).
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+enum Format {
+    Json,
+    Html,
+}
+
+fn format_of(f: Option<&str>, headers: &axum::http::HeaderMap) -> Result<Format, ApiError> {
     match f {
-        None | Some("json" | "geojson" | "application/json" | "application/geo+json") => Ok(()),
-        Some(other) => Err(ApiError::BadRequest(format!("f={other}: only json is available"))),
+        Some("json" | "geojson" | "application/json" | "application/geo+json") => Ok(Format::Json),
+        Some("html" | "text/html") => Ok(Format::Html),
+        Some(other) => Err(ApiError::BadRequest(format!("f={other}: use json or html"))),
+        None => {
+            let accept = headers.get(header::ACCEPT).and_then(|v| v.to_str().ok()).unwrap_or("");
+            Ok(if accept.contains("text/html") { Format::Html } else { Format::Json })
+        }
     }
+}
+
+fn html_response(html: String) -> Response {
+    ([(header::CONTENT_TYPE, "text/html; charset=utf-8"), (header::VARY, "Accept")], html).into_response()
+}
+
+/// The same document as HTML: a `rel="alternate"` link for the JSON documents.
+fn html_alternate(href: &str) -> Value {
+    let sep = if href.contains('?') { '&' } else { '?' };
+    json!({"href": format!("{href}{sep}f=html"), "rel": "alternate", "type": "text/html", "title": "This document as HTML"})
 }
 
 fn json_response(value: &Value, content_type: &'static str) -> Response {
@@ -189,33 +214,38 @@ fn json_response(value: &Value, content_type: &'static str) -> Response {
 #[utoipa::path(get, path = "/ogc", tag = "ogc", params(FormatParams),
     responses((status = 200, description = "Landing page", content_type = "application/json"), (status = 400, description = "Malformed request", body = ErrorBody)))]
 pub async fn get_landing(Ctx { state, headers, query: p }: Ctx<FormatParams>) -> Result<Response, ApiError> {
-    check_format(p.f.as_deref())?;
+    let format = format_of(p.f.as_deref(), &headers)?;
     let b = state.base_url(&headers);
-    Ok(json_response(
-        &json!({
-            "title": "Territoires d'industrie",
-            "description": "France's Territoires d'industrie (ANCT) and the intercommunalities, EPT and communes they are made of, as OGC API – Features collections.",
-            "links": [
-                {"href": format!("{b}/ogc"), "rel": "self", "type": "application/json", "title": "This document"},
-                {"href": format!("{b}/api/openapi.json"), "rel": "service-desc", "type": "application/vnd.oai.openapi+json;version=3.0", "title": "OpenAPI definition"},
-                {"href": format!("{b}/ogc/conformance"), "rel": "conformance", "type": "application/json", "title": "Conformance classes"},
-                {"href": format!("{b}/ogc/collections"), "rel": "data", "type": "application/json", "title": "Collections"},
-                {"href": format!("{b}/ogc/tiles"), "rel": "http://www.opengis.net/def/rel/ogc/1.0/tilesets-vector", "type": "application/json", "title": "Vector tilesets"},
-                {"href": format!("{b}/ogc/tileMatrixSets"), "rel": "http://www.opengis.net/def/rel/ogc/1.0/tiling-schemes", "type": "application/json", "title": "Tiling schemes"}
-            ]
-        }),
-        "application/json",
-    ))
+    let doc = json!({
+        "title": "Territoires d'industrie",
+        "description": "France's Territoires d'industrie (ANCT) and the intercommunalities, EPT and communes they are made of, as OGC API – Features collections.",
+        "links": [
+            {"href": format!("{b}/ogc"), "rel": "self", "type": "application/json", "title": "This document"},
+            {"href": format!("{b}/api/openapi.json"), "rel": "service-desc", "type": "application/vnd.oai.openapi+json;version=3.0", "title": "OpenAPI definition"},
+            {"href": format!("{b}/ogc/conformance"), "rel": "conformance", "type": "application/json", "title": "Conformance classes"},
+            {"href": format!("{b}/ogc/collections"), "rel": "data", "type": "application/json", "title": "Collections"},
+            {"href": format!("{b}/ogc/tiles"), "rel": "http://www.opengis.net/def/rel/ogc/1.0/tilesets-vector", "type": "application/json", "title": "Vector tilesets"},
+            {"href": format!("{b}/ogc/tileMatrixSets"), "rel": "http://www.opengis.net/def/rel/ogc/1.0/tiling-schemes", "type": "application/json", "title": "Tiling schemes"},
+            html_alternate(&format!("{b}/ogc"))
+        ]
+    });
+    Ok(match format {
+        Format::Html => html_response(ogc_html::landing(&doc)),
+        Format::Json => json_response(&doc, "application/json"),
+    })
 }
 
 /// The conformance classes implemented.
 #[utoipa::path(get, path = "/ogc/conformance", tag = "ogc", params(FormatParams),
     responses((status = 200, description = "Conformance classes", content_type = "application/json"), (status = 400, description = "Malformed request", body = ErrorBody)))]
-pub async fn get_conformance(ApiQuery(p): ApiQuery<FormatParams>) -> Result<Response, ApiError> {
-    check_format(p.f.as_deref())?;
+pub async fn get_conformance(cx: Ctx<FormatParams>) -> Result<Response, ApiError> {
+    let format = format_of(cx.query.f.as_deref(), &cx.headers)?;
     let classes: Vec<&str> =
         CONFORMANCE.iter().chain(&crate::render::ogc_tiles::CONFORMANCE).copied().collect();
-    Ok(json_response(&json!({ "conformsTo": classes }), "application/json"))
+    Ok(match format {
+        Format::Html => html_response(ogc_html::conformance(&classes)),
+        Format::Json => json_response(&json!({ "conformsTo": classes }), "application/json"),
+    })
 }
 
 fn collection_json(atlas: &Atlas, c: &Collection, b: &str, tiled: bool) -> Value {
@@ -225,7 +255,9 @@ fn collection_json(atlas: &Atlas, c: &Collection, b: &str, tiled: bool) -> Value
     );
     let mut links = vec![
         json!({"href": format!("{b}/ogc/collections/{}", c.id), "rel": "self", "type": "application/json", "title": c.title}),
+        html_alternate(&format!("{b}/ogc/collections/{}", c.id)),
         json!({"href": format!("{b}/ogc/collections/{}/items", c.id), "rel": "items", "type": "application/geo+json", "title": format!("{} (GeoJSON)", c.title)}),
+        json!({"href": format!("{b}/ogc/collections/{}/items?f=html", c.id), "rel": "items", "type": "text/html", "title": format!("{} (HTML)", c.title)}),
         json!({"href": format!("{b}/ogc/collections/{}/queryables", c.id), "rel": "http://www.opengis.net/def/rel/ogc/1.0/queryables", "type": "application/schema+json", "title": "Queryables"}),
     ];
     if tiled {
@@ -254,7 +286,7 @@ fn collection_json(atlas: &Atlas, c: &Collection, b: &str, tiled: bool) -> Value
 #[utoipa::path(get, path = "/ogc/collections", tag = "ogc", params(FormatParams),
     responses((status = 200, description = "Collections", content_type = "application/json"), (status = 400, description = "Malformed request", body = ErrorBody)))]
 pub async fn get_collections(cx: Ctx<FormatParams>) -> Result<Response, ApiError> {
-    check_format(cx.query.f.as_deref())?;
+    let format = format_of(cx.query.f.as_deref(), &cx.headers)?;
     let loaded = cx.state.loaded();
     let atlas = &loaded.atlas;
     let b = cx.state.base_url(&cx.headers);
@@ -263,13 +295,17 @@ pub async fn get_collections(cx: Ctx<FormatParams>) -> Result<Response, ApiError
         .iter()
         .map(|c| collection_json(atlas, c, &b, has_tiles(atlas, &loaded.layers, &c.id)))
         .collect();
-    Ok(json_response(
-        &json!({
-            "links": [{"href": format!("{b}/ogc/collections"), "rel": "self", "type": "application/json", "title": "Collections"}],
-            "collections": collections
-        }),
-        "application/json",
-    ))
+    let doc = json!({
+        "links": [
+            {"href": format!("{b}/ogc/collections"), "rel": "self", "type": "application/json", "title": "Collections"},
+            html_alternate(&format!("{b}/ogc/collections"))
+        ],
+        "collections": collections
+    });
+    Ok(match format {
+        Format::Html => html_response(ogc_html::collections(&doc)),
+        Format::Json => json_response(&doc, "application/json"),
+    })
 }
 
 fn find(atlas: &Atlas, id: &str) -> Result<Collection, ApiError> {
@@ -282,14 +318,15 @@ fn find(atlas: &Atlas, id: &str) -> Result<Collection, ApiError> {
 #[utoipa::path(get, path = "/ogc/collections/{id}", tag = "ogc", params(("id" = String, Path, description = "Collection id"), FormatParams),
     responses((status = 200, description = "Collection", content_type = "application/json"), (status = 400, description = "Malformed request", body = ErrorBody), (status = 404, description = "No such collection or feature", body = ErrorBody)))]
 pub async fn get_collection(cx: Ctx<FormatParams>, Path(id): Path<String>) -> Result<Response, ApiError> {
-    check_format(cx.query.f.as_deref())?;
+    let format = format_of(cx.query.f.as_deref(), &cx.headers)?;
     let loaded = cx.state.loaded();
     let c = find(&loaded.atlas, &id)?;
     let tiled = has_tiles(&loaded.atlas, &loaded.layers, &c.id);
-    Ok(json_response(
-        &collection_json(&loaded.atlas, &c, &cx.state.base_url(&cx.headers), tiled),
-        "application/json",
-    ))
+    let doc = collection_json(&loaded.atlas, &c, &cx.state.base_url(&cx.headers), tiled);
+    Ok(match format {
+        Format::Html => html_response(ogc_html::collection(&doc)),
+        Format::Json => json_response(&doc, "application/json"),
+    })
 }
 
 fn parse_count(
@@ -334,6 +371,7 @@ fn feature_json(f: &FeatureRef<'_>, collection: &str, b: &str, out: &Output) -> 
         "properties": f.properties,
         "links": [
             {"href": format!("{b}/ogc/collections/{collection}/items/{}", f.id), "rel": "self", "type": "application/geo+json"},
+            html_alternate(&format!("{b}/ogc/collections/{collection}/items/{}", f.id)),
             {"href": format!("{b}/ogc/collections/{collection}"), "rel": "collection", "type": "application/json"}
         ]
     }))
@@ -343,7 +381,7 @@ fn feature_json(f: &FeatureRef<'_>, collection: &str, b: &str, out: &Output) -> 
 #[utoipa::path(get, path = "/ogc/collections/{id}/items", tag = "ogc", params(("id" = String, Path, description = "Collection id"), ItemsParams),
     responses((status = 200, description = "GeoJSON FeatureCollection", content_type = "application/geo+json"), (status = 400, description = "Malformed request", body = ErrorBody), (status = 404, description = "No such collection or feature", body = ErrorBody)))]
 pub async fn get_items(cx: Ctx<ItemsParams>, Path(id): Path<String>) -> Result<Response, ApiError> {
-    check_format(cx.query.f.as_deref())?;
+    let format = format_of(cx.query.f.as_deref(), &cx.headers)?;
     // Over the maximum is not an error: the OGC specification asks servers to answer at most their
     // maximum (clients such as GDAL ask for more and follow the `next` links).
     let limit = parse_limit(cx.query.limit.as_deref())?;
@@ -381,16 +419,17 @@ pub async fn get_items(cx: Ctx<ItemsParams>, Path(id): Path<String>) -> Result<R
         .map_err(filter_error("sortby"))?;
     let b = cx.state.base_url(&cx.headers);
     let page_base = b.clone();
-    let (features, matched) = tokio::task::spawn_blocking(move || {
+    let (source, collection_id, collection_title) = (c.source, c.id.clone(), c.title.clone());
+    let atlas_for_page = atlas.clone();
+    let (features, matched, positions) = tokio::task::spawn_blocking(move || {
         let matching = atlas.features_filtered(c.source, bbox, filter.as_ref(), sort.as_ref());
-        let features = matching
+        let positions: Vec<usize> = matching.iter().skip(offset).take(limit).copied().collect();
+        let features = positions
             .iter()
-            .skip(offset)
-            .take(limit)
             .filter_map(|&i| atlas.feature(c.source, i))
             .map(|f| feature_json(&f, &c.id, &page_base, &out))
             .collect::<Result<Vec<Value>, ApiError>>();
-        features.map(|f| (f, matching.len()))
+        features.map(|f| (f, matching.len(), positions))
     })
     .await
     .map_err(|e| ApiError::Internal(e.to_string()))??;
@@ -427,6 +466,7 @@ pub async fn get_items(cx: Ctx<ItemsParams>, Path(id): Path<String>) -> Result<R
     if offset > 0 {
         links.push(json!({"href": page(offset.saturating_sub(limit)), "rel": "prev", "type": "application/geo+json", "title": "Previous page"}));
     }
+    links.push(html_alternate(&page(offset)));
     let body = json!({
         "type": "FeatureCollection",
         "features": features,
@@ -435,6 +475,11 @@ pub async fn get_items(cx: Ctx<ItemsParams>, Path(id): Path<String>) -> Result<R
         "numberReturned": returned,
         "timeStamp": now_rfc3339(),
     });
+    if format == Format::Html {
+        let geometries: Vec<&geo::MultiPolygon<f64>> =
+            positions.iter().filter_map(|&i| atlas_for_page.feature(source, i).map(|f| f.geometry)).collect();
+        return Ok(html_response(ogc_html::items(&collection_id, &collection_title, &body, &geometries)));
+    }
     Ok(([header], json_response(&body, "application/geo+json")).into_response())
 }
 
@@ -488,7 +533,10 @@ fn items_filter(q: &ItemsParams, source: Source, crs: OgcCrs) -> Result<Option<F
 #[utoipa::path(get, path = "/ogc/collections/{id}/queryables", tag = "ogc", params(("id" = String, Path, description = "Collection id"), FormatParams),
     responses((status = 200, description = "JSON Schema of the queryables", content_type = "application/schema+json"), (status = 400, description = "Malformed request", body = ErrorBody), (status = 404, description = "No such collection", body = ErrorBody)))]
 pub async fn get_queryables(cx: Ctx<FormatParams>, Path(id): Path<String>) -> Result<Response, ApiError> {
-    check_format(cx.query.f.as_deref())?;
+    // A JSON Schema, whoever asks (a browser shows it as JSON).
+    if let Some(f) = cx.query.f.as_deref().filter(|f| !matches!(*f, "json" | "application/schema+json")) {
+        return Err(ApiError::BadRequest(format!("f={f}: the queryables are a JSON Schema (f=json)")));
+    }
     let atlas = cx.state.atlas();
     let c = find(&atlas, &id)?;
     let b = cx.state.base_url(&cx.headers);
@@ -536,7 +584,7 @@ pub async fn get_item(
     cx: Ctx<FeatureParams>,
     Path((id, fid)): Path<(String, String)>,
 ) -> Result<Response, ApiError> {
-    check_format(cx.query.f.as_deref())?;
+    let format = format_of(cx.query.f.as_deref(), &cx.headers)?;
     let out = Output::new(parse_crs("crs", cx.query.crs.as_deref())?)?;
     let atlas = cx.state.atlas();
     let c = find(&atlas, &id)?;
@@ -545,5 +593,8 @@ pub async fn get_item(
         .and_then(|i| atlas.feature(c.source, i))
         .ok_or_else(|| ApiError::NotFound(format!("no feature {fid:?} in collection {id}")))?;
     let body = feature_json(&f, &c.id, &cx.state.base_url(&cx.headers), &out)?;
+    if format == Format::Html {
+        return Ok(html_response(ogc_html::feature(&c.id, &c.title, &body, f.geometry)));
+    }
     Ok(([out.header()], json_response(&body, "application/geo+json")).into_response())
 }
