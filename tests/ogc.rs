@@ -183,14 +183,25 @@ async fn links_use_the_configured_public_url_not_the_host_header() {
     assert!("territoires.example.fr".parse::<territoires::http::PublicUrl>().is_err());
 }
 
+/// A GET (with an `Accept` header when given): status, headers and body.
+async fn send(uri: &str, accept: Option<&str>) -> (StatusCode, axum::http::HeaderMap, Vec<u8>) {
+    let app = build_app(AppState::from_loaded(crate::support::shared_loaded().clone()));
+    let mut request = Request::get(uri).header(header::HOST, "example.test:8080");
+    if let Some(a) = accept {
+        request = request.header(header::ACCEPT, a);
+    }
+    let response = app.oneshot(request.body(Body::empty()).expect("request")).await.expect("answer");
+    let (status, headers) = (response.status(), response.headers().clone());
+    (status, headers, response.into_body().collect().await.expect("body").to_bytes().to_vec())
+}
+
+fn content_type(headers: &axum::http::HeaderMap) -> String {
+    headers.get(header::CONTENT_TYPE).and_then(|v| v.to_str().ok()).unwrap_or("").to_owned()
+}
+
 /// A GET answered with its headers too.
 async fn get_with_headers(uri: &str) -> (StatusCode, axum::http::HeaderMap, Value) {
-    let app = build_app(AppState::from_loaded(crate::support::shared_loaded().clone()));
-    let request =
-        Request::get(uri).header(header::HOST, "example.test:8080").body(Body::empty()).expect("request");
-    let response = app.oneshot(request).await.expect("answer");
-    let (status, headers) = (response.status(), response.headers().clone());
-    let body = response.into_body().collect().await.expect("body").to_bytes();
+    let (status, headers, body) = send(uri, None).await;
     (status, headers, serde_json::from_slice(&body).expect("JSON"))
 }
 
@@ -482,14 +493,8 @@ async fn part_3_filtering_with_cql2() {
 
 /// A GET's raw body, for tiles.
 async fn get_bytes(uri: &str) -> (StatusCode, String, Vec<u8>) {
-    let app = build_app(AppState::from_loaded(crate::support::shared_loaded().clone()));
-    let request =
-        Request::get(uri).header(header::HOST, "example.test:8080").body(Body::empty()).expect("request");
-    let response = app.oneshot(request).await.expect("answer");
-    let status = response.status();
-    let ct =
-        response.headers().get(header::CONTENT_TYPE).and_then(|v| v.to_str().ok()).unwrap_or("").to_owned();
-    (status, ct, response.into_body().collect().await.expect("body").to_bytes().to_vec())
+    let (status, headers, body) = send(uri, None).await;
+    (status, content_type(&headers), body)
 }
 
 /// OGC 20-057 (OGC API – Tiles) abstract tests: /conf/core/tc-op, /conf/core/tc-success,
@@ -589,18 +594,8 @@ async fn ogc_api_tiles_from_the_landing_page_to_a_tile() {
 
 /// A GET with an `Accept` header: status, content type, body text.
 async fn get_accepting(uri: &str, accept: &str) -> (StatusCode, String, String) {
-    let app = build_app(AppState::from_loaded(crate::support::shared_loaded().clone()));
-    let request = Request::get(uri)
-        .header(header::HOST, "example.test:8080")
-        .header(header::ACCEPT, accept)
-        .body(Body::empty())
-        .expect("request");
-    let response = app.oneshot(request).await.expect("answer");
-    let status = response.status();
-    let ct =
-        response.headers().get(header::CONTENT_TYPE).and_then(|v| v.to_str().ok()).unwrap_or("").to_owned();
-    let body = response.into_body().collect().await.expect("body").to_bytes();
-    (status, ct, String::from_utf8_lossy(&body).into_owned())
+    let (status, headers, body) = send(uri, Some(accept)).await;
+    (status, content_type(&headers), String::from_utf8_lossy(&body).into_owned())
 }
 
 /// OGC 17-069r4 /conf/html: /req/html/definition and /req/html/content. A browser (`Accept: text/html`)

@@ -162,6 +162,13 @@ impl Atlas {
     /// The `i`-th feature of a collection.
     #[must_use]
     pub fn feature(&self, source: Source, i: usize) -> Option<FeatureRef<'_>> {
+        self.feature_measured(source, i, true)
+    }
+
+    /// The `i`-th feature, its units' `area_km2` measured only when `measure` (a filter that does not
+    /// read it need not measure 35,000 communes).
+    #[must_use]
+    pub fn feature_measured(&self, source: Source, i: usize, measure: bool) -> Option<FeatureRef<'_>> {
         let mut properties = Map::new();
         match source {
             Source::Territories(e) => {
@@ -195,8 +202,10 @@ impl Atlas {
                 properties.insert("parents".into(), parents.join(";").into());
                 // Measured when asked: a page of units costs far less than measuring 35,000 communes
                 // at every start.
-                let area_m2 = crate::geometry::area::multi_polygon_area_m2(&u.geometry);
-                properties.insert("area_km2".into(), ((area_m2 / 1e4).round() / 100.0).into());
+                if measure {
+                    let area_m2 = crate::geometry::area::multi_polygon_area_m2(&u.geometry);
+                    properties.insert("area_km2".into(), ((area_m2 / 1e4).round() / 100.0).into());
+                }
                 Some(FeatureRef { id: u.code().to_owned(), properties, geometry: &u.geometry })
             }
         }

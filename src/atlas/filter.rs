@@ -212,6 +212,12 @@ impl Filter {
         Ok(Self { root })
     }
 
+    /// Whether the filter reads this property.
+    #[must_use]
+    pub fn reads(&self, name: &str) -> bool {
+        reads(&self.root, name)
+    }
+
     /// Both this filter and `other`.
     #[must_use]
     pub fn and(self, other: Self) -> Self {
@@ -234,6 +240,23 @@ impl Filter {
         truth(&self.root, &feature) == Some(true)
     }
 }
+
+fn reads(node: &Node, name: &str) -> bool {
+    match node {
+        Node::Property(q) => q.name == name,
+        Node::And(c) | Node::Or(c) => c.iter().any(|n| reads(n, name)),
+        Node::In(a, list) => reads(a, name) || list.iter().any(|n| reads(n, name)),
+        Node::Not(a) | Node::IsNull(a) | Node::CaseI(a) | Node::AccentI(a) | Node::Like(a, _) => {
+            reads(a, name)
+        }
+        Node::Compare(_, _, a, b) | Node::Spatial(_, a, b) => reads(a, name) || reads(b, name),
+        Node::Between(a, b, c) => reads(a, name) || reads(b, name) || reads(c, name),
+        Node::Text(_) | Node::Number(_) | Node::Bool(_) | Node::Null | Node::Shape(_) => false,
+    }
+}
+
+/// The one property measured on request (see [`Atlas::feature_measured`]).
+const AREA: &str = "area_km2";
 
 fn hint(node: &Node) -> Option<Rect<f64>> {
     match node {
@@ -654,31 +677,25 @@ fn spatial(op: Spatial, a: &ShapeRef<'_>, b: &ShapeRef<'_>) -> bool {
     }
 }
 
+/// AND (`decisive` false) or OR (`decisive` true) of conditions: the decisive value as soon as one has it,
+/// else unknown if one is unknown, else the other value.
+fn decided_by(children: &[Node], f: &Feature<'_>, decisive: bool) -> Option<bool> {
+    let mut unknown = false;
+    for c in children {
+        match truth(c, f) {
+            Some(v) if v == decisive => return Some(decisive),
+            None => unknown = true,
+            Some(_) => {}
+        }
+    }
+    if unknown { None } else { Some(!decisive) }
+}
+
 /// SQL's three-valued logic: `None` is unknown.
 fn truth(node: &Node, f: &Feature<'_>) -> Option<bool> {
     match node {
-        Node::And(children) => {
-            let mut unknown = false;
-            for c in children {
-                match truth(c, f) {
-                    Some(false) => return Some(false),
-                    None => unknown = true,
-                    Some(true) => {}
-                }
-            }
-            if unknown { None } else { Some(true) }
-        }
-        Node::Or(children) => {
-            let mut unknown = false;
-            for c in children {
-                match truth(c, f) {
-                    Some(true) => return Some(true),
-                    None => unknown = true,
-                    Some(false) => {}
-                }
-            }
-            if unknown { None } else { Some(false) }
-        }
+        Node::And(children) => decided_by(children, f, false),
+        Node::Or(children) => decided_by(children, f, true),
         Node::Not(a) => truth(a, f).map(|b| !b),
         Node::Compare(ord, negate, a, b) => {
             compare(&value(a, f), &value(b, f)).map(|o| (o == *ord) != *negate)
@@ -762,7 +779,13 @@ impl SortBy {
         Ok(Self(keys))
     }
 
-    /// Orders two features' properties (nulls last, then by id for a stable order).
+    /// Whether the order reads this property.
+    #[must_use]
+    pub fn reads(&self, name: &str) -> bool {
+        self.0.iter().any(|(k, _)| *k == name)
+    }
+
+    /// Orders two features' properties (nulls last; ties keep the collection's order).
     #[must_use]
     pub fn cmp(&self, a: &Map<String, Value>, b: &Map<String, Value>) -> Ordering {
         for &(name, descending) in &self.0 {
@@ -809,10 +832,11 @@ impl Atlas {
         if filter.is_none() && sort.is_none() {
             return candidates;
         }
+        let measure = filter.is_some_and(|f| f.reads(AREA)) || sort.is_some_and(|s| s.reads(AREA));
         let mut kept: Vec<(usize, Map<String, Value>)> = candidates
             .into_iter()
             .filter_map(|i| {
-                let f = self.feature(source, i)?;
+                let f = self.feature_measured(source, i, measure)?;
                 filter.is_none_or(|flt| flt.matches(&f.properties, f.geometry)).then_some((i, f.properties))
             })
             .collect();
