@@ -182,7 +182,23 @@ impl Atlas {
     /// leaving it; outside, to the nearest one.
     #[must_use]
     pub fn border_distances_m(&self, point: Point<f64>) -> SmallVec<[Option<f64>; 2]> {
-        self.editions.iter().map(|e| e.edges.nearest(point).map(|n| n.distance_m)).collect()
+        self.editions.iter().map(|e| e.edges.distance_m(point)).collect()
+    }
+
+    /// Readies what answers many border distances several times faster ([`Atlas::border_distances_m`]),
+    /// once per Atlas (about a second of work). Answers are the same before and after.
+    pub fn prepare_border_distances(&self) {
+        use rayon::prelude::*;
+        self.editions.par_iter().for_each(|e| e.edges.prepare_cells());
+    }
+
+    /// [`Atlas::prepare_border_distances`] on the thread pool, returning at once: a batch starts on the
+    /// R-tree and speeds up when the cells are ready; a small batch never waits for them.
+    pub fn prepare_border_distances_in_background(self: &std::sync::Arc<Self>) {
+        if self.editions.iter().fold(false, |first, e| e.edges.request_cells() || first) {
+            let atlas = std::sync::Arc::clone(self);
+            rayon::spawn(move || atlas.prepare_border_distances());
+        }
     }
 
     /// Units and territories containing `point`: ready-made when one leaf covers it, worked out from

@@ -5,8 +5,8 @@ use std::io::{BufRead, Write};
 
 use rayon::prelude::*;
 
-use super::rows::{Field, RowAnswer, RowReader, added_names};
-use super::{BatchError, BatchOptions, BatchStats, CHUNK_ROWS, unique_name};
+use super::rows::{Field, RowReader, added_names};
+use super::{BatchError, BatchOptions, BatchStats, unique_name};
 use crate::atlas::Atlas;
 use crate::tabular::{TextEncoding, UTF8_BOM, detect_encoding, field_to_utf8, first_line, sniff_separator};
 
@@ -50,21 +50,29 @@ pub fn annotate_csv<R: BufRead, W: Write>(
     if input.fill_buf()?.starts_with(UTF8_BOM) {
         input.consume(UTF8_BOM.len());
     }
-    let peek = input.fill_buf()?;
-    if peek.is_empty() {
+    let mut block = Block::default();
+    block.fill(&mut input)?;
+    if block.bytes.is_empty() {
         return Err(BatchError::Empty(source_name.to_owned()));
     }
-    // The encoding is told by the first buffer; a later field that is not UTF-8 is still converted
+    // The encoding is told by the first block; a later field that is not UTF-8 is still converted
     // (`field_to_utf8`), so the output is UTF-8 throughout.
-    let encoding = detect_encoding(peek, false);
-    let delimiter = sniff_separator(first_line(peek));
-    let mut reader = csv::ReaderBuilder::new().delimiter(delimiter).flexible(true).from_reader(input);
+    let encoding = detect_encoding(&block.bytes, block.at_end);
+    let delimiter = sniff_separator(first_line(&block.bytes));
     let csv_error = |error: csv::Error| BatchError::Csv {
         source_name: source_name.to_owned(),
         line: error.position().map_or(0, csv::Position::line),
         error,
     };
-    let mut headers = reader.byte_headers().map_err(csv_error)?.clone();
+    let reader = || {
+        let mut builder = csv::ReaderBuilder::new();
+        builder.delimiter(delimiter).flexible(true).has_headers(false);
+        builder
+    };
+    let header_end = block.record_ends(delimiter, 1).first().copied().unwrap_or(block.bytes.len());
+    let mut headers = csv::ByteRecord::new();
+    reader().from_reader(&block.bytes[..header_end]).read_byte_record(&mut headers).map_err(csv_error)?;
+    block.bytes.drain(..header_end);
     record_to_utf8(&mut headers, encoding);
     let names: Vec<String> = headers.iter().map(|h| String::from_utf8_lossy(h).into_owned()).collect();
     let rows = RowReader::new(atlas, &names, delimiter != b',', options, source_name)?;
@@ -72,65 +80,179 @@ pub fn annotate_csv<R: BufRead, W: Write>(
     if options.bom {
         output.write_all(UTF8_BOM)?;
     }
-    let mut writer = csv::WriterBuilder::new().delimiter(delimiter).flexible(true).from_writer(output);
+    let writer = || {
+        let mut builder = csv::WriterBuilder::new();
+        builder.delimiter(delimiter).flexible(true);
+        builder
+    };
     let mut out_header = headers.clone();
     for (name, _) in added_names(atlas) {
         let unique = unique_name(|n| out_header.iter().any(|h| h == n.as_bytes()), name);
         out_header.push_field(unique.as_bytes());
     }
-    writer.write_byte_record(&out_header).map_err(csv_error)?;
+    let mut head = writer().from_writer(Vec::new());
+    head.write_byte_record(&out_header).map_err(csv_error)?;
+    output.write_all(&head.into_inner().map_err(|e| BatchError::Write(e.into_error()))?)?;
 
     let mut stats = BatchStats::default();
-    // Records are read into the same buffers chunk after chunk: a batch allocates per chunk and for
-    // messages, not per row.
-    let mut chunk: Vec<csv::ByteRecord> = Vec::with_capacity(CHUNK_ROWS);
-    let (mut scratch, mut metres) = (Vec::new(), Vec::new());
+    // Block after block: the complete records of a block are cut into pieces, each piece parsed,
+    // answered and written out by one worker, and the pieces' bytes written in order. Memory is bounded
+    // by the block, whatever the input's length.
     loop {
-        let mut filled = 0;
-        while filled < CHUNK_ROWS {
-            if chunk.len() == filled {
-                chunk.push(csv::ByteRecord::new());
-            }
-            if !reader.read_byte_record(&mut chunk[filled]).map_err(csv_error)? {
+        if !block.at_end && block.bytes.len() < BLOCK_BYTES {
+            block.fill(&mut input)?;
+        }
+        let ends = block.record_ends(delimiter, usize::MAX);
+        let complete = if block.at_end { block.bytes.len() } else { ends.last().copied().unwrap_or(0) };
+        if complete == 0 {
+            if block.at_end {
                 break;
             }
-            filled += 1;
+            // One record longer than a block: read on until it ends.
+            block.grow(&mut input)?;
+            continue;
         }
-        if filled == 0 {
-            break;
-        }
-        if stats.rows + filled as u64 > options.max_rows {
+        let pieces = pieces(&ends, complete, rayon::current_num_threads() * 4);
+        let answered: Vec<Result<(Vec<u8>, BatchStats), csv::Error>> = pieces
+            .par_iter()
+            .map(|&(from, to)| {
+                let mut parse = reader().from_reader(&block.bytes[from..to]);
+                let mut write = writer().from_writer(Vec::with_capacity((to - from) * 2));
+                let (mut record, mut scratch, mut metres) = (csv::ByteRecord::new(), Vec::new(), Vec::new());
+                let mut piece_stats = BatchStats::default();
+                while parse.read_byte_record(&mut record)? {
+                    record_to_utf8(&mut record, encoding);
+                    let answer = rows.answer(&record);
+                    answer.count(&mut piece_stats);
+                    while record.len() < rows.width {
+                        record.push_field(b"");
+                    }
+                    rows.emit(&answer, &mut scratch, |field| match field {
+                        Field::Text(text) => record.push_field(text),
+                        Field::Metres(Some(m)) => {
+                            metres.clear();
+                            let _ = write!(metres, "{m:.0}");
+                            record.push_field(&metres);
+                        }
+                        Field::Metres(None) => record.push_field(b""),
+                    });
+                    write.write_byte_record(&record)?;
+                }
+                let bytes = write.into_inner().map_err(|e| csv::Error::from(e.into_error()))?;
+                Ok((bytes, piece_stats))
+            })
+            .collect();
+        let added: u64 = answered.iter().map(|a| a.as_ref().map_or(0, |(_, s)| s.rows)).sum();
+        if stats.rows + added > options.max_rows {
             return Err(BatchError::TooManyRows {
                 source_name: source_name.to_owned(),
                 max: options.max_rows,
             });
         }
-        let answers: Vec<RowAnswer> = chunk[..filled]
-            .par_iter_mut()
-            .map(|record| {
-                record_to_utf8(record, encoding);
-                rows.answer(record)
-            })
-            .collect();
-        for (record, answer) in chunk[..filled].iter_mut().zip(answers) {
-            answer.count(&mut stats);
-            while record.len() < rows.width {
-                record.push_field(b"");
-            }
-            rows.emit(&answer, &mut scratch, |field| match field {
-                Field::Text(text) => record.push_field(text),
-                Field::Metres(Some(m)) => {
-                    metres.clear();
-                    let _ = write!(metres, "{m:.0}");
-                    record.push_field(&metres);
-                }
-                Field::Metres(None) => record.push_field(b""),
-            });
-            writer.write_byte_record(record).map_err(csv_error)?;
+        for piece in answered {
+            let (bytes, piece_stats) = piece.map_err(csv_error)?;
+            output.write_all(&bytes)?;
+            stats.add(&piece_stats);
+        }
+        block.bytes.drain(..complete);
+        if block.at_end && block.bytes.is_empty() {
+            break;
         }
     }
-    writer.flush()?;
+    output.flush()?;
     Ok(stats)
+}
+
+/// Bytes read from the input at a time; the complete records among them are answered in parallel.
+const BLOCK_BYTES: usize = 4 << 20;
+
+/// Input bytes not answered yet.
+#[derive(Default)]
+struct Block {
+    bytes: Vec<u8>,
+    at_end: bool,
+}
+
+impl Block {
+    /// Reads until the block holds [`BLOCK_BYTES`] or the input ends.
+    fn fill(&mut self, input: &mut impl BufRead) -> std::io::Result<()> {
+        while self.bytes.len() < BLOCK_BYTES {
+            let available = input.fill_buf()?;
+            if available.is_empty() {
+                self.at_end = true;
+                break;
+            }
+            let take = available.len().min(BLOCK_BYTES - self.bytes.len());
+            self.bytes.extend_from_slice(&available[..take]);
+            input.consume(take);
+        }
+        Ok(())
+    }
+
+    /// Reads one more block's worth, for a record longer than a block.
+    fn grow(&mut self, input: &mut impl BufRead) -> std::io::Result<()> {
+        let before = self.bytes.len();
+        let mut more = Block::default();
+        more.fill(input)?;
+        self.bytes.extend_from_slice(&more.bytes);
+        self.at_end = more.at_end || self.bytes.len() == before;
+        Ok(())
+    }
+
+    /// Positions just past the first `max` record ends of the block, as the CSV reader sees them
+    /// (a line break inside a quoted field ends no record). A block without quotes is cut at its `\n`
+    /// directly; one with quotes (or only `\r` line ends) is walked by the CSV state machine itself.
+    fn record_ends(&self, delimiter: u8, max: usize) -> Vec<usize> {
+        let bytes = &self.bytes;
+        if memchr::memchr(b'"', bytes).is_none() && memchr::memchr(b'\n', bytes).is_some() {
+            return memchr::memchr_iter(b'\n', bytes).map(|i| i + 1).take(max).collect();
+        }
+        let mut ends = Vec::new();
+        let mut core = csv_core::ReaderBuilder::new().delimiter(delimiter).build();
+        let (mut out, mut field_ends) = (vec![0u8; 1 << 16], vec![0usize; 1024]);
+        let mut at = 0;
+        while at < bytes.len() && ends.len() < max {
+            let (result, read, _, _) = core.read_record(&bytes[at..], &mut out, &mut field_ends);
+            at += read;
+            match result {
+                csv_core::ReadRecordResult::Record => {
+                    // The reader stops after `\n` or after the `\r` of `\r\n`: take the whole line break
+                    // (a lone `\r` ends a record too).
+                    let end = if at < bytes.len() && bytes[at - 1] == b'\r' && bytes[at] == b'\n' {
+                        at + 1
+                    } else {
+                        at
+                    };
+                    if end > *ends.last().unwrap_or(&0) {
+                        ends.push(end);
+                    }
+                    at = end;
+                    core.reset();
+                }
+                csv_core::ReadRecordResult::OutputFull => out.resize(out.len() * 2, 0),
+                csv_core::ReadRecordResult::OutputEndsFull => field_ends.resize(field_ends.len() * 2, 0),
+                csv_core::ReadRecordResult::InputEmpty | csv_core::ReadRecordResult::End => break,
+            }
+        }
+        ends
+    }
+}
+
+/// About `n` pieces of `bytes[..complete]`, cut at record ends.
+fn pieces(ends: &[usize], complete: usize, n: usize) -> Vec<(usize, usize)> {
+    let target = complete.div_ceil(n.max(1)).max(1);
+    let mut pieces = Vec::with_capacity(n + 1);
+    let mut from = 0;
+    for &end in ends.iter().filter(|&&e| e <= complete) {
+        if end - from >= target {
+            pieces.push((from, end));
+            from = end;
+        }
+    }
+    if from < complete {
+        pieces.push((from, complete));
+    }
+    pieces
 }
 
 #[cfg(test)]

@@ -34,6 +34,16 @@ pub struct BatchStats {
     pub to_check: u64,
 }
 
+impl BatchStats {
+    /// Adds the counts of another part of the same batch.
+    pub fn add(&mut self, other: &Self) {
+        self.rows += other.rows;
+        self.inside += other.inside;
+        self.errors += other.errors;
+        self.to_check += other.to_check;
+    }
+}
+
 /// A batch that cannot be processed at all (bad header, unreadable stream).
 #[derive(Debug, thiserror::Error)]
 pub enum BatchError {

@@ -150,11 +150,28 @@ fn field(record: &csv::ByteRecord, column: Option<usize>) -> Option<&str> {
     (!f.is_empty()).then_some(f)
 }
 
-/// A code column's value and what it places.
+/// The kinds of code column, in the order a row is located by them.
+#[derive(Clone, Copy, PartialEq, Eq)]
+enum CodeColumn {
+    Commune,
+    Siren,
+    Postal,
+}
+
+impl std::fmt::Display for CodeColumn {
+    fn fmt(&self, f: &mut std::fmt::Formatter<'_>) -> std::fmt::Result {
+        f.write_str(match self {
+            Self::Commune => "commune code",
+            Self::Siren => "SIREN",
+            Self::Postal => "postal code",
+        })
+    }
+}
+
+/// A code column's value; it is placed (`RowReader::place`) only when the answer needs it.
 struct CodeAnswer<'f> {
-    column: &'static str,
+    column: CodeColumn,
     value: &'f str,
-    place: Option<CodePlace>,
 }
 
 impl<'a> RowReader<'a> {
@@ -236,7 +253,7 @@ impl<'a> RowReader<'a> {
         let commune_centre = field(record, self.columns.quality) == Some("33");
         match (point, code) {
             // SIRENE's quality 33: the coordinates are the commune's centre, the code says more.
-            (Ok(Some(_)), Some(code)) if commune_centre && code.place.is_some() => {
+            (Ok(Some(_)), Some(code)) if commune_centre && self.place(&code).is_some() => {
                 answer.note("qualite_xy 33: the point is the commune's centre, answered by commune code");
                 self.by_code(&mut answer, &code);
             }
@@ -256,7 +273,12 @@ impl<'a> RowReader<'a> {
                     ));
                 }
                 if let Some(code) = code {
-                    match &code.place {
+                    // Most rows name the commune their point is in: that agrees without placing the code.
+                    let same_commune = code.column == CodeColumn::Commune
+                        && answer.communes.iter().any(|&c| self.atlas.unit(c).code() == code.value);
+                    let place = if same_commune { None } else { self.place(&code) };
+                    match &place {
+                        _ if same_commune => answer.located_by = "point+code_agrees",
                         Some(place) if place.units.iter().any(|u| units.contains(u)) => {
                             answer.located_by = "point+code_agrees";
                         }
@@ -276,7 +298,7 @@ impl<'a> RowReader<'a> {
                 }
             }
             (Ok(None), Some(code)) => self.by_code(&mut answer, &code),
-            (Err(message), Some(code)) if code.place.is_some() => {
+            (Err(message), Some(code)) if self.place(&code).is_some() => {
                 answer.note(format!("{message}; answered by {}", code.column));
                 self.by_code(&mut answer, &code);
             }
@@ -291,7 +313,7 @@ impl<'a> RowReader<'a> {
 
     /// Answers a row by its code.
     fn by_code(&self, answer: &mut RowAnswer, code: &CodeAnswer<'_>) {
-        let Some(place) = &code.place else {
+        let Some(place) = &self.place(code) else {
             answer.error =
                 Some(format!("{} {:?} matches no loaded commune or unit", code.column, code.value));
             return;
@@ -371,19 +393,23 @@ impl<'a> RowReader<'a> {
 
     /// The first code column the row fills: commune code, SIREN, postal code.
     fn code<'r>(&self, record: &'r csv::ByteRecord) -> Option<CodeAnswer<'r>> {
-        let atlas = self.atlas;
         if let Some(value) = field(record, self.columns.commune) {
-            return Some(CodeAnswer {
-                column: "commune code",
-                value,
-                place: atlas.place_commune_code(value),
-            });
+            return Some(CodeAnswer { column: CodeColumn::Commune, value });
         }
         if let Some(value) = field(record, self.columns.siren) {
-            return Some(CodeAnswer { column: "SIREN", value, place: atlas.place_siren(value) });
+            return Some(CodeAnswer { column: CodeColumn::Siren, value });
         }
         let value = field(record, self.columns.postal)?;
-        Some(CodeAnswer { column: "postal code", value, place: atlas.place_postal_code(value) })
+        Some(CodeAnswer { column: CodeColumn::Postal, value })
+    }
+
+    /// What a code column's value places, `None` when it designates nothing loaded.
+    fn place(&self, code: &CodeAnswer<'_>) -> Option<CodePlace> {
+        match code.column {
+            CodeColumn::Commune => self.atlas.place_commune_code(code.value),
+            CodeColumn::Siren => self.atlas.place_siren(code.value),
+            CodeColumn::Postal => self.atlas.place_postal_code(code.value),
+        }
     }
 }
 

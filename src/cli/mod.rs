@@ -259,9 +259,11 @@ fn export(args: &ExportArgs) -> anyhow::Result<()> {
 }
 
 fn lookup(args: &LookupArgs) -> anyhow::Result<()> {
-    let atlas = args.data.build_atlas()?;
+    let atlas = std::sync::Arc::new(args.data.build_atlas()?);
     match (&args.csv, args.lon, args.lat) {
         (Some(path), _, _) => {
+            // A long table gets faster border distances once they are ready; a short one never waits.
+            atlas.prepare_border_distances_in_background();
             let stats = lookup_table(&atlas, args, path)?;
             eprintln!(
                 "{} rows, {} inside a territory, {} with an error, {} worth a second look (check column)",

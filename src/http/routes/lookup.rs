@@ -91,6 +91,8 @@ pub async fn post_lookup(cx: Ctx<BatchParams>, body: Bytes) -> Result<Response, 
     let Ctx { state, headers, query } = cx;
     let media = media_type(&headers);
     let atlas = state.atlas();
+    // The first batch readies faster border distances for the later ones (and its own later rows).
+    atlas.prepare_border_distances_in_background();
     let max_sites = state.limits().max_batch_sites;
     let crs = query
         .crs

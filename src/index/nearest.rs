@@ -1,0 +1,306 @@
+//! Nearest-boundary candidates per grid cell, for batches: every cell of a lon/lat grid laid over the
+//! indexed boundaries keeps the few edge runs that can be nearest to some point of the cell, so a
+//! distance query walks a short list instead of descending the R-tree. The answer is the tree's, exactly.
+//!
+//! Why the list is complete: let `c` be the cell's centre, `d` the distance from `c` to its nearest run
+//! and `r` the farthest any point `p` of the cell is from `c` (chords on the unit sphere, a metric). The
+//! run nearest to `p` is within `d + r` of `p` (the run nearest to `c` is), hence within `d + 2r` of `c`;
+//! the list holds every run within `d + 2r` of `c`.
+
+use geo::Coord;
+use rayon::prelude::*;
+use rstar::{PointDistance, RTree};
+
+use super::{EdgeRun, to_unit_sphere};
+
+/// Side of the top cells, degrees (about 5-7 km in the metropole).
+const CELL_DEG: f64 = 1.0 / 16.0;
+/// Cells reach this far (degrees) around the boundaries; points farther out ask the tree.
+const MARGIN_DEG: i32 = 1;
+/// A top cell whose list would be longer is left to the tree (far from every boundary, where lists grow).
+const MAX_CANDIDATES: usize = 512;
+/// A cell with a longer list is cut in four, down to [`MAX_DEPTH`] times (cells of about 40-60 m).
+const LEAF_CANDIDATES: usize = 6;
+const MAX_DEPTH: u8 = 7;
+
+/// Candidate runs per cell, over one zone per cluster of boundaries (the metropole, each DROM).
+#[derive(Debug)]
+pub(super) struct CandidateCells {
+    zones: Vec<Zone>,
+}
+
+/// A grid of top cells over one cluster of boundaries, each the root of a quadtree.
+#[derive(Debug)]
+struct Zone {
+    west: f64,
+    south: f64,
+    nx: usize,
+    ny: usize,
+    /// The quadtree nodes, each top cell's root at its own position (`iy * nx + ix`).
+    nodes: Vec<Node>,
+    /// Run ids, leaf after leaf, each leaf's nearest to its centre first.
+    candidates: Vec<u32>,
+}
+
+/// A quadtree node: a leaf's candidates (`candidates[start..start + len]`; none: ask the tree), or the
+/// position of the first of four children (south-west, south-east, north-west, north-east).
+#[derive(Debug, Clone, Copy)]
+enum Node {
+    Leaf { start: u32, len: u32 },
+    Split { first: u32 },
+}
+
+/// One top cell's quadtree, with child positions relative to its own vectors until they are joined.
+struct Tree {
+    nodes: Vec<Node>,
+    candidates: Vec<u32>,
+}
+
+impl CandidateCells {
+    /// Lays the cells over every cluster of runs and lists each cell's candidates.
+    pub(super) fn build(tree: &RTree<EdgeRun>, runs: &[EdgeRun]) -> Self {
+        let zones = clusters(runs)
+            .into_iter()
+            .map(|[west, south, east, north]| {
+                let nx = ((east - west) / CELL_DEG).ceil() as usize;
+                let ny = ((north - south) / CELL_DEG).ceil() as usize;
+                let trees: Vec<Tree> = (0..nx * ny)
+                    .into_par_iter()
+                    .map(|i| {
+                        let (ix, iy) = (i % nx, i / nx);
+                        let corner = (west + ix as f64 * CELL_DEG, south + iy as f64 * CELL_DEG);
+                        top_cell(tree, runs, corner)
+                    })
+                    .collect();
+                // Roots first, one per top cell, then every tree's other nodes.
+                let mut nodes: Vec<Node> = Vec::with_capacity(trees.len());
+                let mut rest: Vec<Node> = Vec::new();
+                let mut candidates = Vec::new();
+                let base_rest = trees.len();
+                for t in &trees {
+                    let at_nodes = (base_rest + rest.len()) as u32;
+                    let at_candidates = u32::try_from(candidates.len()).expect("fewer than 2^32 candidates");
+                    // Node 0 of a tree is its root; its node k > 0 goes to rest[at + k - 1].
+                    let place = |node: Node| match node {
+                        Node::Leaf { start, len } => Node::Leaf { start: start + at_candidates, len },
+                        Node::Split { first } => Node::Split { first: first - 1 + at_nodes },
+                    };
+                    nodes.push(place(t.nodes[0]));
+                    rest.extend(t.nodes[1..].iter().map(|&n| place(n)));
+                    candidates.extend_from_slice(&t.candidates);
+                }
+                nodes.extend(rest);
+                Zone { west, south, nx, ny, nodes, candidates }
+            })
+            .collect();
+        Self { zones }
+    }
+
+    /// The candidate run ids of the cell holding `c`, `None` when the tree must answer.
+    pub(super) fn candidates(&self, c: Coord<f64>) -> Option<&[u32]> {
+        let zone = self.zones.iter().find(|z| {
+            c.x >= z.west
+                && c.y >= z.south
+                && c.x < z.west + z.nx as f64 * CELL_DEG
+                && c.y < z.south + z.ny as f64 * CELL_DEG
+        })?;
+        let ix = (((c.x - zone.west) / CELL_DEG) as usize).min(zone.nx - 1);
+        let iy = (((c.y - zone.south) / CELL_DEG) as usize).min(zone.ny - 1);
+        let (mut west, mut south, mut size) =
+            (zone.west + ix as f64 * CELL_DEG, zone.south + iy as f64 * CELL_DEG, CELL_DEG);
+        let mut node = zone.nodes[iy * zone.nx + ix];
+        loop {
+            match node {
+                Node::Leaf { start, len } => {
+                    let list = &zone.candidates[start as usize..(start + len) as usize];
+                    return (!list.is_empty()).then_some(list);
+                }
+                Node::Split { first } => {
+                    size /= 2.0;
+                    let east = c.x >= west + size;
+                    let north = c.y >= south + size;
+                    if east {
+                        west += size;
+                    }
+                    if north {
+                        south += size;
+                    }
+                    node = zone.nodes[first as usize + usize::from(east) + 2 * usize::from(north)];
+                }
+            }
+        }
+    }
+}
+
+/// The nearest of some runs to `q` and its squared chord distance.
+pub(super) fn nearest_of<'a>(
+    runs: impl Iterator<Item = &'a EdgeRun>,
+    q: [f64; 3],
+) -> Option<(&'a EdgeRun, f64)> {
+    let mut best: Option<(&EdgeRun, f64)> = None;
+    for run in runs {
+        let bound = best.map_or(f64::INFINITY, |(_, d2)| d2);
+        if let Some(d2) = run.distance_2_if_less_or_equal(&q, bound)
+            && d2 < bound
+        {
+            best = Some((run, d2));
+        }
+    }
+    best
+}
+
+/// The quadtree of the top cell with this south-west corner: its candidates from the R-tree, then
+/// cut while lists are long. An empty root leaf when the list would exceed [`MAX_CANDIDATES`].
+fn top_cell(tree: &RTree<EdgeRun>, runs: &[EdgeRun], (west, south): (f64, f64)) -> Tree {
+    let (centre, r) = centre_and_reach(west, south, CELL_DEG);
+    let mut t = Tree { nodes: vec![Node::Leaf { start: 0, len: 0 }], candidates: Vec::new() };
+    let Some(nearest) = tree.nearest_neighbor(&centre) else { return t };
+    let reach = nearest.distance_2(&centre).sqrt() + 2.0 * r;
+    let found: Vec<u32> = tree.locate_within_distance(centre, reach * reach).map(|run| run.id).collect();
+    if found.len() > MAX_CANDIDATES {
+        return t;
+    }
+    t.nodes[0] = cell(&mut t, runs, &found, (west, south, CELL_DEG), 0);
+    t
+}
+
+/// The node of a cell whose parent's list is `list` (complete for every point of the parent, so for the
+/// cell's centre too): keeps the runs that can be nearest in the cell, and cuts it in four when many.
+fn cell(
+    t: &mut Tree,
+    runs: &[EdgeRun],
+    list: &[u32],
+    (west, south, size): (f64, f64, f64),
+    depth: u8,
+) -> Node {
+    let (centre, r) = centre_and_reach(west, south, size);
+    let mut by_distance: Vec<(f64, u32)> =
+        list.iter().map(|&id| (runs[id as usize].distance_2(&centre), id)).collect();
+    let nearest = by_distance.iter().map(|&(d2, _)| d2).fold(f64::INFINITY, f64::min);
+    let reach = nearest.sqrt() + 2.0 * r;
+    by_distance.retain(|&(d2, _)| d2 <= reach * reach);
+    by_distance.sort_by(|a, b| a.0.total_cmp(&b.0));
+    let kept: Vec<u32> = by_distance.into_iter().map(|(_, id)| id).collect();
+    if kept.len() > LEAF_CANDIDATES && depth < MAX_DEPTH {
+        let first = t.nodes.len();
+        t.nodes.extend([Node::Leaf { start: 0, len: 0 }; 4]);
+        let half = size / 2.0;
+        for (k, (dx, dy)) in [(0.0, 0.0), (1.0, 0.0), (0.0, 1.0), (1.0, 1.0)].into_iter().enumerate() {
+            t.nodes[first + k] = cell(t, runs, &kept, (west + dx * half, south + dy * half, half), depth + 1);
+        }
+        return Node::Split { first: u32::try_from(first).expect("fewer than 2^32 nodes") };
+    }
+    let start = u32::try_from(t.candidates.len()).expect("fewer than 2^32 candidates");
+    t.candidates.extend_from_slice(&kept);
+    Node::Leaf { start, len: kept.len() as u32 }
+}
+
+/// A cell's centre on the unit sphere and the farthest any of its points is from it (chord). The cell
+/// is small enough for the farthest points to be corners; 1% spare.
+fn centre_and_reach(west: f64, south: f64, size: f64) -> ([f64; 3], f64) {
+    let centre = to_unit_sphere(Coord { x: west + size / 2.0, y: south + size / 2.0 });
+    let corners = [(0.0, 0.0), (1.0, 0.0), (0.0, 1.0), (1.0, 1.0)];
+    let r = corners
+        .iter()
+        .map(|&(a, b)| chord(centre, to_unit_sphere(Coord { x: west + a * size, y: south + b * size })))
+        .fold(0.0, f64::max)
+        * 1.01;
+    (centre, r)
+}
+
+fn chord(a: [f64; 3], b: [f64; 3]) -> f64 {
+    ((a[0] - b[0]).powi(2) + (a[1] - b[1]).powi(2) + (a[2] - b[2]).powi(2)).sqrt()
+}
+
+/// The lon/lat boxes of the clusters of runs: whole degrees touched by a run, widened by
+/// [`MARGIN_DEG`], joined where they touch.
+fn clusters(runs: &[EdgeRun]) -> Vec<[f64; 4]> {
+    const W: usize = 360;
+    const H: usize = 180;
+    let mut touched = vec![false; W * H];
+    for run in runs {
+        for p in &run.points {
+            let lon = p[1].atan2(p[0]).to_degrees();
+            let lat = p[2].clamp(-1.0, 1.0).asin().to_degrees();
+            let x = ((lon + 180.0).floor() as i32).clamp(0, W as i32 - 1);
+            let y = ((lat + 90.0).floor() as i32).clamp(0, H as i32 - 1);
+            for dy in -MARGIN_DEG..=MARGIN_DEG {
+                for dx in -MARGIN_DEG..=MARGIN_DEG {
+                    let (x, y) = (x + dx, y + dy);
+                    if (0..W as i32).contains(&x) && (0..H as i32).contains(&y) {
+                        touched[y as usize * W + x as usize] = true;
+                    }
+                }
+            }
+        }
+    }
+    // Connected components of touched degrees, each as its bounding box.
+    let mut seen = vec![false; W * H];
+    let mut boxes = Vec::new();
+    for start in 0..W * H {
+        if !touched[start] || seen[start] {
+            continue;
+        }
+        let (mut x0, mut y0, mut x1, mut y1) = (W, H, 0, 0);
+        let mut stack = vec![start];
+        seen[start] = true;
+        while let Some(i) = stack.pop() {
+            let (x, y) = (i % W, i / W);
+            (x0, y0, x1, y1) = (x0.min(x), y0.min(y), x1.max(x), y1.max(y));
+            let neighbours = [
+                (x > 0).then(|| i - 1),
+                (x + 1 < W).then(|| i + 1),
+                (y > 0).then(|| i - W),
+                (y + 1 < H).then(|| i + W),
+            ];
+            for n in neighbours.into_iter().flatten() {
+                if touched[n] && !seen[n] {
+                    seen[n] = true;
+                    stack.push(n);
+                }
+            }
+        }
+        boxes.push([x0 as f64 - 180.0, y0 as f64 - 90.0, x1 as f64 - 179.0, y1 as f64 - 89.0]);
+    }
+    boxes
+}
+
+#[cfg(test)]
+mod tests {
+    use super::super::EdgeIndex;
+    use geo::{LineString, MultiPolygon, Point, Polygon};
+
+    /// A wavy ring of `n` vertices around (`x`, `y`), so runs are many and short as on real outlines.
+    fn wavy(x: f64, y: f64, radius: f64, n: usize) -> MultiPolygon<f64> {
+        let ring: LineString<f64> = (0..=n)
+            .map(|i| {
+                let a = std::f64::consts::TAU * (i % n) as f64 / n as f64;
+                let r = radius * (1.0 + 0.15 * (7.0 * a).sin() + 0.05 * (31.0 * a).cos());
+                (x + r * a.cos(), y + r * a.sin())
+            })
+            .collect();
+        MultiPolygon(vec![Polygon::new(ring, vec![])])
+    }
+
+    /// The cells give the tree's distance, to the bit, for points inside, around and far from two
+    /// outlines an ocean apart, some outside every cell.
+    #[test]
+    fn cells_answer_as_the_tree_does() {
+        let a = wavy(3.0, 49.0, 0.8, 900);
+        let b = wavy(55.5, -21.1, 0.25, 300);
+        let index = EdgeIndex::build(&[&a, &b]);
+        let points: Vec<Point<f64>> = (0..80)
+            .flat_map(|i| (0..80).map(move |j| (f64::from(i) / 80.0, f64::from(j) / 80.0)))
+            .flat_map(|(u, v)| {
+                [Point::new(-1.0 + 8.0 * u, 45.0 + 8.0 * v), Point::new(53.0 + 5.0 * u, -23.5 + 5.0 * v)]
+            })
+            .collect();
+        let by_tree: Vec<_> = points.iter().map(|&p| index.distance_m(p)).collect();
+        index.prepare_cells();
+        let cells = index.cells.get().expect("prepared");
+        let in_cells = points.iter().filter(|p| cells.candidates(p.0).is_some()).count();
+        assert!(in_cells > points.len() / 2 && in_cells < points.len(), "{in_cells} of {}", points.len());
+        let by_cells: Vec<_> = points.iter().map(|&p| index.distance_m(p)).collect();
+        assert_eq!(by_tree, by_cells);
+    }
+}
