@@ -1,12 +1,13 @@
 //! CSV batches: rows streamed in (any separator, UTF-8 or Windows-1252), answered chunk by chunk in
-//! parallel, streamed out in UTF-8 with the same separator.
+//! parallel, streamed out in UTF-8 with the same separator (or in the table format asked for).
 
 use std::io::{BufRead, Write};
 
 use rayon::prelude::*;
 
-use super::rows::{Field, RowAnswer, RowReader, added_names};
-use super::{BatchError, BatchOptions, BatchStats, CHUNK_ROWS, unique_name};
+use super::rows::{RowAnswer, RowReader};
+use super::table::{Cell, Chunk, TableHeader, TableWriter};
+use super::{BatchError, BatchOptions, BatchStats, CHUNK_ROWS, TableFormat};
 use crate::atlas::Atlas;
 use crate::tabular::{TextEncoding, UTF8_BOM, detect_encoding, field_to_utf8, first_line, sniff_separator};
 
@@ -26,7 +27,7 @@ pub(super) fn record_to_utf8(record: &mut csv::ByteRecord, encoding: TextEncodin
 }
 
 /// Looks up every row of `input` (CSV with a header) and writes it to `output` with, for each edition
-/// `E`, the columns `territory_E` (ids, `;`-joined), `territory_E_name` and `border_m_E` (metres from
+/// `E` (in [`BatchOptions::output`]'s format, CSV by default), the columns `territory_E` (ids, `;`-joined), `territory_E_name` and `border_m_E` (metres from
 /// the site to the nearest territory border of `E`, point answers only), then `commune` (the current
 /// INSEE code the row lands in), `located_by` (`point`, `point+code_agrees`, `point+code_disagrees`,
 /// `commune_code`, `siren`, `postal_code`), `check` (why the row is worth a second look, empty when
@@ -43,7 +44,7 @@ pub(super) fn record_to_utf8(record: &mut csv::ByteRecord, encoding: TextEncodin
 pub fn annotate_csv<R: BufRead, W: Write>(
     atlas: &Atlas,
     mut input: R,
-    mut output: W,
+    output: W,
     source_name: &str,
     options: &BatchOptions,
 ) -> Result<BatchStats, BatchError> {
@@ -68,23 +69,14 @@ pub fn annotate_csv<R: BufRead, W: Write>(
     record_to_utf8(&mut headers, encoding);
     let names: Vec<String> = headers.iter().map(|h| String::from_utf8_lossy(h).into_owned()).collect();
     let rows = RowReader::new(atlas, &names, delimiter != b',', options, source_name)?;
-
-    if options.bom {
-        output.write_all(UTF8_BOM)?;
-    }
-    let mut writer = csv::WriterBuilder::new().delimiter(delimiter).flexible(true).from_writer(output);
-    let mut out_header = headers.clone();
-    for (name, _) in added_names(atlas) {
-        let unique = unique_name(|n| out_header.iter().any(|h| h == n.as_bytes()), name);
-        out_header.push_field(unique.as_bytes());
-    }
-    writer.write_byte_record(&out_header).map_err(csv_error)?;
+    let format = options.output.unwrap_or(TableFormat::Csv);
+    let header = TableHeader::text(names, delimiter, "sites");
+    let mut writer = TableWriter::new(atlas, format, &header, options.bom, output, source_name)?;
 
     let mut stats = BatchStats::default();
     // Records are read into the same buffers chunk after chunk: a batch allocates per chunk and for
     // messages, not per row.
     let mut chunk: Vec<csv::ByteRecord> = Vec::with_capacity(CHUNK_ROWS);
-    let (mut scratch, mut metres) = (Vec::new(), Vec::new());
     loop {
         let mut filled = 0;
         while filled < CHUNK_ROWS {
@@ -112,25 +104,30 @@ pub fn annotate_csv<R: BufRead, W: Write>(
                 rows.answer(record)
             })
             .collect();
-        for (record, answer) in chunk[..filled].iter_mut().zip(answers) {
+        for answer in &answers {
             answer.count(&mut stats);
-            while record.len() < rows.width {
-                record.push_field(b"");
-            }
-            rows.emit(&answer, &mut scratch, |field| match field {
-                Field::Text(text) => record.push_field(text),
-                Field::Metres(Some(m)) => {
-                    metres.clear();
-                    let _ = write!(metres, "{m:.0}");
-                    record.push_field(&metres);
-                }
-                Field::Metres(None) => record.push_field(b""),
-            });
-            writer.write_byte_record(record).map_err(csv_error)?;
         }
+        writer.write(&Records(&chunk[..filled]), &answers, &rows)?;
     }
-    writer.flush()?;
+    writer.finish()?;
     Ok(stats)
+}
+
+/// CSV records as a chunk of cells.
+struct Records<'a>(&'a [csv::ByteRecord]);
+
+impl Chunk for Records<'_> {
+    fn rows(&self) -> usize {
+        self.0.len()
+    }
+
+    fn fields(&self, row: usize) -> usize {
+        self.0[row].len()
+    }
+
+    fn cell(&self, row: usize, column: usize) -> Cell<'_> {
+        self.0[row].get(column).map_or(Cell::Empty, Cell::Raw)
+    }
 }
 
 #[cfg(test)]
