@@ -69,11 +69,20 @@ fn excel_datetime_text(serial: f64) -> String {
     }
 }
 
-/// A CSV field that reads back exactly as a number (`3.328181`, `75056`; not `02722`, `2A004`, `1e5`):
-/// such a field becomes a number in a spreadsheet answer, the others stay text.
+/// A CSV field written as a plain decimal number (`3.328181`, `75056`, `734812.0`; not `02722`,
+/// `2A004`, `1e5`, `3,5`, nor more than 15 digits, past a double's precision): such a field becomes a
+/// number in a spreadsheet answer, the others stay text, so codes keep their leading zeros.
 fn exact_number(field: &str) -> Option<f64> {
-    let n: f64 = field.parse().ok()?;
-    (n.is_finite() && n.to_string() == field).then_some(n)
+    let unsigned = field.strip_prefix('-').unwrap_or(field);
+    let (int, frac) = unsigned.split_once('.').unwrap_or((unsigned, ""));
+    let digits = |s: &str| s.bytes().all(|b| b.is_ascii_digit());
+    let plain = !int.is_empty()
+        && digits(int)
+        && digits(frac)
+        && (unsigned.len() == int.len() || !frac.is_empty())
+        && (int == "0" || !int.starts_with('0'))
+        && int.len() + frac.len() <= 15;
+    if plain { field.parse().ok() } else { None }
 }
 
 /// The type of an input column, for answers that type their columns (Parquet).
@@ -591,11 +600,27 @@ mod tests {
     use super::*;
 
     #[test]
-    fn only_fields_that_read_back_exactly_become_numbers() {
+    fn only_plain_decimals_become_numbers() {
         assert_eq!(exact_number("3.328181"), Some(3.328_181));
         assert_eq!(exact_number("75056"), Some(75_056.0));
         assert_eq!(exact_number("-0.5"), Some(-0.5));
-        for text in ["02722", "2A004", "1e5", "3,5", " 3", "NaN", "inf", "", "01000"] {
+        assert_eq!(exact_number("734812.0"), Some(734_812.0));
+        assert_eq!(exact_number("92809603209795"), Some(92_809_603_209_795.0));
+        for text in [
+            "02722",
+            "2A004",
+            "1e5",
+            "3,5",
+            " 3",
+            "NaN",
+            "inf",
+            "",
+            "01000",
+            "3.",
+            ".5",
+            "-",
+            "1234567890123456",
+        ] {
             assert_eq!(exact_number(text), None, "{text}");
         }
     }

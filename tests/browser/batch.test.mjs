@@ -52,7 +52,7 @@ async function openPage(query = '/') {
 /** The known sites' CSV: header and rows. */
 function knownSites() {
   const [header, ...rows] = readFileSync(fixture('known-sites.csv'), 'utf8')
-    .split('\n')
+    .split(/\r?\n/)
     .filter((l) => l.trim() !== '')
     .map((l) => l.split(','));
   return { header, rows };
