@@ -7,6 +7,7 @@ mod api;
 mod atlas_real;
 mod batch;
 mod batch_codes;
+mod batch_formats;
 mod cli;
 mod figures;
 mod geometry_truth;

@@ -195,7 +195,9 @@ impl Atlas {
     /// [`Atlas::prepare_border_distances`] on the thread pool, returning at once: a batch starts on the
     /// R-tree and speeds up when the cells are ready; a small batch never waits for them.
     pub fn prepare_border_distances_in_background(self: &std::sync::Arc<Self>) {
-        if self.editions.iter().fold(false, |first, e| e.edges.request_cells() || first) {
+        // Every edition is asked (no short circuit): each answers `true` only the first time.
+        let requested: Vec<bool> = self.editions.iter().map(|e| e.edges.request_cells()).collect();
+        if requested.contains(&true) {
             let atlas = std::sync::Arc::clone(self);
             rayon::spawn(move || atlas.prepare_border_distances());
         }

@@ -1,12 +1,14 @@
-//! CSV batches: rows streamed in (any separator, UTF-8 or Windows-1252), answered chunk by chunk in
-//! parallel, streamed out in UTF-8 with the same separator.
+//! CSV batches: rows streamed in (any separator, UTF-8 or Windows-1252), block by block, each block's
+//! records cut into pieces parsed and answered in parallel, streamed out in UTF-8 with the same separator
+//! (or in the table format asked for).
 
 use std::io::{BufRead, Write};
 
 use rayon::prelude::*;
 
-use super::rows::{Field, RowReader, added_names};
-use super::{BatchError, BatchOptions, BatchStats, unique_name};
+use super::rows::{RowAnswer, RowReader};
+use super::table::{Cell, Chunk, TableHeader, TableWriter, csv_rows};
+use super::{BatchError, BatchOptions, BatchStats, TableFormat};
 use crate::atlas::Atlas;
 use crate::tabular::{TextEncoding, UTF8_BOM, detect_encoding, field_to_utf8, first_line, sniff_separator};
 
@@ -25,8 +27,8 @@ pub(super) fn record_to_utf8(record: &mut csv::ByteRecord, encoding: TextEncodin
     }
 }
 
-/// Looks up every row of `input` (CSV with a header) and writes it to `output` with, for each edition
-/// `E`, the columns `territory_E` (ids, `;`-joined), `territory_E_name` and `border_m_E` (metres from
+/// Looks up every row of `input` (CSV with a header) and writes it to `output` (in
+/// [`BatchOptions::output`]'s format, CSV by default) with, for each edition `E`, the columns `territory_E` (ids, `;`-joined), `territory_E_name` and `border_m_E` (metres from
 /// the site to the nearest territory border of `E`, point answers only), then `commune` (the current
 /// INSEE code the row lands in), `located_by` (`point`, `point+code_agrees`, `point+code_disagrees`,
 /// `commune_code`, `siren`, `postal_code`), `check` (why the row is worth a second look, empty when
@@ -43,7 +45,7 @@ pub(super) fn record_to_utf8(record: &mut csv::ByteRecord, encoding: TextEncodin
 pub fn annotate_csv<R: BufRead, W: Write>(
     atlas: &Atlas,
     mut input: R,
-    mut output: W,
+    output: W,
     source_name: &str,
     options: &BatchOptions,
 ) -> Result<BatchStats, BatchError> {
@@ -77,22 +79,9 @@ pub fn annotate_csv<R: BufRead, W: Write>(
     let names: Vec<String> = headers.iter().map(|h| String::from_utf8_lossy(h).into_owned()).collect();
     let rows = RowReader::new(atlas, &names, delimiter != b',', options, source_name)?;
 
-    if options.bom {
-        output.write_all(UTF8_BOM)?;
-    }
-    let writer = || {
-        let mut builder = csv::WriterBuilder::new();
-        builder.delimiter(delimiter).flexible(true);
-        builder
-    };
-    let mut out_header = headers.clone();
-    for (name, _) in added_names(atlas) {
-        let unique = unique_name(|n| out_header.iter().any(|h| h == n.as_bytes()), name);
-        out_header.push_field(unique.as_bytes());
-    }
-    let mut head = writer().from_writer(Vec::new());
-    head.write_byte_record(&out_header).map_err(csv_error)?;
-    output.write_all(&head.into_inner().map_err(|e| BatchError::Write(e.into_error()))?)?;
+    let format = options.output.unwrap_or(TableFormat::Csv);
+    let header = TableHeader::text(names, delimiter, "sites");
+    let mut writer = TableWriter::new(atlas, format, &header, options.bom, output, source_name)?;
 
     let mut stats = BatchStats::default();
     // Block after block: the complete records of a block are cut into pieces, each piece parsed,
@@ -113,36 +102,30 @@ pub fn annotate_csv<R: BufRead, W: Write>(
             continue;
         }
         let pieces = pieces(&ends, complete, rayon::current_num_threads() * 4);
-        let answered: Vec<Result<(Vec<u8>, BatchStats), csv::Error>> = pieces
+        let answered: Vec<Result<Piece, csv::Error>> = pieces
             .par_iter()
             .map(|&(from, to)| {
                 let mut parse = reader().from_reader(&block.bytes[from..to]);
-                let mut write = writer().from_writer(Vec::with_capacity((to - from) * 2));
-                let (mut record, mut scratch, mut metres) = (csv::ByteRecord::new(), Vec::new(), Vec::new());
-                let mut piece_stats = BatchStats::default();
-                while parse.read_byte_record(&mut record)? {
+                let mut piece = Piece::default();
+                loop {
+                    let mut record = csv::ByteRecord::new();
+                    if !parse.read_byte_record(&mut record)? {
+                        break;
+                    }
                     record_to_utf8(&mut record, encoding);
                     let answer = rows.answer(&record);
-                    answer.count(&mut piece_stats);
-                    while record.len() < rows.width {
-                        record.push_field(b"");
-                    }
-                    rows.emit(&answer, &mut scratch, |field| match field {
-                        Field::Text(text) => record.push_field(text),
-                        Field::Metres(Some(m)) => {
-                            metres.clear();
-                            let _ = write!(metres, "{m:.0}");
-                            record.push_field(&metres);
-                        }
-                        Field::Metres(None) => record.push_field(b""),
-                    });
-                    write.write_byte_record(&record)?;
+                    answer.count(&mut piece.stats);
+                    piece.answers.push(answer);
+                    piece.records.push(record);
                 }
-                let bytes = write.into_inner().map_err(|e| csv::Error::from(e.into_error()))?;
-                Ok((bytes, piece_stats))
+                // A CSV answer is written out here too, in parallel; other formats are written in order.
+                if format == TableFormat::Csv {
+                    piece.csv = csv_rows(&Records(&piece.records), &piece.answers, &rows, delimiter)?;
+                }
+                Ok(piece)
             })
             .collect();
-        let added: u64 = answered.iter().map(|a| a.as_ref().map_or(0, |(_, s)| s.rows)).sum();
+        let added: u64 = answered.iter().map(|a| a.as_ref().map_or(0, |p| p.stats.rows)).sum();
         if stats.rows + added > options.max_rows {
             return Err(BatchError::TooManyRows {
                 source_name: source_name.to_owned(),
@@ -150,17 +133,48 @@ pub fn annotate_csv<R: BufRead, W: Write>(
             });
         }
         for piece in answered {
-            let (bytes, piece_stats) = piece.map_err(csv_error)?;
-            output.write_all(&bytes)?;
-            stats.add(&piece_stats);
+            let piece = piece.map_err(csv_error)?;
+            if format == TableFormat::Csv {
+                writer.write_csv(&piece.csv)?;
+            } else {
+                writer.write(&Records(&piece.records), &piece.answers, &rows)?;
+            }
+            stats.add(&piece.stats);
         }
         block.bytes.drain(..complete);
         if block.at_end && block.bytes.is_empty() {
             break;
         }
     }
-    output.flush()?;
+    writer.finish()?;
     Ok(stats)
+}
+
+/// One piece of a block, answered.
+#[derive(Default)]
+struct Piece {
+    records: Vec<csv::ByteRecord>,
+    answers: Vec<RowAnswer>,
+    stats: BatchStats,
+    /// The rows as a CSV answer writes them, when the answer is CSV.
+    csv: Vec<u8>,
+}
+
+/// CSV records as a chunk of cells.
+struct Records<'a>(&'a [csv::ByteRecord]);
+
+impl Chunk for Records<'_> {
+    fn rows(&self) -> usize {
+        self.0.len()
+    }
+
+    fn fields(&self, row: usize) -> usize {
+        self.0[row].len()
+    }
+
+    fn cell(&self, row: usize, column: usize) -> Cell<'_> {
+        self.0[row].get(column).map_or(Cell::Empty, Cell::Raw)
+    }
 }
 
 /// Bytes read from the input at a time; the complete records among them are answered in parallel.

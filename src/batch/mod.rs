@@ -8,15 +8,19 @@
 
 mod csv;
 mod geojson;
+mod inspect;
 mod parquet;
 mod rows;
+mod table;
 mod xlsx;
 
 pub use self::csv::annotate_csv;
 pub use self::geojson::annotate_feature_collection;
+pub use self::inspect::{Inspection, RoleColumn, inspect_table};
 pub use self::parquet::annotate_parquet;
 pub use self::xlsx::annotate_xlsx;
 use crate::source::crs::Crs;
+use crate::tabular::columns::ColumnChoice;
 
 /// Rows looked up together (in parallel) before being written.
 pub(crate) const CHUNK_ROWS: usize = 16_384;
@@ -81,6 +85,38 @@ pub enum BatchError {
         /// The limit.
         max: u64,
     },
+    /// A column chosen by name that cannot be used.
+    #[error("{source_name}: {error}")]
+    Columns {
+        /// The input's name.
+        source_name: String,
+        /// What is wrong with the choice.
+        error: crate::tabular::columns::ColumnChoiceError,
+    },
+    /// One coordinate column chosen and its partner nowhere.
+    #[error("{source_name}: a {given} column needs a {missing} column: choose it too ({missing}=COLUMN)")]
+    HalfPair {
+        /// The input's name.
+        source_name: String,
+        /// The role given.
+        given: &'static str,
+        /// The role missing.
+        missing: &'static str,
+    },
+    /// An input column the answer's format cannot hold.
+    #[error(
+        "{source_name}: column {column:?} is {kind}, which a {format} answer cannot hold; ask for Parquet"
+    )]
+    Unconvertible {
+        /// The input's name.
+        source_name: String,
+        /// The column.
+        column: String,
+        /// Its type.
+        kind: String,
+        /// The answer's format.
+        format: &'static str,
+    },
     /// A spreadsheet that cannot be read or written.
     #[error("{0}")]
     Spreadsheet(String),
@@ -133,6 +169,16 @@ impl TableFormat {
         }
     }
 
+    /// The format's short name (`csv`, `xlsx`, `parquet`), as in a file extension.
+    #[must_use]
+    pub fn name(self) -> &'static str {
+        match self {
+            Self::Csv => "csv",
+            Self::Xlsx => "xlsx",
+            Self::Parquet => "parquet",
+        }
+    }
+
     /// The media type of an answer in this format.
     #[must_use]
     pub fn media_type(self) -> &'static str {
@@ -145,9 +191,13 @@ impl TableFormat {
 }
 
 /// How a batch reads its input and writes its answer.
-#[derive(Debug, Clone, Copy)]
+#[derive(Debug, Clone)]
 #[non_exhaustive]
 pub struct BatchOptions {
+    /// The answer's format; `None`: the input's (`--output FILE`'s extension, `Accept`).
+    pub output: Option<TableFormat>,
+    /// Columns named for roles over the recognised names (`--column lon=Longitude`, `?lon=Longitude`).
+    pub columns: ColumnChoice,
     /// The CRS of `x`/`y` columns on rows whose `epsg` column is empty or absent (`--crs`, `?crs=`);
     /// `None`: such values must be degrees.
     pub crs: Option<Crs>,
@@ -160,7 +210,7 @@ pub struct BatchOptions {
 
 impl Default for BatchOptions {
     fn default() -> Self {
-        Self { crs: None, bom: true, max_rows: u64::MAX }
+        Self { output: None, columns: ColumnChoice::default(), crs: None, bom: true, max_rows: u64::MAX }
     }
 }
 
@@ -169,6 +219,18 @@ impl BatchOptions {
     #[must_use]
     pub fn with_crs(self, crs: Option<Crs>) -> Self {
         Self { crs, ..self }
+    }
+
+    /// The answer's format (`None`: the input's).
+    #[must_use]
+    pub fn with_output(self, output: Option<TableFormat>) -> Self {
+        Self { output, ..self }
+    }
+
+    /// Columns named for roles.
+    #[must_use]
+    pub fn with_columns(self, columns: ColumnChoice) -> Self {
+        Self { columns, ..self }
     }
 
     /// Whether a CSV answer starts with a UTF-8 BOM.

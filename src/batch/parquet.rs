@@ -1,29 +1,26 @@
 //! Parquet and GeoParquet batches, streamed by record batch: each batch's location columns (or, in a
 //! GeoParquet of points without them, its WKB point geometry) are read as text, the rows answered in
-//! parallel, and the batch written back whole, its own columns untouched, the added ones after them.
+//! parallel, and the batch written back whole, its own columns untouched, the added ones after them (or,
+//! when another format is asked for, cell by cell through `table`).
 //! The file's key-value metadata (GeoParquet's `geo`) is carried over, so a GeoParquet stays one.
 
 use std::io::Write;
-use std::sync::Arc;
 
-use arrow_array::builder::{Float64Builder, StringBuilder};
 use arrow_array::cast::AsArray;
 use arrow_array::types::{
     Float32Type, Float64Type, Int8Type, Int16Type, Int32Type, Int64Type, UInt8Type, UInt16Type, UInt32Type,
     UInt64Type,
 };
-use arrow_array::{Array, ArrayRef, RecordBatch};
-use arrow_schema::{DataType, Field as ArrowField, Schema};
-use parquet::arrow::ArrowWriter;
+use arrow_array::{Array, RecordBatch};
+use arrow_schema::{DataType, Schema};
 use parquet::arrow::arrow_reader::ParquetRecordBatchReaderBuilder;
-use parquet::basic::Compression;
 use parquet::file::metadata::KeyValue;
-use parquet::file::properties::WriterProperties;
 use parquet::file::reader::ChunkReader;
 use rayon::prelude::*;
 
-use super::rows::{Field, RowAnswer, RowReader, added_names};
-use super::{BatchError, BatchOptions, BatchStats, CHUNK_ROWS, unique_name};
+use super::rows::{RowAnswer, RowReader};
+use super::table::{Cell, Chunk, ColumnKind, TableHeader, TableWriter, arrow_cell};
+use super::{BatchError, BatchOptions, BatchStats, CHUNK_ROWS, TableFormat};
 use crate::atlas::Atlas;
 use crate::source::crs::Crs;
 use crate::tabular::columns::{ColumnRole, find_column};
@@ -34,13 +31,14 @@ struct GeometryColumn {
     index: usize,
 }
 
-/// Answers every row of a Parquet file (GeoParquet included) into `output`: the same columns, then those
-/// of [`annotate_csv`](super::annotate_csv) (`border_m_E` as doubles, the others as text).
+/// Answers every row of a Parquet file (GeoParquet included) into `output`, in [`BatchOptions::output`]'s
+/// format (Parquet by default): the same columns, then those of [`annotate_csv`](super::annotate_csv)
+/// (`border_m_E` as doubles, the others as text).
 ///
 /// # Errors
 /// A file that is not Parquet, a location column of a type that cannot hold coordinates or codes, no
 /// column to locate rows by, more rows than [`BatchOptions::max_rows`], a failed write.
-pub fn annotate_parquet<R: ChunkReader + 'static, W: Write + Send>(
+pub fn annotate_parquet<R: ChunkReader + 'static, W: Write>(
     atlas: &Atlas,
     input: R,
     output: W,
@@ -58,13 +56,13 @@ pub fn annotate_parquet<R: ChunkReader + 'static, W: Write + Send>(
         .map(|kv| kv.iter().filter(|k| k.key != "ARROW:schema").cloned().collect())
         .unwrap_or_default();
     let mut names: Vec<String> = schema.fields().iter().map(|f| f.name().clone()).collect();
-    let mut options = *options;
+    let mut options = options.clone();
     // A GeoParquet of points with no coordinate column by name: its geometry gives them.
     let geometry = point_geometry(&metadata, &schema, &names).map(|(index, crs)| {
         let geographic = crs.is_none_or(Crs::is_geographic);
         names.extend(if geographic { ["lon", "lat"] } else { ["x", "y"] }.map(String::from));
         if !geographic {
-            options = options.with_crs(crs);
+            options.crs = crs;
         }
         GeometryColumn { index }
     });
@@ -81,24 +79,19 @@ pub fn annotate_parquet<R: ChunkReader + 'static, W: Write + Send>(
         }
     }
 
-    let added = added_names(atlas);
-    let mut fields: Vec<Arc<ArrowField>> = schema.fields().iter().cloned().collect();
-    for (name, metres) in &added {
-        let unique = unique_name(|n| fields.iter().any(|f| f.name() == n), name.clone());
-        let kind = if *metres { DataType::Float64 } else { DataType::Utf8 };
-        fields.push(Arc::new(ArrowField::new(unique, kind, true)));
-    }
-    let out_schema = Arc::new(Schema::new_with_metadata(fields, schema.metadata().clone()));
-    let properties = WriterProperties::builder()
-        .set_compression(Compression::SNAPPY)
-        .set_key_value_metadata((!metadata.is_empty()).then_some(metadata))
-        .build();
-    let mut writer = ArrowWriter::try_new(output, out_schema.clone(), Some(properties))
-        .map_err(|e| failed(e.to_string()))?;
+    let format = options.output.unwrap_or(TableFormat::Parquet);
+    let header = TableHeader {
+        names: schema.fields().iter().map(|f| f.name().clone()).collect(),
+        kinds: schema.fields().iter().map(|f| ColumnKind::Arrow(f.clone())).collect(),
+        delimiter: b',',
+        sheet: "sites".to_owned(),
+        schema_metadata: schema.metadata().clone().into(),
+        key_values: metadata,
+    };
+    let mut writer = TableWriter::new(atlas, format, &header, options.bom, output, source_name)?;
 
     let batches = builder.with_batch_size(CHUNK_ROWS).build().map_err(|e| failed(e.to_string()))?;
     let mut stats = BatchStats::default();
-    let mut scratch = Vec::new();
     for batch in batches {
         let batch = batch.map_err(|e| failed(e.to_string()))?;
         if stats.rows + batch.num_rows() as u64 > options.max_rows {
@@ -111,50 +104,37 @@ pub fn annotate_parquet<R: ChunkReader + 'static, W: Write + Send>(
             .into_par_iter()
             .map(|row| reader.answer(&record(&batch, row, &used, names.len(), geometry.as_ref())))
             .collect();
-        let mut columns: Vec<Builder> = added
-            .iter()
-            .map(|(_, metres)| {
-                if *metres {
-                    Builder::Metres(Float64Builder::new())
-                } else {
-                    Builder::Text(StringBuilder::new())
-                }
-            })
-            .collect();
         for answer in &answers {
             answer.count(&mut stats);
-            let mut c = 0;
-            reader.emit(answer, &mut scratch, |field| {
-                match (&mut columns[c], field) {
-                    (Builder::Text(b), Field::Text(text)) => b.append_value(String::from_utf8_lossy(text)),
-                    (Builder::Metres(b), Field::Metres(m)) => b.append_option(m.map(f64::round)),
-                    (Builder::Text(b), Field::Metres(_)) => b.append_null(),
-                    (Builder::Metres(b), Field::Text(_)) => b.append_null(),
-                }
-                c += 1;
-            });
         }
-        let mut arrays: Vec<ArrayRef> = batch.columns().to_vec();
-        arrays.extend(columns.into_iter().map(Builder::finish));
-        let answered = RecordBatch::try_new(out_schema.clone(), arrays).map_err(|e| failed(e.to_string()))?;
-        writer.write(&answered).map_err(|e| failed(e.to_string()))?;
+        writer.write(&Batch(&batch), &answers, &reader)?;
     }
-    writer.close().map_err(|e| failed(e.to_string()))?;
+    writer.finish()?;
     Ok(stats)
 }
 
-/// A column being built for the added fields.
-enum Builder {
-    Text(StringBuilder),
-    Metres(Float64Builder),
-}
+/// A record batch as a chunk of cells, kept whole in a Parquet answer.
+pub(super) struct Batch<'a>(pub(super) &'a RecordBatch);
 
-impl Builder {
-    fn finish(self) -> ArrayRef {
-        match self {
-            Self::Text(mut b) => Arc::new(b.finish()),
-            Self::Metres(mut b) => Arc::new(b.finish()),
+impl Chunk for Batch<'_> {
+    fn rows(&self) -> usize {
+        self.0.num_rows()
+    }
+
+    fn fields(&self, _row: usize) -> usize {
+        self.0.num_columns()
+    }
+
+    fn cell(&self, row: usize, column: usize) -> Cell<'_> {
+        if column < self.0.num_columns() {
+            arrow_cell(self.0.column(column).as_ref(), row)
+        } else {
+            Cell::Empty
         }
+    }
+
+    fn record_batch(&self) -> Option<&RecordBatch> {
+        Some(self.0)
     }
 }
 
@@ -221,7 +201,11 @@ fn cell_text(array: &dyn Array, i: usize) -> Option<String> {
 
 /// The primary geometry column of a GeoParquet whose geometries are points, and its CRS (`None`: OGC
 /// CRS84), when the file has no column named as a coordinate.
-fn point_geometry(metadata: &[KeyValue], schema: &Schema, names: &[String]) -> Option<(usize, Option<Crs>)> {
+pub(super) fn point_geometry(
+    metadata: &[KeyValue],
+    schema: &Schema,
+    names: &[String],
+) -> Option<(usize, Option<Crs>)> {
     let named = |role| find_column(names.iter().map(String::as_str), role).is_some();
     if named(ColumnRole::Longitude) || named(ColumnRole::X) {
         return None;

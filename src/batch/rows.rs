@@ -9,7 +9,7 @@ use super::{BORDER_PRECISION_M, BatchError, BatchOptions, BatchStats};
 use crate::atlas::{Atlas, CodePlace, PlacedBy, TerritoryHits, checked_point};
 use crate::model::{UnitIx, UnitKind};
 use crate::source::crs::{self, Crs, Reprojection};
-use crate::tabular::columns::{ColumnRole, find_column, names_of};
+use crate::tabular::columns::{ColumnChoice, ColumnRole, names_of};
 
 /// Reads a coordinate, accepting a decimal comma when the separator is not a comma.
 pub(super) fn parse_coordinate(field: &[u8], decimal_comma: bool) -> Option<f64> {
@@ -18,30 +18,50 @@ pub(super) fn parse_coordinate(field: &[u8], decimal_comma: bool) -> Option<f64>
 }
 
 /// The columns a batch reads, by position in the header.
-#[derive(Debug, Default, Clone, Copy)]
+#[derive(Debug, Default, Clone, Copy, PartialEq, Eq)]
 pub(super) struct Columns {
-    lon_lat: Option<(usize, usize)>,
-    xy: Option<(usize, usize)>,
-    epsg: Option<usize>,
-    commune: Option<usize>,
-    siren: Option<usize>,
-    postal: Option<usize>,
-    quality: Option<usize>,
+    pub(super) lon_lat: Option<(usize, usize)>,
+    pub(super) xy: Option<(usize, usize)>,
+    pub(super) epsg: Option<usize>,
+    pub(super) commune: Option<usize>,
+    pub(super) siren: Option<usize>,
+    pub(super) postal: Option<usize>,
+    pub(super) quality: Option<usize>,
 }
 
 impl Columns {
-    pub(super) fn find(names: &[String]) -> Self {
-        let find = |role| find_column(names.iter().map(String::as_str), role);
-        let pair = |a, b| Some((find(a)?, find(b)?));
-        Self {
-            lon_lat: pair(ColumnRole::Longitude, ColumnRole::Latitude),
-            xy: pair(ColumnRole::X, ColumnRole::Y),
-            epsg: find(ColumnRole::Epsg),
-            commune: find(ColumnRole::CommuneCode),
-            siren: find(ColumnRole::Siren),
-            postal: find(ColumnRole::PostalCode),
-            quality: find(ColumnRole::PositionQuality),
-        }
+    /// The columns of `names`: those `choice` names, else those recognised by name.
+    ///
+    /// # Errors
+    /// A chosen column the header does not have; one coordinate of a pair chosen without the other
+    /// being there.
+    pub(super) fn find(
+        names: &[String],
+        choice: &ColumnChoice,
+        source_name: &str,
+    ) -> Result<Self, BatchError> {
+        let find = |role| {
+            choice
+                .column(names.iter().map(String::as_str), role)
+                .map_err(|error| BatchError::Columns { source_name: source_name.to_owned(), error })
+        };
+        let pair = |a: ColumnRole, b: ColumnRole| -> Result<Option<(usize, usize)>, BatchError> {
+            match (find(a)?, find(b)?) {
+                (Some(x), Some(y)) => Ok(Some((x, y))),
+                (Some(_), None) if choice.chosen(a).is_some() => Err(half_pair(source_name, a, b)),
+                (None, Some(_)) if choice.chosen(b).is_some() => Err(half_pair(source_name, b, a)),
+                _ => Ok(None),
+            }
+        };
+        Ok(Self {
+            lon_lat: pair(ColumnRole::Longitude, ColumnRole::Latitude)?,
+            xy: pair(ColumnRole::X, ColumnRole::Y)?,
+            epsg: find(ColumnRole::Epsg)?,
+            commune: find(ColumnRole::CommuneCode)?,
+            siren: find(ColumnRole::Siren)?,
+            postal: find(ColumnRole::PostalCode)?,
+            quality: find(ColumnRole::PositionQuality)?,
+        })
     }
 
     /// Whether any column can locate a row.
@@ -91,6 +111,11 @@ pub(super) fn added_names(atlas: &Atlas) -> Vec<(String, bool)> {
         .collect();
     added.extend(["commune", "located_by", "check", "error"].map(|n| (n.to_owned(), false)));
     added
+}
+
+/// The error of a chosen coordinate column whose partner is missing.
+fn half_pair(source_name: &str, given: ColumnRole, missing: ColumnRole) -> BatchError {
+    BatchError::HalfPair { source_name: source_name.to_owned(), given: given.key(), missing: missing.key() }
 }
 
 /// The error a table gets when no column can locate its rows.
@@ -186,7 +211,7 @@ impl<'a> RowReader<'a> {
         options: &BatchOptions,
         source_name: &str,
     ) -> Result<Self, BatchError> {
-        let columns = Columns::find(names);
+        let columns = Columns::find(names, &options.columns, source_name)?;
         if !columns.locates() {
             return Err(no_location(source_name, names));
         }
@@ -443,12 +468,28 @@ mod tests {
     fn columns_are_found_case_insensitively_with_bom() {
         let headers: Vec<String> =
             ["\u{feff}Name", "Longitude", "LATITUDE", "X", "y", "EPSG"].map(String::from).into();
-        let columns = Columns::find(&headers);
+        let none = ColumnChoice::default();
+        let columns = Columns::find(&headers, &none, "t").expect("valid");
         assert_eq!((columns.lon_lat, columns.xy, columns.epsg), (Some((1, 2)), Some((3, 4)), Some(5)));
         let codes: Vec<String> = ["siret", "codeCommuneEtablissement", "CP"].map(String::from).into();
-        let columns = Columns::find(&codes);
+        let columns = Columns::find(&codes, &none, "t").expect("valid");
         assert_eq!((columns.commune, columns.postal, columns.lon_lat), (Some(1), Some(2), None));
         assert!(columns.locates());
-        assert!(!Columns::find(&["name".to_owned(), "lon".to_owned()]).locates());
+        assert!(!Columns::find(&["name".to_owned(), "lon".to_owned()], &none, "t").expect("valid").locates());
+    }
+
+    #[test]
+    fn chosen_columns_replace_recognised_ones_and_pairs_stay_whole() {
+        let headers: Vec<String> = ["Long GPS", "Lat GPS", "lon", "lat", "CP"].map(String::from).into();
+        let mut choice = ColumnChoice::default();
+        choice.parse_assignment("lon=Long GPS").expect("valid");
+        choice.parse_assignment("lat=Lat GPS").expect("valid");
+        choice.parse_assignment("postal_code=").expect("valid");
+        let columns = Columns::find(&headers, &choice, "t").expect("valid");
+        assert_eq!((columns.lon_lat, columns.postal), (Some((0, 1)), None));
+        let mut half = ColumnChoice::default();
+        half.parse_assignment("x=Long GPS").expect("valid");
+        let error = Columns::find(&headers, &half, "t").expect_err("refused").to_string();
+        assert!(error.contains('x') && error.contains('y'), "{error}");
     }
 }

@@ -1,67 +1,49 @@
 //! XLSX batches: the first sheet (or the one named) read with calamine, answered chunk by chunk in
-//! parallel, written with rust_xlsxwriter in constant memory: the input cells with their own types
-//! (numbers stay numbers, codes stored as text stay text), the added columns after them.
+//! parallel, written (by `table`) in the format asked for: XLSX by default, in constant memory, the
+//! input cells with their own types (numbers stay numbers, codes stored as text stay text), the added
+//! columns after them.
+
+use std::borrow::Cow;
+use std::io::Write;
 
 use calamine::Data;
 use rayon::prelude::*;
-use rust_xlsxwriter::{ExcelDateTime, Format, Workbook, Worksheet, XlsxError};
 
-use super::rows::{Field, RowAnswer, RowReader, added_names};
-use super::{BatchError, BatchOptions, BatchStats, CHUNK_ROWS, unique_name};
+use super::rows::{RowAnswer, RowReader};
+use super::table::{Cell, Chunk, ColumnKind, TableHeader, TableWriter};
+use super::{BatchError, BatchOptions, BatchStats, CHUNK_ROWS, TableFormat};
 use crate::atlas::Atlas;
 
-/// Rows an XLSX sheet can hold, header included.
-const MAX_SHEET_ROWS: usize = 1_048_576;
-
-/// Answers every row of a spreadsheet's first sheet (or `sheet`) and returns the answered workbook:
-/// one sheet of the same name, the input cells as they were, then the columns of
-/// [`annotate_csv`](super::annotate_csv).
+/// Answers every row of a spreadsheet's first sheet (or `sheet`) into `output`, in
+/// [`BatchOptions::output`]'s format (XLSX by default: one sheet of the same name, the input cells as
+/// they were, then the columns of [`annotate_csv`](super::annotate_csv)).
 ///
 /// # Errors
 /// An unreadable workbook, a missing sheet, an empty sheet, no column to locate rows by, more rows than
-/// [`BatchOptions::max_rows`]. Bad rows are answered in `error`.
-pub fn annotate_xlsx(
+/// [`BatchOptions::max_rows`], a failed write. Bad rows are answered in `error`.
+pub fn annotate_xlsx<W: Write>(
     atlas: &Atlas,
     input: &[u8],
     sheet: Option<&str>,
+    output: W,
     source_name: &str,
     options: &BatchOptions,
-) -> Result<(Vec<u8>, BatchStats), BatchError> {
-    let spreadsheet = |message: String| BatchError::Spreadsheet(format!("{source_name}: {message}"));
-    let mut book = calamine::open_workbook_auto_from_rs(std::io::Cursor::new(input))
-        .map_err(|e| spreadsheet(format!("not a readable spreadsheet: {e}")))?;
-    let (name, range) = crate::tabular::sheet::first_or_named(&mut book, sheet).map_err(spreadsheet)?;
+) -> Result<BatchStats, BatchError> {
+    let (name, range) = read_sheet(input, sheet, source_name)?;
     let mut cells = range.rows();
     let header_cells =
         cells.next().ok_or_else(|| BatchError::Empty(format!("{source_name}, sheet {name:?}")))?;
-    let names: Vec<String> =
-        header_cells.iter().map(|c| crate::model::trim_name(&c.to_string()).to_owned()).collect();
+    let names = header_names(header_cells);
     let reader = RowReader::new(atlas, &names, false, options, source_name)?;
     let rows: Vec<&[Data]> = cells.collect();
     if rows.len() as u64 > options.max_rows {
         return Err(BatchError::TooManyRows { source_name: source_name.to_owned(), max: options.max_rows });
     }
-    let added = added_names(atlas);
-    if rows.len() + 1 > MAX_SHEET_ROWS || names.len() + added.len() > usize::from(u16::MAX) {
-        return Err(spreadsheet("the answer would not fit in one sheet".into()));
-    }
-
-    let mut workbook = Workbook::new();
-    let date = Format::new().set_num_format("yyyy-mm-dd hh:mm:ss");
-    let out = workbook.add_worksheet_with_constant_memory();
-    let xlsx = |e: XlsxError| spreadsheet(format!("writing the answer: {e}"));
-    out.set_name(&name).map_err(xlsx)?;
-    let mut header: Vec<String> = names.clone();
-    for (added_name, _) in added {
-        let unique = unique_name(|n| header.iter().any(|h| h == n), added_name);
-        header.push(unique);
-    }
-    for (c, h) in header.iter().enumerate() {
-        out.write_string(0, col(c), h).map_err(xlsx)?;
-    }
+    let format = options.output.unwrap_or(TableFormat::Xlsx);
+    let mut header = TableHeader::text(names, b',', &name);
+    header.kinds = column_kinds(&rows, header.names.len());
+    let mut writer = TableWriter::new(atlas, format, &header, options.bom, output, source_name)?;
     let mut stats = BatchStats::default();
-    let mut scratch = Vec::new();
-    let mut next_row: u32 = 1;
     for chunk in rows.chunks(CHUNK_ROWS) {
         let answers: Vec<RowAnswer> = chunk
             .par_iter()
@@ -70,37 +52,80 @@ pub fn annotate_xlsx(
                 reader.answer(&record)
             })
             .collect();
-        for (cells, answer) in chunk.iter().zip(answers) {
+        for answer in &answers {
             answer.count(&mut stats);
-            for (c, cell) in cells.iter().enumerate() {
-                write_cell(out, next_row, col(c), cell, &date).map_err(xlsx)?;
-            }
-            let mut c = cells.len();
-            let mut result = Ok(());
-            reader.emit(&answer, &mut scratch, |field| {
-                let written = match field {
-                    Field::Text(b"") | Field::Metres(None) => Ok(()),
-                    Field::Text(text) => {
-                        out.write_string(next_row, col(c), String::from_utf8_lossy(text)).map(|_| ())
-                    }
-                    Field::Metres(Some(m)) => out.write_number(next_row, col(c), m.round()).map(|_| ()),
-                };
-                if result.is_ok() {
-                    result = written;
-                }
-                c += 1;
-            });
-            result.map_err(xlsx)?;
-            next_row += 1;
         }
+        writer.write(&Cells(chunk), &answers, &reader)?;
     }
-    let bytes = workbook.save_to_buffer().map_err(xlsx)?;
-    Ok((bytes, stats))
+    writer.finish()?;
+    Ok(stats)
 }
 
-/// A column index as rust_xlsxwriter takes it (bounded by the width check above).
-fn col(c: usize) -> u16 {
-    u16::try_from(c).unwrap_or(u16::MAX)
+/// The name and cells of the sheet a batch reads.
+pub(super) fn read_sheet(
+    input: &[u8],
+    sheet: Option<&str>,
+    source_name: &str,
+) -> Result<(String, calamine::Range<Data>), BatchError> {
+    let spreadsheet = |message: String| BatchError::Spreadsheet(format!("{source_name}: {message}"));
+    let mut book = calamine::open_workbook_auto_from_rs(std::io::Cursor::new(input))
+        .map_err(|e| spreadsheet(format!("not a readable spreadsheet: {e}")))?;
+    crate::tabular::sheet::first_or_named(&mut book, sheet).map_err(spreadsheet)
+}
+
+/// The header row's names, trimmed.
+pub(super) fn header_names(cells: &[Data]) -> Vec<String> {
+    cells.iter().map(|c| crate::model::trim_name(&c.to_string()).to_owned()).collect()
+}
+
+/// The type of each column for a typed answer: numbers when every filled cell is one, booleans when
+/// every one is, text otherwise.
+fn column_kinds(rows: &[&[Data]], width: usize) -> Vec<ColumnKind> {
+    (0..width)
+        .map(|c| {
+            let filled = || rows.iter().filter_map(|r| r.get(c)).filter(|d| !matches!(d, Data::Empty));
+            if filled().next().is_none() {
+                ColumnKind::Text
+            } else if filled().all(|d| matches!(d, Data::Int(_) | Data::Float(_))) {
+                ColumnKind::Number
+            } else if filled().all(|d| matches!(d, Data::Bool(_))) {
+                ColumnKind::Bool
+            } else {
+                ColumnKind::Text
+            }
+        })
+        .collect()
+}
+
+/// Spreadsheet rows as a chunk of cells.
+pub(super) struct Cells<'a, 'b>(pub(super) &'a [&'b [Data]]);
+
+impl Chunk for Cells<'_, '_> {
+    fn rows(&self) -> usize {
+        self.0.len()
+    }
+
+    fn fields(&self, row: usize) -> usize {
+        self.0[row].len()
+    }
+
+    fn cell(&self, row: usize, column: usize) -> Cell<'_> {
+        self.0[row].get(column).map_or(Cell::Empty, data_cell)
+    }
+}
+
+/// A spreadsheet cell as a table cell.
+#[allow(clippy::cast_precision_loss)] // integers from a sheet are doubles to Excel anyway
+fn data_cell(data: &Data) -> Cell<'_> {
+    match data {
+        Data::Empty => Cell::Empty,
+        Data::Int(i) => Cell::Number(*i as f64),
+        Data::Float(f) => Cell::Number(*f),
+        Data::Bool(b) => Cell::Bool(*b),
+        Data::DateTime(d) => Cell::DateTime(d.as_f64()),
+        Data::String(s) | Data::DateTimeIso(s) | Data::DurationIso(s) => Cell::Text(Cow::Borrowed(s)),
+        Data::Error(e) => Cell::Text(Cow::Owned(e.to_string())),
+    }
 }
 
 /// A cell as the row reader reads it: numbers as they print (`2722`, `3.328181`), text as it is.
@@ -108,24 +133,5 @@ fn cell_text(cell: &Data) -> String {
     match cell {
         Data::Empty => String::new(),
         other => other.to_string(),
-    }
-}
-
-/// Writes an input cell back with its type.
-fn write_cell(out: &mut Worksheet, row: u32, c: u16, cell: &Data, date: &Format) -> Result<(), XlsxError> {
-    #[allow(clippy::cast_precision_loss)] // integers from a sheet are doubles to Excel anyway
-    match cell {
-        Data::Empty => Ok(()),
-        Data::Int(i) => out.write_number(row, c, *i as f64).map(|_| ()),
-        Data::Float(f) => out.write_number(row, c, *f).map(|_| ()),
-        Data::Bool(b) => out.write_boolean(row, c, *b).map(|_| ()),
-        Data::DateTime(d) => {
-            let when = ExcelDateTime::from_serial_datetime(d.as_f64())?;
-            out.write_datetime_with_format(row, c, when, date).map(|_| ())
-        }
-        Data::String(s) | Data::DateTimeIso(s) | Data::DurationIso(s) => {
-            out.write_string(row, c, s).map(|_| ())
-        }
-        Data::Error(e) => out.write_string(row, c, e.to_string()).map(|_| ()),
     }
 }

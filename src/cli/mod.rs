@@ -19,6 +19,7 @@ use territoires::atlas::{Atlas, AtlasSources, EditionSource};
 use territoires::batch::{BatchOptions, TableFormat, annotate_csv, annotate_parquet, annotate_xlsx};
 use territoires::model::EditionId;
 use territoires::source::crs::Crs;
+use territoires::tabular::columns::ColumnChoice;
 
 /// Where geodata/ comes from, shown under `--help`.
 const BUILD_GEODATA_HELP: &str = "geodata/ is rebuilt by the separate build-geodata tool:\n  \
@@ -169,9 +170,19 @@ pub struct LookupArgs {
     /// format, goes to `--output` or stdout, one row per input row, in order.
     #[arg(long, visible_alias = "input")]
     pub csv: Option<PathBuf>,
-    /// Where the answered CSV goes (default: stdout).
+    /// Where the answer goes (default: stdout). Its extension chooses the answer's format (`.csv`,
+    /// `.xlsx`, `.parquet`): a CSV can be answered as XLSX and so on; `--output-format` forces it.
     #[arg(long, requires = "csv")]
     pub output: Option<PathBuf>,
+    /// The answer's format, whatever `--output`'s extension (default: that extension's, else the
+    /// input's).
+    #[arg(long, value_enum, requires = "csv")]
+    pub output_format: Option<TableArg>,
+    /// The column read for a role, over the recognised names: ROLE=COLUMN, repeatable; roles: lon,
+    /// lat, x, y, epsg, commune_code, siren, postal_code, qualite_xy. An empty COLUMN leaves the role
+    /// unused. Example: --column "lon=Longitude GPS" --column "lat=Latitude GPS"
+    #[arg(long = "column", value_name = "ROLE=COLUMN", requires = "csv")]
+    pub columns: Vec<String>,
     /// CRS of `x`/`y` columns on rows without an `epsg` value: EPSG:2154 (Lambert-93), EPSG:3857,
     /// EPSG:5490 (Antilles), EPSG:2972 (Guyane), EPSG:2975 (Réunion), EPSG:4471 (Mayotte), EPSG:4326.
     #[arg(long, requires = "csv")]
@@ -181,7 +192,7 @@ pub struct LookupArgs {
     #[arg(long, requires = "csv")]
     pub no_bom: bool,
     /// The input's format, when its extension does not say it (`.xlsx`, `.parquet`; else CSV). The
-    /// answer has the same format.
+    /// answer has the same format unless `--output` or `--output-format` says otherwise.
     #[arg(long, value_enum, requires = "csv")]
     pub format: Option<TableArg>,
     /// The sheet of an XLSX input (default: the first).
@@ -291,7 +302,20 @@ fn lookup_table(
     let stdin = path.as_os_str() == "-";
     let name = if stdin { "stdin".to_owned() } else { path.display().to_string() };
     let format = args.format.map_or_else(|| TableFormat::of_path(path), TableFormat::from);
-    let options = BatchOptions::default().with_crs(args.crs).with_bom(!args.no_bom);
+    let output_format = args
+        .output_format
+        .map(TableFormat::from)
+        .or_else(|| args.output.as_deref().map(TableFormat::of_path))
+        .unwrap_or(format);
+    let mut columns = ColumnChoice::default();
+    for assignment in &args.columns {
+        columns.parse_assignment(assignment).with_context(|| format!("--column {assignment}"))?;
+    }
+    let options = BatchOptions::default()
+        .with_crs(args.crs)
+        .with_bom(!args.no_bom)
+        .with_output(Some(output_format))
+        .with_columns(columns);
     let output: Box<dyn Write + Send> = match &args.output {
         Some(out) => {
             Box::new(std::fs::File::create(out).with_context(|| format!("{}: cannot create", out.display()))?)
@@ -310,9 +334,7 @@ fn lookup_table(
     };
     let stats = match format {
         TableFormat::Xlsx => {
-            let (answer, stats) = annotate_xlsx(atlas, &read_all()?, args.sheet.as_deref(), &name, &options)?;
-            output.write_all(&answer)?;
-            stats
+            annotate_xlsx(atlas, &read_all()?, args.sheet.as_deref(), &mut output, &name, &options)?
         }
         TableFormat::Parquet if stdin => {
             annotate_parquet(atlas, bytes::Bytes::from(read_all()?), &mut output, &name, &options)?

@@ -607,6 +607,8 @@ test('a file the server refuses: the reason in the page language, not the server
   ]) {
     const page = await openPage(query);
     await page.locator('[data-testid="batch-file"]').setInputFiles(file);
+    // No column is recognised: the page asks for them; running anyway gets the server's refusal.
+    await page.locator('[data-testid="batch-run"]').click();
     const message = page.locator('#batch-error');
     await message.waitFor({ state: 'visible' });
     const text = await message.innerText();

@@ -1,23 +1,25 @@
-//! Lookups: `GET /api/lookup` (one site), `POST /api/lookup` (a batch as GeoJSON or CSV) and
-//! `POST /api/intersects` (a parcel or footprint polygon).
+//! Lookups: `GET /api/lookup` (one site), `POST /api/lookup` (a batch as GeoJSON, CSV, XLSX or Parquet,
+//! answered in its format or the one `Accept` asks for), `POST /api/lookup/inspect` (the columns a table
+//! would be read by) and `POST /api/intersects` (a parcel or footprint polygon).
 
 use axum::body::Bytes;
 use axum::extract::State;
-use axum::http::{HeaderMap, header};
+use axum::http::{HeaderMap, HeaderValue, StatusCode, header};
 use axum::response::{IntoResponse, Response};
 use serde::Deserialize;
 
 use super::check_edition;
 use crate::atlas::Lookup;
 use crate::batch::{
-    BatchError, BatchOptions, TableFormat, annotate_csv, annotate_feature_collection, annotate_parquet,
-    annotate_xlsx,
+    BatchError, BatchOptions, Inspection, TableFormat, annotate_csv, annotate_feature_collection,
+    annotate_parquet, annotate_xlsx, inspect_table,
 };
 use crate::http::error::{ApiError, ErrorBody};
 use crate::http::extractors::{ApiQuery, Ctx};
 use crate::http::respond;
 use crate::http::state::AppState;
 use crate::source::crs::Crs;
+use crate::tabular::columns::{ColumnChoice, ColumnRole};
 
 /// Query of `GET /api/lookup`.
 #[derive(Debug, Deserialize, utoipa::IntoParams)]
@@ -74,6 +76,118 @@ pub struct BatchParams {
     pub bom: Option<bool>,
     /// The sheet of an XLSX body (default: the first).
     pub sheet: Option<String>,
+    /// Column of WGS84 longitudes, over the recognised names (`?lon=Longitude%20GPS`); an empty value
+    /// leaves a role unused (`?siren=`); a name the header does not have is a 400 listing the header.
+    pub lon: Option<String>,
+    /// Column of WGS84 latitudes.
+    pub lat: Option<String>,
+    /// Column of eastings (in `crs` or the `epsg` column's CRS).
+    pub x: Option<String>,
+    /// Column of northings.
+    pub y: Option<String>,
+    /// Column of EPSG codes.
+    pub epsg: Option<String>,
+    /// Column of INSEE commune codes.
+    pub commune_code: Option<String>,
+    /// Column of EPCI/EPT SIRENs.
+    pub siren: Option<String>,
+    /// Column of postal codes.
+    pub postal_code: Option<String>,
+    /// Column of SIRENE geolocation qualities.
+    pub qualite_xy: Option<String>,
+}
+
+/// The columns a request's parameters choose (`lon`, `lat`... as in [`BatchParams`]).
+macro_rules! column_choice {
+    ($params:expr) => {{
+        let p = &$params;
+        let mut choice = ColumnChoice::default();
+        let given = [
+            (ColumnRole::Longitude, &p.lon),
+            (ColumnRole::Latitude, &p.lat),
+            (ColumnRole::X, &p.x),
+            (ColumnRole::Y, &p.y),
+            (ColumnRole::Epsg, &p.epsg),
+            (ColumnRole::CommuneCode, &p.commune_code),
+            (ColumnRole::Siren, &p.siren),
+            (ColumnRole::PostalCode, &p.postal_code),
+            (ColumnRole::PositionQuality, &p.qualite_xy),
+        ];
+        for (role, column) in given {
+            if let Some(column) = column {
+                choice.choose(role, Some(column.clone()));
+            }
+        }
+        choice
+    }};
+}
+
+/// What a batch body is and what its answer will be.
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+enum BatchFormat {
+    Table(TableFormat),
+    GeoJson,
+}
+
+impl BatchFormat {
+    fn media_type(self) -> &'static str {
+        match self {
+            Self::Table(t) => t.media_type(),
+            Self::GeoJson => "application/geo+json",
+        }
+    }
+}
+
+/// The answer's format: the body's, or the first `Accept` asks for (by quality) that the body can be
+/// answered in — any table format for a table, GeoJSON for GeoJSON. `None` when `Accept` allows none.
+fn answer_format(headers: &HeaderMap, body: BatchFormat) -> Option<BatchFormat> {
+    let Some(accept) = headers.get(header::ACCEPT).and_then(|v| v.to_str().ok()) else {
+        return Some(body);
+    };
+    let mut ranges: Vec<(f32, usize, String)> = accept
+        .split(',')
+        .enumerate()
+        .filter_map(|(i, range)| {
+            let mut parts = range.split(';');
+            let media = parts.next()?.trim().to_ascii_lowercase();
+            let q = parts
+                .filter_map(|p| p.trim().strip_prefix("q="))
+                .find_map(|q| q.trim().parse::<f32>().ok())
+                .unwrap_or(1.0);
+            (!media.is_empty() && q > 0.0).then_some((q, i, media))
+        })
+        .collect();
+    ranges.sort_by(|a, b| b.0.total_cmp(&a.0).then(a.1.cmp(&b.1)));
+    ranges.into_iter().find_map(|(_, _, media)| match (media.as_str(), body) {
+        ("application/*", BatchFormat::Table(TableFormat::Csv)) => {
+            Some(BatchFormat::Table(TableFormat::Xlsx))
+        }
+        ("*/*" | "application/*", _)
+        | ("application/geo+json" | "application/json", BatchFormat::GeoJson) => Some(body),
+        ("text/*", BatchFormat::Table(_)) => Some(BatchFormat::Table(TableFormat::Csv)),
+        (media, BatchFormat::Table(_)) => TableFormat::of_media_type(media).map(BatchFormat::Table),
+        _ => None,
+    })
+}
+
+/// 406 with the API's error body, naming what the body can be answered in.
+fn not_acceptable(headers: &HeaderMap, body: BatchFormat) -> Response {
+    let accept = headers.get(header::ACCEPT).and_then(|v| v.to_str().ok()).unwrap_or_default();
+    let offered = match body {
+        BatchFormat::Table(_) => [TableFormat::Csv, TableFormat::Xlsx, TableFormat::Parquet]
+            .map(|t| t.media_type().split(';').next().unwrap_or_default())
+            .join(", "),
+        BatchFormat::GeoJson => "application/geo+json".to_owned(),
+    };
+    let message = format!("Accept {accept:?}: this body can be answered as {offered}");
+    let body = serde_json::json!({ "error": { "code": "not_acceptable", "message": message } });
+    (StatusCode::NOT_ACCEPTABLE, axum::Json(body)).into_response()
+}
+
+/// Adds `Vary: Accept` (the answer depends on it) to a batch answer.
+fn vary_accept(mut response: Response) -> Response {
+    response.headers_mut().insert(header::VARY, HeaderValue::from_static("Accept"));
+    response
 }
 
 /// Batch lookup: a GeoJSON FeatureCollection of Points (answered as GeoJSON, same order, properties
@@ -90,6 +204,14 @@ pub struct BatchParams {
 pub async fn post_lookup(cx: Ctx<BatchParams>, body: Bytes) -> Result<Response, ApiError> {
     let Ctx { state, headers, query } = cx;
     let media = media_type(&headers);
+    let input = match TableFormat::of_media_type(&media) {
+        Some(table) => BatchFormat::Table(table),
+        None if is_json(&media) => BatchFormat::GeoJson,
+        None => return Err(unsupported(&media)),
+    };
+    let Some(answer) = answer_format(&headers, input) else {
+        return Ok(not_acceptable(&headers, input));
+    };
     let atlas = state.atlas();
     // The first batch readies faster border distances for the later ones (and its own later rows).
     atlas.prepare_border_distances_in_background();
@@ -100,48 +222,95 @@ pub async fn post_lookup(cx: Ctx<BatchParams>, body: Bytes) -> Result<Response, 
         .map(str::parse::<Crs>)
         .transpose()
         .map_err(|e| ApiError::BadRequest(format!("crs: {e}")))?;
-    let options = BatchOptions::default().with_crs(crs).with_bom(query.bom.unwrap_or(true));
-    match TableFormat::of_media_type(&media) {
-        Some(TableFormat::Csv) => {
-            check_csv_rows(&body, max_sites)?;
-            let slot = state.batch_slot()?;
-            let options = options.with_max_rows(max_sites as u64);
-            return respond::stream_blocking(TableFormat::Csv.media_type(), move |out| {
-                let _slot = slot;
-                annotate_csv(&atlas, &body[..], out, "body", &options).map(|_| ()).map_err(batch_error)
-            })
-            .await;
-        }
-        Some(format @ (TableFormat::Xlsx | TableFormat::Parquet)) => {
-            let slot = state.batch_slot()?;
-            let options = options.with_max_rows(max_sites as u64);
-            return respond::stream_blocking(format.media_type(), move |out| {
-                let _slot = slot;
-                // Both answers are assembled, then streamed: an XLSX is a zip, Parquet's writer wants Send.
-                let answer = if format == TableFormat::Xlsx {
-                    annotate_xlsx(&atlas, &body, query.sheet.as_deref(), "body", &options).map(|(a, _)| a)
-                } else {
-                    let mut answer = Vec::new();
-                    annotate_parquet(&atlas, body, &mut answer, "body", &options).map(|_| answer)
-                };
-                out.write_all(&answer.map_err(batch_error)?).map_err(|e| ApiError::Internal(e.to_string()))
-            })
-            .await;
-        }
-        _ => {}
+    let output = match answer {
+        BatchFormat::Table(t) => Some(t),
+        BatchFormat::GeoJson => None,
+    };
+    let options = BatchOptions::default()
+        .with_crs(crs)
+        .with_bom(query.bom.unwrap_or(true))
+        .with_output(output)
+        .with_columns(column_choice!(query))
+        .with_max_rows(max_sites as u64);
+    if input == BatchFormat::Table(TableFormat::Csv) {
+        check_csv_rows(&body, max_sites)?;
     }
-    if is_json(&media) {
-        let slot = state.batch_slot()?;
-        return respond::stream_blocking("application/geo+json", move |out| {
-            let _slot = slot;
-            annotate_feature_collection(&atlas, &body, out, max_sites).map(|_| ()).map_err(batch_error)
-        })
-        .await;
-    }
-    Err(ApiError::UnsupportedMediaType(format!(
+    let slot = state.batch_slot()?;
+    let response = respond::stream_blocking(answer.media_type(), move |out| {
+        let _slot = slot;
+        match input {
+            BatchFormat::Table(TableFormat::Csv) => annotate_csv(&atlas, &body[..], out, "body", &options),
+            BatchFormat::Table(TableFormat::Xlsx) => {
+                annotate_xlsx(&atlas, &body, query.sheet.as_deref(), out, "body", &options)
+            }
+            BatchFormat::Table(_) => annotate_parquet(&atlas, body, out, "body", &options),
+            BatchFormat::GeoJson => annotate_feature_collection(&atlas, &body, out, max_sites),
+        }
+        .map(|_| ())
+        .map_err(batch_error)
+    })
+    .await?;
+    Ok(vary_accept(response))
+}
+
+/// Query of `POST /api/lookup/inspect`.
+#[derive(Debug, Deserialize, utoipa::IntoParams)]
+#[into_params(parameter_in = Query)]
+#[serde(deny_unknown_fields)]
+pub struct InspectParams {
+    /// The sheet of an XLSX body (default: the first).
+    pub sheet: Option<String>,
+    /// Column of WGS84 longitudes, over the recognised names (`?lon=Longitude%20GPS`); an empty value
+    /// leaves a role unused (`?siren=`); a name the header does not have is a 400 listing the header.
+    pub lon: Option<String>,
+    /// Column of WGS84 latitudes.
+    pub lat: Option<String>,
+    /// Column of eastings (in `crs` or the `epsg` column's CRS).
+    pub x: Option<String>,
+    /// Column of northings.
+    pub y: Option<String>,
+    /// Column of EPSG codes.
+    pub epsg: Option<String>,
+    /// Column of INSEE commune codes.
+    pub commune_code: Option<String>,
+    /// Column of EPCI/EPT SIRENs.
+    pub siren: Option<String>,
+    /// Column of postal codes.
+    pub postal_code: Option<String>,
+    /// Column of SIRENE geolocation qualities.
+    pub qualite_xy: Option<String>,
+}
+
+/// The header and first rows of a CSV, XLSX or Parquet table, the column each role would be read from
+/// by `POST /api/lookup` with the same parameters, every column that could be, and why a person should
+/// check them (`unsure`: `no_location`, `several`, `half_pair`, `both_pairs`). Nothing is looked up.
+#[utoipa::path(post, path = "/api/lookup/inspect", tag = "lookup", params(InspectParams),
+    request_body(content = String, description = "CSV (text/csv), XLSX or Parquet (application/vnd.apache.parquet), as for POST /api/lookup", content_type = "text/csv"),
+    responses((status = 200, description = "`{format, sheet, separator, encoding, header, sample, rows, columns: [{role, key, column, candidates}], geometry, unsure: [{reason, ...}]}`"),
+        (status = 400, description = "Unreadable table, or a chosen column the header does not have", body = ErrorBody),
+        (status = 415, description = "Not CSV, XLSX or Parquet", body = ErrorBody)))]
+pub async fn post_lookup_inspect(cx: Ctx<InspectParams>, body: Bytes) -> Result<Response, ApiError> {
+    let Ctx { headers, query, .. } = cx;
+    let media = media_type(&headers);
+    let Some(format) = TableFormat::of_media_type(&media) else {
+        return Err(unsupported(&media));
+    };
+    let choice = column_choice!(query);
+    let inspection: Inspection = tokio::task::spawn_blocking(move || {
+        inspect_table(body, format, query.sheet.as_deref(), "body", &choice)
+    })
+    .await
+    .map_err(|e| ApiError::Internal(e.to_string()))?
+    .map_err(batch_error)?;
+    Ok(axum::Json(inspection).into_response())
+}
+
+/// The 415 of a body that is not a batch.
+fn unsupported(media: &str) -> ApiError {
+    ApiError::UnsupportedMediaType(format!(
         "Content-Type {media:?}: send application/geo+json (a FeatureCollection of Points), text/csv, \
          application/vnd.openxmlformats-officedocument.spreadsheetml.sheet (XLSX) or application/vnd.apache.parquet"
-    )))
+    ))
 }
 
 /// The request's `Content-Type`, lower-cased (empty when absent or not text).

@@ -65,6 +65,7 @@ pub fn registry(state: &AppState) -> OpenApiRouter<AppState> {
     let lookups = OpenApiRouter::new()
         .routes(routes!(lookup::get_lookup, lookup::post_lookup))
         .routes(routes!(lookup::post_intersects))
+        .routes(routes!(lookup::post_lookup_inspect))
         .layer(DefaultBodyLimit::max(limits.max_body_bytes))
         // Refuses a declared Content-Length over the limit at once, before any byte is read.
         .layer(RequestBodyLimitLayer::new(limits.max_body_bytes))
