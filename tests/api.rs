@@ -481,6 +481,143 @@ async fn the_openapi_description_lists_every_route() {
     assert!(doc["components"]["schemas"]["Lookup"]["properties"]["territories"].is_object());
 }
 
+/// Every JSON Schema `type` in the document, with where it is.
+fn schema_types<'a>(value: &'a serde_json::Value, at: &str, out: &mut Vec<(String, &'a serde_json::Value)>) {
+    match value {
+        serde_json::Value::Object(map) => {
+            for (key, child) in map {
+                if key == "type" {
+                    out.push((at.to_owned(), child));
+                }
+                schema_types(child, &format!("{at}/{key}"), out);
+            }
+        }
+        serde_json::Value::Array(items) => {
+            for (i, child) in items.iter().enumerate() {
+                schema_types(child, &format!("{at}/{i}"), out);
+            }
+        }
+        _ => {}
+    }
+}
+
+/// Issue 15 §5: the document is OpenAPI 3.0.3 (what the OGC landing page's `service-desc` link and its
+/// `oas30` conformance class promise), served as such, and tells what the server does: the loaded
+/// editions as an enum, the bounds the handlers check, the 415 of a body that is not GeoJSON.
+#[tokio::test]
+async fn the_openapi_document_is_3_0_and_says_what_the_server_checks() {
+    let app = app();
+    let (status, headers, body) =
+        send(&app, Request::get("/api/openapi.json").body(Body::empty()).expect("request")).await;
+    assert_eq!(status, StatusCode::OK);
+    assert_eq!(headers[header::CONTENT_TYPE], "application/vnd.oai.openapi+json;version=3.0");
+    let doc: serde_json::Value = serde_json::from_slice(&body).expect("JSON");
+    assert_eq!(doc["openapi"], "3.0.3");
+    // No 3.1-only schema keyword left: `type` is one string, never a list or "null".
+    let mut types = Vec::new();
+    schema_types(&doc, "", &mut types);
+    assert!(types.len() > 100, "{}", types.len());
+    // (An object under `type` is a property named `type`, not the keyword.)
+    let bad: Vec<_> = types.iter().filter(|(_, t)| t.is_array() || *t == "null").collect();
+    assert!(bad.is_empty(), "{bad:?}");
+    let paths = &doc["paths"];
+    let param = |path: &str, method: &str, name: &str| {
+        paths[path][method]["parameters"]
+            .as_array()
+            .and_then(|ps| ps.iter().find(|p| p["name"] == name))
+            .unwrap_or_else(|| panic!("{method} {path} has no parameter {name}"))
+            .clone()
+    };
+    // The editions enum is the loaded editions, as /api/editions lists them.
+    let (_, editions) = get_json(&app, "/api/editions").await;
+    let loaded: Vec<&str> =
+        editions.as_array().expect("array").iter().filter_map(|e| e["id"].as_str()).collect();
+    for (path, method) in [
+        ("/api/lookup", "get"),
+        ("/api/territories", "get"),
+        ("/api/territories/{edition}/{id}", "get"),
+        ("/api/search", "get"),
+        ("/api/layers/territories.geojson", "get"),
+    ] {
+        let edition = param(path, method, "edition");
+        let listed: Vec<&str> = edition["schema"]["enum"]
+            .as_array()
+            .map(|v| v.iter().filter_map(serde_json::Value::as_str).collect())
+            .unwrap_or_default();
+        assert_eq!(listed, loaded, "{path}");
+    }
+    // Each layer takes only its own parameter.
+    assert!(
+        paths["/api/layers/units.geojson"]["get"]["parameters"]
+            .as_array()
+            .expect("params")
+            .iter()
+            .all(|p| p["name"] != "edition")
+    );
+    assert!(
+        paths["/api/layers/territories.geojson"]["get"]["parameters"]
+            .as_array()
+            .expect("params")
+            .iter()
+            .all(|p| p["name"] != "kind")
+    );
+    // Bounds as the handlers check them.
+    let limit = param("/api/search", "get", "limit")["schema"].clone();
+    assert_eq!((limit["minimum"].as_f64(), limit["maximum"].as_f64()), (Some(1.0), Some(50.0)));
+    for (uri, status) in [
+        ("/api/search?q=lens&limit=50", StatusCode::OK),
+        ("/api/search?q=lens&limit=51", StatusCode::BAD_REQUEST),
+        ("/api/search?q=lens&limit=0", StatusCode::BAD_REQUEST),
+    ] {
+        assert_eq!(get_json(&app, uri).await.0, status, "{uri}");
+    }
+    let z = param("/tiles/{layer}/{z}/{x}/{y}.mvt", "get", "z")["schema"].clone();
+    assert_eq!(z["maximum"].as_f64(), Some(24.0));
+    let items_limit = param("/ogc/collections/{id}/items", "get", "limit")["schema"].clone();
+    assert_eq!(
+        (items_limit["maximum"].as_f64(), items_limit["default"].as_f64()),
+        (Some(10000.0), Some(100.0))
+    );
+    let code =
+        param("/api/units/{code}", "get", "code")["schema"]["pattern"].as_str().expect("pattern").to_owned();
+    assert_eq!(code, "^([0-9]{9}|[0-9]{5}|2[ABab][0-9]{3})$");
+    // A tile outside its zoom's grid does not exist (404); a zoom over 24 is malformed (400).
+    for (uri, status) in [
+        ("/tiles/epci/2/4/0.mvt", StatusCode::NOT_FOUND),
+        ("/tiles/epci/25/0/0.mvt", StatusCode::BAD_REQUEST),
+    ] {
+        let (got, _, _) = send(&app, Request::get(uri).body(Body::empty()).expect("request")).await;
+        assert_eq!(got, status, "{uri}");
+    }
+    // The bodies are described, with their media types, and the 415 of a body that is not GeoJSON is
+    // documented and answered.
+    let intersects = &paths["/api/intersects"]["post"];
+    assert!(intersects["requestBody"]["content"]["application/geo+json"]["schema"]["$ref"].is_string());
+    assert!(intersects["responses"]["415"].is_object());
+    let (status, _, _) =
+        send(&app, post("/api/intersects", "text/plain", "POLYGON((0 0,1 0,1 1,0 0))")).await;
+    assert_eq!(status, StatusCode::UNSUPPORTED_MEDIA_TYPE);
+    let lookup = &paths["/api/lookup"]["post"]["requestBody"]["content"];
+    for media in [
+        "application/geo+json",
+        "text/csv",
+        "application/vnd.apache.parquet",
+        "application/vnd.openxmlformats-officedocument.spreadsheetml.sheet",
+    ] {
+        assert!(lookup[media]["schema"].is_object(), "{media}");
+    }
+    // The answers that were undescribed have a schema now.
+    for (path, status) in [
+        ("/healthz", "200"),
+        ("/api/layers/units.geojson", "200"),
+        ("/api/layers/territories.geojson", "200"),
+    ] {
+        let content = &paths[path]["get"]["responses"][status]["content"];
+        let media = content.as_object().and_then(|c| c.values().next()).expect("content");
+        assert!(media["schema"].is_object(), "{path}");
+    }
+}
+
 /// Issue 12: every place that names an edition gives its label, list date, licence and attribution, and
 /// every territory, EPCI and EPT its communes and population (the counts are checked against the `.dbf`
 /// in `figures.rs`; here, that every route carries the same numbers).

@@ -1,5 +1,6 @@
-//! OGC API – Features Part 1 (Core + GeoJSON) on the real data, rule by rule (requirement ids from
-//! OGC 17-069r4 in the comments).
+//! OGC API – Features Parts 1-3 and OGC API – Tiles on the real data, rule by rule (requirement ids from
+//! OGC 17-069r4 in the comments). Each test is named after the conformance classes whose abstract tests
+//! it runs (`conf_core_…`, `conf_oas30_…`), so every class `/ogc/conformance` claims has one.
 
 use axum::body::Body;
 use axum::http::{Request, StatusCode, header};
@@ -26,7 +27,7 @@ fn link<'a>(doc: &'a Value, rel: &str) -> Option<&'a Value> {
 }
 
 #[tokio::test]
-async fn landing_page_and_conformance() {
+async fn conf_core_root_success_and_conformance_success() {
     let Some((status, ct, landing)) = get("/ogc").await else { return };
     // /req/core/root-success: links to self, service-desc, conformance and data.
     assert_eq!(status, StatusCode::OK);
@@ -45,7 +46,7 @@ async fn landing_page_and_conformance() {
 }
 
 #[tokio::test]
-async fn collections_describe_every_edition_and_unit_kind() {
+async fn conf_core_fc_md_success_collections_describe_every_edition_and_unit_kind() {
     let Some((status, _, doc)) = get("/ogc/collections").await else { return };
     assert_eq!(status, StatusCode::OK);
     assert!(link(&doc, "self").is_some());
@@ -70,7 +71,7 @@ async fn collections_describe_every_edition_and_unit_kind() {
 }
 
 #[tokio::test]
-async fn items_page_filter_and_link() {
+async fn conf_core_fc_response_and_conf_geojson_content_items_page_filter_and_link() {
     let Some((status, ct, page)) = get("/ogc/collections/territories-2023/items?limit=50").await else {
         return;
     };
@@ -123,7 +124,7 @@ async fn items_page_filter_and_link() {
 }
 
 #[tokio::test]
-async fn one_item_and_bad_parameters() {
+async fn conf_core_f_success_one_item_and_bad_parameters() {
     let Some((status, ct, f)) = get("/ogc/collections/territories-2023/items/ti-3214").await else { return };
     // /req/core/f-success: the feature with self and collection links.
     assert_eq!(status, StatusCode::OK);
@@ -218,7 +219,7 @@ fn first_vertex(feature: &Value) -> (f64, f64) {
 /// /conf/crs/ogc-crs-header, /conf/crs/fc-bbox-crs-action. The coordinates themselves are checked
 /// against PROJ in tests/reference/test_ogc_crs.py.
 #[tokio::test]
-async fn part_2_crs_by_reference() {
+async fn conf_crs_part_2_crs_by_reference() {
     let (_, _, conformance) = get_with_headers("/ogc/conformance").await;
     assert!(
         conformance["conformsTo"]
@@ -293,7 +294,6 @@ async fn part_2_crs_by_reference() {
         "/ogc/collections/epci/items?crs=EPSG:9999",
         "/ogc/collections/epci/items?crs=http://www.opengis.net/def/crs/EPSG/0/32631",
         "/ogc/collections/epci/items/240200477?crs=lambert",
-        "/ogc/collections/epci/items?bbox-crs=EPSG:2154",
         "/ogc/collections/epci/items?bbox=1,2,3&bbox-crs=EPSG:2154",
         "/ogc/collections/epci/items?bbox=730000,6922000,715000,6909000&bbox-crs=EPSG:2154",
     ] {
@@ -334,7 +334,7 @@ fn cql(path: &str, filter: &str, extra: &str) -> String {
 /// endpoint and the point lookup (other code paths) here, and against GEOS in
 /// tests/reference/test_ogc_filter.py.
 #[tokio::test]
-async fn part_3_filtering_with_cql2() {
+async fn conf_queryables_filter_features_filter_cql2_text_cql2_json_part_3_filtering() {
     let (_, _, conformance) = get_with_headers("/ogc/conformance").await;
     let classes = conformance["conformsTo"].as_array().expect("classes");
     for class in [
@@ -483,7 +483,7 @@ async fn part_3_filtering_with_cql2() {
         (format!("{items}?colour=red"), "unknown parameter \"colour\""),
         (format!("{items}?population=many"), "expected a number"),
         (format!("{items}?sortby=geometry"), "sortby"),
-        (format!("{items}?filter-lang=cql2-text"), "need a filter"),
+        (format!("{items}?filter-lang=cql3"), "filter-lang"),
     ] {
         let (status, _, body) = get_with_headers(&uri).await;
         assert_eq!(status, StatusCode::BAD_REQUEST, "{uri}: {body}");
@@ -502,7 +502,7 @@ async fn get_bytes(uri: &str) -> (StatusCode, String, Vec<u8>) {
 /// /conf/mvt/mvt-content, and OGC 17-083r4 /conf/json-tilematrixset: from the landing page to one tile of
 /// Soissons, the same bytes as the XYZ tile.
 #[tokio::test]
-async fn ogc_api_tiles_from_the_landing_page_to_a_tile() {
+async fn conf_tiles_core_tileset_tilesets_list_geodata_tilesets_mvt_from_the_landing_page_to_a_tile() {
     let (_, _, landing) = get_with_headers("/ogc").await;
     assert!(link(&landing, "http://www.opengis.net/def/rel/ogc/1.0/tilesets-vector").is_some());
     assert!(link(&landing, "http://www.opengis.net/def/rel/ogc/1.0/tiling-schemes").is_some());
@@ -578,7 +578,8 @@ async fn ogc_api_tiles_from_the_landing_page_to_a_tile() {
         ("/ogc/collections/communes/tiles", StatusCode::NOT_FOUND),
         ("/ogc/collections/epci/tiles/WorldCRS84Quad", StatusCode::NOT_FOUND),
         ("/ogc/collections/epci/tiles/WebMercatorQuad/25/0/0", StatusCode::BAD_REQUEST),
-        ("/ogc/collections/epci/tiles/WebMercatorQuad/2/9/0", StatusCode::BAD_REQUEST),
+        // Outside zoom 2's 4×4 matrix: no such tile (/req/core/tc-error).
+        ("/ogc/collections/epci/tiles/WebMercatorQuad/2/9/0", StatusCode::NOT_FOUND),
         ("/ogc/collections/epci/tiles/WebMercatorQuad/a/0/0", StatusCode::BAD_REQUEST),
         ("/ogc/collections/nope/tiles/WebMercatorQuad/0/0/0", StatusCode::NOT_FOUND),
     ] {
@@ -601,7 +602,7 @@ async fn get_accepting(uri: &str, accept: &str) -> (StatusCode, String, String) 
 /// OGC 17-069r4 /conf/html: /req/html/definition and /req/html/content. A browser (`Accept: text/html`)
 /// or `?f=html` gets a page for people with the same content and links; GIS clients keep their JSON.
 #[tokio::test]
-async fn html_for_people() {
+async fn conf_html_content_html_for_people() {
     const BROWSER: &str = "text/html,application/xhtml+xml,application/xml;q=0.9,*/*;q=0.8";
     for uri in [
         "/ogc",
@@ -631,4 +632,62 @@ async fn html_for_people() {
     assert!(d.contains("D&#39;Huison-Longueville") || d.contains("0 of 0 features"), "{d}");
     let (status, _, _) = get_accepting("/ogc/collections?f=xml", BROWSER).await;
     assert_eq!(status, StatusCode::BAD_REQUEST);
+}
+
+/// `/conf/oas30/oas-definition-1`, `-2` and `/conf/oas30/oas-impl`: the landing page's `service-desc` is an
+/// OpenAPI 3.0 document, served with the media type the link gives, and every OGC path it describes answers.
+#[tokio::test]
+async fn conf_oas30_oas_definition_and_oas_impl_service_desc_is_an_openapi_3_0_document() {
+    let (_, _, conformance) = get_with_headers("/ogc/conformance").await;
+    assert!(
+        conformance["conformsTo"]
+            .as_array()
+            .expect("classes")
+            .iter()
+            .any(|c| c == "http://www.opengis.net/spec/ogcapi-features-1/1.0/conf/oas30")
+    );
+    let (_, _, landing) = get_with_headers("/ogc").await;
+    let desc = link(&landing, "service-desc").expect("service-desc").clone();
+    assert_eq!(desc["type"], "application/vnd.oai.openapi+json;version=3.0");
+    let path = desc["href"]
+        .as_str()
+        .expect("href")
+        .split_once("://")
+        .and_then(|(_, r)| r.split_once('/'))
+        .map(|(_, p)| format!("/{p}"))
+        .expect("path");
+    let (status, content_type, body) = get_bytes(&path).await;
+    assert_eq!(status, StatusCode::OK);
+    assert_eq!(content_type, "application/vnd.oai.openapi+json;version=3.0");
+    let doc: Value = serde_json::from_slice(&body).expect("JSON");
+    assert!(doc["openapi"].as_str().is_some_and(|v| v.starts_with("3.0.")), "{}", doc["openapi"]);
+    let (_, _, items) = get_with_headers("/ogc/collections/epci/items?limit=1").await;
+    let fid = items["features"][0]["id"].as_str().expect("fid").to_owned();
+    let mut described = 0;
+    for (template, item) in doc["paths"].as_object().expect("paths") {
+        if !template.starts_with("/ogc") || item.get("get").is_none() {
+            continue;
+        }
+        // Each path parameter given a value it takes: the collection id from its enum, a feature, a tile.
+        let uri = template
+            .replace("{id}", "epci")
+            .replace("{fid}", &fid)
+            .replace("{tileMatrixSetId}", "WebMercatorQuad")
+            .replace("{tileMatrix}", "6")
+            .replace("{tileRow}", "22")
+            .replace("{tileCol}", "32");
+        let (status, _, _) = get_bytes(&uri).await;
+        assert_eq!(status, StatusCode::OK, "{template} as {uri}");
+        described += 1;
+    }
+    assert!(described >= 13, "{described} OGC paths");
+    // /req/oas30/oas-impl: the `limit` a client reads (GDAL pages with it) is the one the server keeps.
+    let limit = doc["paths"]["/ogc/collections/{id}/items"]["get"]["parameters"]
+        .as_array()
+        .and_then(|ps| ps.iter().find(|p| p["name"] == "limit"))
+        .expect("limit")["schema"]
+        .clone();
+    let max = limit["maximum"].as_u64().expect("maximum");
+    let (_, _, page) = get_with_headers(&format!("/ogc/collections/communes/items?limit={}", max + 1)).await;
+    assert_eq!(page["numberReturned"].as_u64(), Some(max));
 }

@@ -226,7 +226,7 @@ fn hostile_requests_get_4xx_json_and_the_server_stays_up() {
         ("zoom 99", get_request("/api/layers/territories.geojson?zoom=99"), Json(400)),
         ("unknown unit kind", get_request("/api/layers/units.geojson?kind=region"), Json(400)),
         ("tile zoom 99", get_request("/tiles/epci/99/0/0.mvt"), Json(400)),
-        ("tile outside its zoom", get_request("/tiles/epci/5/99999/0.mvt"), Json(400)),
+        ("tile outside its zoom (no such tile)", get_request("/tiles/epci/5/99999/0.mvt"), Json(404)),
         ("tile of no layer", get_request("/tiles/nope/1/1/1.mvt"), Json(404)),
         ("OGC unknown collection", get_request("/ogc/collections/nope/items"), Json(404)),
         ("OGC limit 0", get_request("/ogc/collections/epci/items?limit=0"), Json(400)),

@@ -72,7 +72,9 @@ async fn a_tile_over_soissons_holds_its_territory_around_the_town() {
     assert!(Reader::new(body).expect("mvt").get_features(0).map_or(true, |f| f.is_empty()));
     for (uri, expected) in [
         ("/tiles/nope/1/0/0.mvt", 404),
-        ("/tiles/epci/3/8/0.mvt", 400),
+        // Outside zoom 3's 8×8 grid: no such tile; a zoom over 24 is malformed.
+        ("/tiles/epci/3/8/0.mvt", 404),
+        ("/tiles/epci/25/0/0.mvt", 400),
         ("/tiles/epci/a/0/0.mvt", 400),
         ("/tiles/epci/1/0/0.png", 400),
     ] {

@@ -77,6 +77,7 @@ impl EditionEntry {
 
 /// How long each build step took.
 #[derive(Debug, Clone, Default, Serialize)]
+#[cfg_attr(feature = "openapi", derive(utoipa::ToSchema))]
 pub struct BuildTimings {
     /// Reading unit files.
     pub units_ms: f64,
@@ -134,6 +135,7 @@ pub struct UnitRef {
 
 /// Counts for a validation summary.
 #[derive(Debug, Clone, Default, Serialize)]
+#[cfg_attr(feature = "openapi", derive(utoipa::ToSchema))]
 pub struct Summary {
     /// Units by kind.
     pub units: HashMap<UnitKind, usize>,
@@ -149,6 +151,7 @@ pub struct Summary {
 
 /// Counts for one edition.
 #[derive(Debug, Clone, Serialize)]
+#[cfg_attr(feature = "openapi", derive(utoipa::ToSchema))]
 pub struct EditionSummary {
     /// Edition id.
     pub id: String,

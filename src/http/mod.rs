@@ -11,6 +11,7 @@ pub mod error;
 pub mod extractors;
 pub mod listener;
 pub mod metrics;
+pub mod openapi;
 pub mod respond;
 pub mod routes;
 pub mod state;

@@ -110,16 +110,31 @@ def test_ogr2ogr_copies_every_feature_valid(server, tmp_path, collection):
     print(f"{collection}: {len(features)} features, all valid, {requests} items requests with PAGE_SIZE=10000")
 
 
+def gdal_version():
+    """GDAL's version as a tuple, `(3, 6, 2)` for Debian 12's."""
+    text = gdal("gdalinfo", "--version")
+    return tuple(int(p) for p in re.match(r"GDAL (\d+)\.(\d+)\.(\d+)", text).groups())
+
+
 def test_default_paging_follows_next_links_to_the_last_feature(server, tmp_path):
-    """GDAL 3.6 does not read the limit from the OpenAPI and pages by 10: 126 pages of EPCI, every one
-    reached through the previous page's `next` link, and no feature lost or repeated on the way."""
+    """Without `-oo PAGE_SIZE`, every page reached through the previous page's `next` link, and no feature
+    lost or repeated on the way.
+
+    How many pages depends on GDAL, not on the document: GDAL 3.6 (Debian 12) reads only the `resultType`
+    and `filter-lang` enums from the OpenAPI document, never `limit`, and pages by 10 (126 pages of EPCI and
+    its first probe). GDAL 3.8 and later page by 1000 and read `limit`'s `maximum` and `default` only under a
+    path named after the collection relative to the landing page (`/collections/epci/items`), with the
+    parameter as a `$ref`: with this server's default of 100 they would still choose 1000."""
     before = items_requests(server)
     _, features = copy(server, tmp_path, "epci", name="epci-paged")
     requests = items_requests(server) - before
     codes = [f["properties"]["code"] for f in features]
     assert len(codes) == len(set(codes)) == 1255
-    assert requests >= 126, requests
-    print(f"epci with GDAL's default page size: {requests} requests")
+    if gdal_version() < (3, 8, 0):
+        assert requests >= 126, requests
+    else:
+        assert requests <= 3, requests
+    print(f"epci with GDAL {'.'.join(map(str, gdal_version()))}'s default page size: {requests} requests")
 
 
 def lambert93_coordinates(geometry):

@@ -27,8 +27,10 @@ use crate::tabular::columns::{ColumnChoice, ColumnRole};
 #[serde(deny_unknown_fields)]
 pub struct LookupParams {
     /// Longitude, WGS84 degrees.
+    #[param(minimum = -180, maximum = 180)]
     pub lon: f64,
     /// Latitude, WGS84 degrees.
+    #[param(minimum = -90, maximum = 90)]
     pub lat: f64,
     /// Only this edition.
     pub edition: Option<String>,
@@ -58,7 +60,7 @@ pub async fn get_lookup(
 
 /// The column names a batch is read by, role by role (the web page finds its columns with them).
 #[utoipa::path(get, path = "/api/lookup/columns", tag = "lookup",
-    responses((status = 200, description = "`{\"columns\": [{\"role\", \"names\", \"description\"}]}`, names by priority")))]
+    responses((status = 200, description = "`{\"columns\": [{\"role\", \"names\", \"description\"}]}`, names by priority", body = serde_json::Value)))]
 pub async fn get_lookup_columns() -> Response {
     axum::Json(serde_json::json!({ "columns": crate::tabular::columns::COLUMNS })).into_response()
 }
@@ -196,8 +198,20 @@ fn vary_accept(mut response: Response) -> Response {
 /// format with the territories, the border distance, how each row was located and what is worth a
 /// second look).
 #[utoipa::path(post, path = "/api/lookup", tag = "lookup", params(BatchParams),
-    request_body(content = String, description = "FeatureCollection of Points (application/geo+json), CSV (text/csv), XLSX or Parquet (application/vnd.apache.parquet), up to 1,000,000 sites; answered in the same format", content_type = "application/geo+json"),
-    responses((status = 200, description = "Same sites, same order, answered"), (status = 400, description = "Malformed request", body = ErrorBody),
+    request_body(description = "Up to 1,000,000 sites: a FeatureCollection of Points, or a CSV, XLSX or Parquet table with lon/lat, x/y, commune code, SIREN or postal code columns (`GET /api/lookup/columns` names them); answered in the same format",
+        content(
+            (crate::http::openapi::PointFeatureCollection = "application/geo+json"),
+            (crate::http::openapi::PointFeatureCollection = "application/json"),
+            (String = "text/csv"),
+            (Vec<u8> = "application/vnd.openxmlformats-officedocument.spreadsheetml.sheet"),
+            (Vec<u8> = "application/vnd.apache.parquet"))),
+    responses((status = 200, description = "Same sites, same order, answered, in the body's format",
+            content(
+                (crate::http::openapi::GeoJsonFeatureCollection = "application/geo+json"),
+                (String = "text/csv"),
+                (Vec<u8> = "application/vnd.openxmlformats-officedocument.spreadsheetml.sheet"),
+                (Vec<u8> = "application/vnd.apache.parquet"))),
+        (status = 400, description = "Malformed request", body = ErrorBody),
         (status = 413, description = "Over 1,000,000 sites or 256 MiB", body = ErrorBody),
         (status = 415, description = "Not GeoJSON, CSV, XLSX or Parquet", body = ErrorBody),
         (status = 503, description = "As many batches as allowed are running; retry after `Retry-After` seconds", body = ErrorBody)))]
@@ -351,8 +365,12 @@ fn check_csv_rows(body: &[u8], max_sites: usize) -> Result<(), ApiError> {
 /// Body of `POST /api/intersects`: a GeoJSON Polygon/MultiPolygon geometry, or a Feature holding one.
 /// The territories a site polygon overlaps, with the share of its area in each (geodesic areas).
 #[utoipa::path(post, path = "/api/intersects", tag = "lookup",
-    request_body(content = String, description = "GeoJSON Polygon or MultiPolygon (or a Feature holding one)", content_type = "application/geo+json"),
-    responses((status = 200, body = crate::atlas::Intersects), (status = 400, description = "Malformed request", body = ErrorBody)))]
+    request_body(description = "GeoJSON Polygon or MultiPolygon (or a Feature holding one), lon/lat in WGS84",
+        content((crate::http::openapi::IntersectsBody = "application/geo+json"), (crate::http::openapi::IntersectsBody = "application/json"))),
+    responses((status = 200, body = crate::atlas::Intersects), (status = 400, description = "Malformed request", body = ErrorBody),
+        (status = 413, description = "Body over the size limit", body = ErrorBody),
+        (status = 415, description = "Not GeoJSON (`application/geo+json` or `application/json`)", body = ErrorBody),
+        (status = 503, description = "As many batches as allowed are running; retry after `Retry-After` seconds", body = ErrorBody)))]
 pub async fn post_intersects(
     State(state): State<AppState>,
     headers: HeaderMap,
@@ -379,6 +397,11 @@ pub async fn post_intersects(
             ));
         }
     };
+    // geojson's conversion indexes a position's second number without looking: a one-number position
+    // would panic the handler (found by Schemathesis).
+    if !positions_have_two_numbers(&geometry.value) {
+        return Err(ApiError::BadRequest("every position needs at least two numbers: [lon, lat]".into()));
+    }
     let site = match geo::Geometry::<f64>::try_from(geometry) {
         Ok(geo::Geometry::Polygon(p)) => geo::MultiPolygon(vec![p]),
         Ok(geo::Geometry::MultiPolygon(mp)) => mp,
@@ -395,4 +418,14 @@ pub async fn post_intersects(
     .map_err(|e| ApiError::Internal(e.to_string()))?
     .map_err(|e| ApiError::BadRequest(e.to_string()))?;
     Ok(respond::json(&answer, &HeaderMap::new()))
+}
+
+/// Whether every position of a polygon geometry has a longitude and a latitude.
+fn positions_have_two_numbers(value: &geojson::GeometryValue) -> bool {
+    let rings_ok = |rings: &geojson::PolygonType| rings.iter().flatten().all(|p| p.len() >= 2);
+    match value {
+        geojson::GeometryValue::Polygon { coordinates } => rings_ok(coordinates),
+        geojson::GeometryValue::MultiPolygon { coordinates } => coordinates.iter().all(rings_ok),
+        _ => true,
+    }
 }

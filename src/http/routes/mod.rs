@@ -18,7 +18,7 @@ use std::sync::Arc;
 use std::sync::atomic::{AtomicU64, Ordering};
 
 use axum::Router;
-use axum::extract::DefaultBodyLimit;
+use axum::extract::{DefaultBodyLimit, State};
 use axum::http::{HeaderMap, HeaderValue, Method, Request, header};
 use axum::routing::get;
 use tower_http::compression::CompressionLayer;
@@ -52,7 +52,7 @@ use crate::render::encoded::Encoded;
         (name = "lookup", description = "Is this site in a labelled territory?"),
         (name = "territories", description = "Editions, territories, units"),
         (name = "layers", description = "GeoJSON layers and vector tiles for maps"),
-        (name = "ogc", description = "OGC API – Features, Part 1 (Core, GeoJSON)"),
+        (name = "ogc", description = "OGC API – Features (Parts 1, 2 and 3) and OGC API – Tiles"),
         (name = "service", description = "Health, metrics and (with an admin token) reload")
     )
 )]
@@ -122,6 +122,39 @@ fn routes_at(
     registry.route(path, method_router).merge(OpenApiRouter::with_openapi(doc))
 }
 
+/// The media type of the served document (the OGC landing page links it with this type).
+pub const OPENAPI_MEDIA_TYPE: &str = "application/vnd.oai.openapi+json;version=3.0";
+
+/// A served document and the Atlas it describes.
+type BuiltDoc = (std::sync::Weak<Atlas>, Arc<Encoded>);
+
+/// The OpenAPI document of one router: the registry's description, completed with the ids of the Atlas
+/// being served (see [`crate::http::openapi`]) and serialised once per Atlas, so a reload that changes
+/// the editions changes the document with them.
+#[derive(Clone)]
+struct ServedDoc {
+    registry: Arc<utoipa::openapi::OpenApi>,
+    /// The last document and the Atlas it was built for, held weakly: a reload frees the old Atlas.
+    current: Arc<std::sync::Mutex<Option<BuiltDoc>>>,
+}
+
+impl ServedDoc {
+    fn for_atlas(&self, atlas: &Arc<Atlas>) -> Arc<Encoded> {
+        let mut current = self.current.lock().unwrap_or_else(std::sync::PoisonError::into_inner);
+        // Alive and at the same address: the same Atlas (a freed one could share the address).
+        if let Some((built_for, doc)) = current.as_ref()
+            && built_for.upgrade().is_some_and(|a| Arc::ptr_eq(&a, atlas))
+        {
+            return doc.clone();
+        }
+        let value = crate::http::openapi::served(&self.registry, atlas);
+        let bytes = serde_json::to_vec_pretty(&value).unwrap_or_default();
+        let doc = Arc::new(Encoded::new(bytes, OPENAPI_MEDIA_TYPE));
+        *current = Some((Arc::downgrade(atlas), doc.clone()));
+        doc
+    }
+}
+
 /// Request ids `t-1`, `t-2`... unless the client sent `x-request-id`.
 #[derive(Clone, Default)]
 struct Counter(Arc<AtomicU64>);
@@ -161,15 +194,14 @@ pub fn build_app(state: AppState) -> Router {
         })
         .on_response(DefaultOnResponse::new().level(Level::INFO));
     let (router, doc) = registry(&state).split_for_parts();
-    // Serialised once per router: the document does not change while it serves.
-    let doc = Arc::new(Encoded::new(doc.to_pretty_json().unwrap_or_default(), "application/json"));
+    let served = ServedDoc { registry: Arc::new(doc), current: Arc::new(std::sync::Mutex::new(None)) };
     let request_timeout = state.limits().request_timeout;
     router
         .route(
             "/api/openapi.json",
-            get(move |headers: HeaderMap| {
-                let doc = doc.clone();
-                async move { respond::encoded(&doc, &headers) }
+            get(move |State(state): State<AppState>, headers: HeaderMap| {
+                let served = served.clone();
+                async move { respond::encoded(&served.for_atlas(&state.atlas()), &headers) }
             }),
         )
         .merge(web::router())

@@ -44,12 +44,32 @@ pub const DEFAULT_LIMIT: usize = 100;
 /// Largest page: a larger `limit` is answered with this many features.
 pub const MAX_LIMIT: usize = 10_000;
 
+/// The values of `f` that ask for JSON (GeoJSON for features).
+pub const JSON_FORMATS: [&str; 4] = ["json", "geojson", "application/json", "application/geo+json"];
+/// The values of `f` that ask for HTML.
+pub const HTML_FORMATS: [&str; 2] = ["html", "text/html"];
+/// The values of `f` the queryables take (they are a JSON Schema, whoever asks).
+pub const QUERYABLES_FORMATS: [&str; 2] = ["json", "application/schema+json"];
+/// The filter languages (Part 3).
+pub const FILTER_LANGS: [&str; 2] = ["cql2-text", "cql2-json"];
+
 /// Parameters of the metadata routes: only `f`.
 #[derive(Debug, Deserialize, utoipa::IntoParams)]
 #[into_params(parameter_in = Query)]
 #[serde(deny_unknown_fields)]
 pub struct FormatParams {
     /// Output format: `json` or `html` (a browser asking for `text/html` gets HTML by default).
+    #[param(schema_with = crate::http::openapi::json_or_html)]
+    pub f: Option<String>,
+}
+
+/// Parameters of `/queryables`: only `f`, JSON.
+#[derive(Debug, Deserialize, utoipa::IntoParams)]
+#[into_params(parameter_in = Query)]
+#[serde(deny_unknown_fields)]
+pub struct QueryablesParams {
+    /// Output format: the queryables are a JSON Schema (`json`).
+    #[param(schema_with = crate::http::openapi::schema_json_only)]
     pub f: Option<String>,
 }
 
@@ -58,11 +78,18 @@ pub struct FormatParams {
 #[derive(Debug, Deserialize, utoipa::IntoParams)]
 #[into_params(parameter_in = Query)]
 pub struct ItemsParams {
-    /// Page size, at least 1 (default 100); more than 10,000 is answered with 10,000.
+    /// Page size, at least 1 (default 100). The maximum is 10,000, and a larger value is not an error: it
+    /// is answered with 10,000 features (OGC API – Features, /req/core/limit-response).
+    #[param(value_type = Option<u64>, minimum = 1, maximum = 10000, default = 100)]
     pub limit: Option<String>,
     /// Features to skip.
+    #[param(value_type = Option<u64>, minimum = 0)]
     pub offset: Option<String>,
-    /// `minlon,minlat,maxlon,maxlat` (CRS84), or with heights (6 numbers); in `bbox-crs` when given.
+    /// `minlon,minlat,maxlon,maxlat` (CRS84), or with heights (6 numbers); in `bbox-crs` when given. A
+    /// west edge east of the east edge crosses the antimeridian.
+    #[param(
+        pattern = r"^\s*-?[0-9]+(\.[0-9]+)?\s*(,\s*-?[0-9]+(\.[0-9]+)?\s*){3}((,\s*-?[0-9]+(\.[0-9]+)?\s*){2})?$"
+    )]
     pub bbox: Option<String>,
     /// The CRS of `bbox` (a URI of the collection's `crs` list); CRS84 by default.
     #[serde(rename = "bbox-crs")]
@@ -73,6 +100,7 @@ pub struct ItemsParams {
     pub filter: Option<String>,
     /// `cql2-text` (default) or `cql2-json`.
     #[serde(rename = "filter-lang")]
+    #[param(schema_with = crate::http::openapi::filter_langs)]
     pub filter_lang: Option<String>,
     /// The CRS of the filter's geometries; CRS84 by default.
     #[serde(rename = "filter-crs")]
@@ -84,8 +112,13 @@ pub struct ItemsParams {
     #[param(ignore)]
     pub properties: std::collections::BTreeMap<String, String>,
     /// Accepted for conformance; the features have no time, so it selects nothing out.
+    // An RFC 3339 date or date-time, or an interval of two (`..` or empty for an open end).
+    #[param(
+        pattern = r"^(\.\.|[0-9]{4}-[0-9]{2}-[0-9]{2}(T[0-9]{2}:[0-9]{2}:[0-9]{2}(\.[0-9]+)?(Z|[+-][0-9]{2}:[0-9]{2}))?)?(/(\.\.|[0-9]{4}-[0-9]{2}-[0-9]{2}(T[0-9]{2}:[0-9]{2}:[0-9]{2}(\.[0-9]+)?(Z|[+-][0-9]{2}:[0-9]{2}))?)?)?$"
+    )]
     pub datetime: Option<String>,
     /// Output format: `json`/`geojson` or `html`.
+    #[param(schema_with = crate::http::openapi::json_or_html)]
     pub f: Option<String>,
 }
 
@@ -97,6 +130,7 @@ pub struct FeatureParams {
     /// The CRS of the answer's geometry (a URI of the collection's `crs` list); CRS84 by default.
     pub crs: Option<String>,
     /// Output format: `json`/`geojson` or `html`.
+    #[param(schema_with = crate::http::openapi::json_or_html)]
     pub f: Option<String>,
 }
 
@@ -186,8 +220,8 @@ enum Format {
 
 fn format_of(f: Option<&str>, headers: &axum::http::HeaderMap) -> Result<Format, ApiError> {
     match f {
-        Some("json" | "geojson" | "application/json" | "application/geo+json") => Ok(Format::Json),
-        Some("html" | "text/html") => Ok(Format::Html),
+        Some(f) if JSON_FORMATS.contains(&f) => Ok(Format::Json),
+        Some(f) if HTML_FORMATS.contains(&f) => Ok(Format::Html),
         Some(other) => Err(ApiError::BadRequest(format!("f={other}: use json or html"))),
         None => {
             let accept = headers.get(header::ACCEPT).and_then(|v| v.to_str().ok()).unwrap_or("");
@@ -212,7 +246,7 @@ fn json_response(value: &Value, content_type: &'static str) -> Response {
 
 /// The landing page: links to the API description, conformance and collections.
 #[utoipa::path(get, path = "/ogc", tag = "ogc", params(FormatParams),
-    responses((status = 200, description = "Landing page", content_type = "application/json"), (status = 400, description = "Malformed request", body = ErrorBody)))]
+    responses((status = 200, description = "Landing page", content((serde_json::Value = "application/json"), (String = "text/html"))), (status = 400, description = "Malformed request", body = ErrorBody)))]
 pub async fn get_landing(Ctx { state, headers, query: p }: Ctx<FormatParams>) -> Result<Response, ApiError> {
     let format = format_of(p.f.as_deref(), &headers)?;
     let b = state.base_url(&headers);
@@ -237,7 +271,7 @@ pub async fn get_landing(Ctx { state, headers, query: p }: Ctx<FormatParams>) ->
 
 /// The conformance classes implemented.
 #[utoipa::path(get, path = "/ogc/conformance", tag = "ogc", params(FormatParams),
-    responses((status = 200, description = "Conformance classes", content_type = "application/json"), (status = 400, description = "Malformed request", body = ErrorBody)))]
+    responses((status = 200, description = "Conformance classes", content((serde_json::Value = "application/json"), (String = "text/html"))), (status = 400, description = "Malformed request", body = ErrorBody)))]
 pub async fn get_conformance(cx: Ctx<FormatParams>) -> Result<Response, ApiError> {
     let format = format_of(cx.query.f.as_deref(), &cx.headers)?;
     let classes: Vec<&str> =
@@ -284,7 +318,7 @@ fn collection_json(atlas: &Atlas, c: &Collection, b: &str, tiled: bool) -> Value
 
 /// Every collection: one per edition's territories and per kind of unit.
 #[utoipa::path(get, path = "/ogc/collections", tag = "ogc", params(FormatParams),
-    responses((status = 200, description = "Collections", content_type = "application/json"), (status = 400, description = "Malformed request", body = ErrorBody)))]
+    responses((status = 200, description = "Collections", content((serde_json::Value = "application/json"), (String = "text/html"))), (status = 400, description = "Malformed request", body = ErrorBody)))]
 pub async fn get_collections(cx: Ctx<FormatParams>) -> Result<Response, ApiError> {
     let format = format_of(cx.query.f.as_deref(), &cx.headers)?;
     let loaded = cx.state.loaded();
@@ -316,7 +350,7 @@ fn find(atlas: &Atlas, id: &str) -> Result<Collection, ApiError> {
 
 /// One collection's description.
 #[utoipa::path(get, path = "/ogc/collections/{id}", tag = "ogc", params(("id" = String, Path, description = "Collection id"), FormatParams),
-    responses((status = 200, description = "Collection", content_type = "application/json"), (status = 400, description = "Malformed request", body = ErrorBody), (status = 404, description = "No such collection or feature", body = ErrorBody)))]
+    responses((status = 200, description = "Collection", content((serde_json::Value = "application/json"), (String = "text/html"))), (status = 400, description = "Malformed request", body = ErrorBody), (status = 404, description = "No such collection or feature", body = ErrorBody)))]
 pub async fn get_collection(cx: Ctx<FormatParams>, Path(id): Path<String>) -> Result<Response, ApiError> {
     let format = format_of(cx.query.f.as_deref(), &cx.headers)?;
     let loaded = cx.state.loaded();
@@ -351,6 +385,61 @@ fn parse_count(
     }
 }
 
+/// `offset`: 0 or more; one past any count (even too long for a machine word) is past the last feature.
+fn parse_offset(value: Option<&str>) -> Result<usize, ApiError> {
+    match value.map(str::trim) {
+        Some(v) if v.len() > 1 && v.bytes().all(|c| c.is_ascii_digit()) && v.parse::<usize>().is_err() => {
+            Ok(usize::MAX)
+        }
+        v => parse_count("offset", v, 0, 0..=usize::MAX),
+    }
+}
+
+/// Whether `datetime` is what its documented pattern describes: an RFC 3339 date or date-time, or an
+/// interval of two, each end possibly open (`..` or empty).
+fn is_datetime(value: &str) -> bool {
+    fn digits(s: &str, n: usize) -> bool {
+        s.len() == n && s.bytes().all(|c| c.is_ascii_digit())
+    }
+    fn date(s: &str) -> bool {
+        let mut parts = s.split('-');
+        let ok = parts.next().is_some_and(|y| digits(y, 4))
+            && parts.next().is_some_and(|m| digits(m, 2))
+            && parts.next().is_some_and(|d| digits(d, 2));
+        ok && parts.next().is_none()
+    }
+    fn time(s: &str) -> bool {
+        let (clock, zone) = match s.strip_suffix('Z') {
+            Some(clock) => (clock, None),
+            None if s.len() > 6 => {
+                let (clock, zone) = s.split_at(s.len() - 6);
+                (clock, Some(zone))
+            }
+            None => return false,
+        };
+        let zone_ok = zone.is_none_or(|z| {
+            let b = z.as_bytes();
+            matches!(b[0], b'+' | b'-') && digits(&z[1..3], 2) && b[3] == b':' && digits(&z[4..], 2)
+        });
+        let (hms, fraction) = clock.split_once('.').map_or((clock, None), |(a, b)| (a, Some(b)));
+        let mut parts = hms.split(':');
+        let hms_ok = (0..3).all(|_| parts.next().is_some_and(|p| digits(p, 2))) && parts.next().is_none();
+        zone_ok && hms_ok && fraction.is_none_or(|f| !f.is_empty() && f.bytes().all(|c| c.is_ascii_digit()))
+    }
+    fn end(s: &str) -> bool {
+        s.is_empty()
+            || s == ".."
+            || match s.split_once('T') {
+                Some((d, t)) => date(d) && time(t),
+                None => date(s),
+            }
+    }
+    let mut ends = value.split('/');
+    let first = ends.next().is_some_and(end);
+    let second = ends.next().is_none_or(end);
+    first && second && ends.next().is_none()
+}
+
 /// `limit`: 1 or more, [`DEFAULT_LIMIT`] when absent, and [`MAX_LIMIT`] for anything larger (even a
 /// number too long for a machine word).
 fn parse_limit(value: Option<&str>) -> Result<usize, ApiError> {
@@ -379,33 +468,24 @@ fn feature_json(f: &FeatureRef<'_>, collection: &str, b: &str, out: &Output) -> 
 
 /// A page of a collection's features, optionally within a bbox.
 #[utoipa::path(get, path = "/ogc/collections/{id}/items", tag = "ogc", params(("id" = String, Path, description = "Collection id"), ItemsParams),
-    responses((status = 200, description = "GeoJSON FeatureCollection", content_type = "application/geo+json"), (status = 400, description = "Malformed request", body = ErrorBody), (status = 404, description = "No such collection or feature", body = ErrorBody)))]
+    responses((status = 200, description = "GeoJSON FeatureCollection", content((crate::http::openapi::GeoJsonFeatureCollection = "application/geo+json"), (String = "text/html"))), (status = 400, description = "Malformed request", body = ErrorBody), (status = 404, description = "No such collection or feature", body = ErrorBody)))]
 pub async fn get_items(cx: Ctx<ItemsParams>, Path(id): Path<String>) -> Result<Response, ApiError> {
     let format = format_of(cx.query.f.as_deref(), &cx.headers)?;
     // Over the maximum is not an error: the OGC specification asks servers to answer at most their
     // maximum (clients such as GDAL ask for more and follow the `next` links).
     let limit = parse_limit(cx.query.limit.as_deref())?;
-    let offset = parse_count("offset", cx.query.offset.as_deref(), 0, 0..=usize::MAX)?;
+    let offset = parse_offset(cx.query.offset.as_deref())?;
     let crs = parse_crs("crs", cx.query.crs.as_deref())?;
+    // Checked even without a bbox, which it would apply to; alone it changes nothing.
     let bbox_crs = parse_crs("bbox-crs", cx.query.bbox_crs.as_deref())?;
-    if cx.query.bbox_crs.is_some() && cx.query.bbox.is_none() {
-        return Err(ApiError::BadRequest("bbox-crs given without bbox".into()));
-    }
     let bbox = cx.query.bbox.as_deref().map(|b| parse_bbox_in(b, bbox_crs)).transpose()?;
     let out = Output::new(crs)?;
     let header = out.header();
     let filter_crs = parse_crs("filter-crs", cx.query.filter_crs.as_deref())?;
-    if let Some(dt) = cx.query.datetime.as_deref() {
-        let ok = dt.split('/').all(|part| {
-            part == ".."
-                || part.is_empty()
-                || part.len() >= 4 && part[..4].bytes().all(|c| c.is_ascii_digit())
-        });
-        if !ok {
-            return Err(ApiError::BadRequest(format!(
-                "datetime={dt:?}: expected RFC 3339 instant or interval"
-            )));
-        }
+    if let Some(dt) = cx.query.datetime.as_deref()
+        && !is_datetime(dt)
+    {
+        return Err(ApiError::BadRequest(format!("datetime={dt:?}: expected RFC 3339 instant or interval")));
     }
     let atlas = cx.state.atlas();
     let c = find(&atlas, &id)?;
@@ -490,8 +570,9 @@ fn filter_error(param: &'static str) -> impl Fn(FilterError) -> ApiError {
 /// The `filter` of an items request, and its equality parameters (`?region=32`), as one filter.
 fn items_filter(q: &ItemsParams, source: Source, crs: OgcCrs) -> Result<Option<Filter>, ApiError> {
     let lang = q.filter_lang.as_deref().unwrap_or("cql2-text");
-    if q.filter.is_none() && (q.filter_lang.is_some() || q.filter_crs.is_some()) {
-        return Err(ApiError::BadRequest("filter-lang and filter-crs need a filter".into()));
+    // Without a filter, `filter-lang` (checked here) and `filter-crs` (checked by the caller) change nothing.
+    if !FILTER_LANGS.contains(&lang) {
+        return Err(ApiError::BadRequest(format!("filter-lang={lang:?} (use cql2-text or cql2-json)")));
     }
     let mut parts: Vec<String> = Vec::new();
     for (name, value) in &q.properties {
@@ -530,11 +611,11 @@ fn items_filter(q: &ItemsParams, source: Source, crs: OgcCrs) -> Result<Option<F
 }
 
 /// The queryables of a collection as a JSON Schema (Part 3, /req/queryables).
-#[utoipa::path(get, path = "/ogc/collections/{id}/queryables", tag = "ogc", params(("id" = String, Path, description = "Collection id"), FormatParams),
-    responses((status = 200, description = "JSON Schema of the queryables", content_type = "application/schema+json"), (status = 400, description = "Malformed request", body = ErrorBody), (status = 404, description = "No such collection", body = ErrorBody)))]
-pub async fn get_queryables(cx: Ctx<FormatParams>, Path(id): Path<String>) -> Result<Response, ApiError> {
+#[utoipa::path(get, path = "/ogc/collections/{id}/queryables", tag = "ogc", params(("id" = String, Path, description = "Collection id"), QueryablesParams),
+    responses((status = 200, description = "JSON Schema of the queryables", body = serde_json::Value, content_type = "application/schema+json"), (status = 400, description = "Malformed request", body = ErrorBody), (status = 404, description = "No such collection", body = ErrorBody)))]
+pub async fn get_queryables(cx: Ctx<QueryablesParams>, Path(id): Path<String>) -> Result<Response, ApiError> {
     // A JSON Schema, whoever asks (a browser shows it as JSON).
-    if let Some(f) = cx.query.f.as_deref().filter(|f| !matches!(*f, "json" | "application/schema+json")) {
+    if let Some(f) = cx.query.f.as_deref().filter(|f| !QUERYABLES_FORMATS.contains(f)) {
         return Err(ApiError::BadRequest(format!("f={f}: the queryables are a JSON Schema (f=json)")));
     }
     let atlas = cx.state.atlas();
@@ -579,7 +660,7 @@ fn now_rfc3339() -> String {
 
 /// One feature of a collection.
 #[utoipa::path(get, path = "/ogc/collections/{id}/items/{fid}", tag = "ogc", params(("id" = String, Path, description = "Collection id"), ("fid" = String, Path, description = "Feature id"), FeatureParams),
-    responses((status = 200, description = "GeoJSON Feature", content_type = "application/geo+json"), (status = 400, description = "Malformed request", body = ErrorBody), (status = 404, description = "No such collection or feature", body = ErrorBody)))]
+    responses((status = 200, description = "GeoJSON Feature", content((serde_json::Value = "application/geo+json"), (String = "text/html"))), (status = 400, description = "Malformed request", body = ErrorBody), (status = 404, description = "No such collection or feature", body = ErrorBody)))]
 pub async fn get_item(
     cx: Ctx<FeatureParams>,
     Path((id, fid)): Path<(String, String)>,

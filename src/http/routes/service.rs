@@ -9,9 +9,10 @@ use crate::atlas::Summary;
 use crate::http::state::AppState;
 
 /// Body of `/healthz`.
-#[derive(serde::Serialize)]
+#[derive(serde::Serialize, utoipa::ToSchema)]
 pub struct Health {
     /// Always `ok` when answering.
+    #[schema(value_type = String, pattern = "^ok$")]
     pub status: &'static str,
     /// What is loaded.
     #[serde(flatten)]
@@ -19,7 +20,7 @@ pub struct Health {
 }
 
 /// Liveness and what is loaded.
-#[utoipa::path(get, path = "/healthz", tag = "service", responses((status = 200, description = "Status, units by kind, editions")))]
+#[utoipa::path(get, path = "/healthz", tag = "service", responses((status = 200, description = "Status, units by kind, editions", body = Health)))]
 pub async fn get_health(State(state): State<AppState>) -> Json<Health> {
     Json(Health { status: "ok", summary: state.atlas().summary() })
 }

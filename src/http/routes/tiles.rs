@@ -11,7 +11,6 @@ use crate::http::respond;
 use crate::http::state::AppState;
 use crate::render::glyphs::{GlyphError, glyphs};
 use crate::render::tilejson::tilejson;
-use crate::render::tiles::TileCoord;
 
 /// Where axum matches tiles: the last segment whole (`{y}.mvt`), since axum cannot match a suffix.
 pub const ROUTE: &str = "/tiles/{layer}/{z}/{x}/{tile}";
@@ -24,7 +23,7 @@ pub const GLYPHS_ROUTE: &str = "/fonts/{fontstack}/{range}";
 #[utoipa::path(get, path = "/fonts/{fontstack}/{range}.pbf", tag = "layers",
     params(("fontstack" = String, Path, description = "`DejaVu Sans Book`, alone or in a comma-separated list"),
         ("range" = String, Path, description = "`START-END` with START a multiple of 256 below 65536 and END = START + 255")),
-    responses((status = 200, description = "Glyph range (protocol buffer)", content_type = "application/x-protobuf"), (status = 400, description = "Malformed range", body = ErrorBody), (status = 404, description = "Unknown font", body = ErrorBody)))]
+    responses((status = 200, description = "Glyph range (protocol buffer)", body = Vec<u8>, content_type = "application/x-protobuf"), (status = 304, description = "Not modified"), (status = 400, description = "Malformed range", body = ErrorBody), (status = 404, description = "Unknown font", body = ErrorBody)))]
 pub async fn get_glyphs(
     headers: HeaderMap,
     Path((fontstack, range)): Path<(String, String)>,
@@ -44,7 +43,7 @@ pub const TILEJSON_ROUTE: &str = "/tiles/{file}";
 /// configured public URL), bounds, zooms and fields, so a client adds the layer from this one URL.
 #[utoipa::path(get, path = "/tiles/{layer}.json", tag = "layers",
     params(("layer" = String, Path, description = "`territories-EDITION`, `epci` or `ept`")),
-    responses((status = 200, description = "TileJSON 3.0.0", content_type = "application/json"), (status = 404, body = ErrorBody)))]
+    responses((status = 200, description = "TileJSON 3.0.0", body = serde_json::Value, content_type = "application/json"), (status = 304, description = "Not modified"), (status = 404, description = "No such tile layer", body = ErrorBody)))]
 pub async fn get_tilejson(
     State(state): State<AppState>,
     headers: HeaderMap,
@@ -65,8 +64,13 @@ pub async fn get_tilejson(
 /// A Mapbox vector tile of a layer (`territories-EDITION`, `epci`, `ept`, or `places`: commune names
 /// as points and, from zoom 10, commune boundaries), XYZ scheme.
 #[utoipa::path(get, path = "/tiles/{layer}/{z}/{x}/{y}.mvt", tag = "layers",
-    params(("layer" = String, Path), ("z" = u8, Path), ("x" = u32, Path), ("y" = u32, Path)),
-    responses((status = 200, description = "Vector tile", content_type = "application/vnd.mapbox-vector-tile"), (status = 400, description = "Malformed request", body = ErrorBody), (status = 404, body = ErrorBody)))]
+    params(("layer" = String, Path, description = "`territories-EDITION`, `epci`, `ept` or `places`"),
+        ("z" = u8, Path, minimum = 0, maximum = 24, description = "Zoom level"),
+        ("x" = u32, Path, minimum = 0, maximum = 16777215, description = "Column, below 2^z"),
+        ("y" = u32, Path, minimum = 0, maximum = 16777215, description = "Row, below 2^z")),
+    responses((status = 200, description = "Vector tile", body = Vec<u8>, content_type = "application/vnd.mapbox-vector-tile"), (status = 304, description = "Not modified"),
+        (status = 400, description = "Malformed request", body = ErrorBody),
+        (status = 404, description = "No such layer, or a column or row outside the zoom's grid", body = ErrorBody)))]
 pub async fn get_tile(
     State(state): State<AppState>,
     headers: HeaderMap,
@@ -80,7 +84,7 @@ pub async fn get_tile(
     let y = tile.strip_suffix(".mvt").ok_or_else(bad)?;
     let (z, x, y): (u8, u32, u32) =
         (z.parse().map_err(|_| bad())?, x.parse().map_err(|_| bad())?, y.parse().map_err(|_| bad())?);
-    let coord = TileCoord::new(z, x, y).map_err(|e| ApiError::BadRequest(e.to_string()))?;
+    let coord = super::ogc_tiles::tile_coord(z, x, y)?;
     let loaded = state.loaded();
     let encoded = loaded
         .layers
