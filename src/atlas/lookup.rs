@@ -186,20 +186,27 @@ impl Atlas {
     }
 
     /// Readies what answers many border distances several times faster ([`Atlas::border_distances_m`]),
-    /// once per Atlas (about a second of work). Answers are the same before and after.
+    /// once per Atlas (a second or two of one core). Answers are the same before and after.
     pub fn prepare_border_distances(&self) {
-        use rayon::prelude::*;
-        self.editions.par_iter().for_each(|e| e.edges.prepare_cells());
+        for e in &self.editions {
+            e.edges.prepare_cells();
+        }
     }
 
-    /// [`Atlas::prepare_border_distances`] on the thread pool, returning at once: a batch starts on the
-    /// R-tree and speeds up when the cells are ready; a small batch never waits for them.
+    /// [`Atlas::prepare_border_distances`] on a thread of its own, returning at once: a batch starts on
+    /// the R-tree and speeds up when the cells are ready; a small batch never waits for them. (Not on
+    /// the rayon pool, whose workers would run it before the batch's own rows.)
     pub fn prepare_border_distances_in_background(self: &std::sync::Arc<Self>) {
         // Every edition is asked (no short circuit): each answers `true` only the first time.
         let requested: Vec<bool> = self.editions.iter().map(|e| e.edges.request_cells()).collect();
         if requested.contains(&true) {
             let atlas = std::sync::Arc::clone(self);
-            rayon::spawn(move || atlas.prepare_border_distances());
+            let spawned = std::thread::Builder::new()
+                .name("border-cells".into())
+                .spawn(move || atlas.prepare_border_distances());
+            if let Err(e) = spawned {
+                tracing::warn!("border distance cells not prepared: {e}");
+            }
         }
     }
 

@@ -178,7 +178,8 @@ impl Chunk for Records<'_> {
 }
 
 /// Bytes read from the input at a time; the complete records among them are answered in parallel.
-const BLOCK_BYTES: usize = 4 << 20;
+/// About 8,000 SIRENE rows: enough pieces for every core, and a streamed answer starts soon.
+const BLOCK_BYTES: usize = 1 << 20;
 
 /// Input bytes not answered yet.
 #[derive(Default)]

@@ -218,8 +218,8 @@ impl EdgeIndex {
         }
     }
 
-    /// Makes the candidate cells that answer [`EdgeIndex::nearest`] several times faster, once (a
-    /// fraction of a second for France): worth it before a batch, not for one lookup.
+    /// Makes the candidate cells that answer [`EdgeIndex::distance_m`] several times faster, once (a
+    /// second or two of one core for France): worth it before a batch, not for one lookup.
     pub fn prepare_cells(&self) {
         self.cells.get_or_init(|| nearest::CandidateCells::build(&self.tree, &self.runs));
     }

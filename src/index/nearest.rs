@@ -8,7 +8,6 @@
 //! the list holds every run within `d + 2r` of `c`.
 
 use geo::Coord;
-use rayon::prelude::*;
 use rstar::{PointDistance, RTree};
 
 use super::{EdgeRun, to_unit_sphere};
@@ -64,8 +63,8 @@ impl CandidateCells {
             .map(|[west, south, east, north]| {
                 let nx = ((east - west) / CELL_DEG).ceil() as usize;
                 let ny = ((north - south) / CELL_DEG).ceil() as usize;
+                // One thread: this runs beside a batch, which keeps the thread pool.
                 let trees: Vec<Tree> = (0..nx * ny)
-                    .into_par_iter()
                     .map(|i| {
                         let (ix, iy) = (i % nx, i / nx);
                         let corner = (west + ix as f64 * CELL_DEG, south + iy as f64 * CELL_DEG);
