@@ -35,6 +35,15 @@ SETTINGS = [
         {"checks.positive_data_acceptance.enabled": "false"},
     ),
     (
+        # The same tables, read for their header and first rows: an empty or headerless body is a 400,
+        # while any other text is a CSV with some header, which inspect describes (a table without a
+        # location column is reported as `unsure`, not refused), so a "wrongly typed" body is no error.
+        # tests/batch_formats.rs and batch.test.mjs inspect real CSV, XLSX and Parquet files.
+        "POST /api/lookup/inspect",
+        {"checks.positive_data_acceptance.enabled": "false",
+         "checks.negative_data_rejection.enabled": "false"},
+    ),
+    (
         # A map layer's `bbox` is four numbers (documented by a pattern), but their bounds and order (west ≤
         # east, south ≤ north) are a rule between them that a pattern cannot state: a 400.
         # tests/layers_valid.rs and tests/api.rs query real boxes.
