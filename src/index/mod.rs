@@ -121,7 +121,8 @@ const EDGES_PER_RUN: usize = 16;
 /// A run of consecutive outline edges on the unit sphere (chords between vertices), with its owner.
 #[derive(Debug, Clone)]
 struct EdgeRun {
-    points: Box<[[f64; 3]]>,
+    /// Shared by the tree and [`EdgeIndex::runs`], so keeping both costs no second copy of the points.
+    points: std::sync::Arc<[[f64; 3]]>,
     owner: u32,
     envelope: AABB<[f64; 3]>,
     /// Position in [`EdgeIndex::runs`].
@@ -201,7 +202,7 @@ impl EdgeIndex {
                     points.dedup();
                     // Runs overlap by one vertex so that every edge belongs to one run.
                     for start in (0..points.len().saturating_sub(1)).step_by(EDGES_PER_RUN) {
-                        let run: Box<[[f64; 3]]> =
+                        let run: std::sync::Arc<[[f64; 3]]> =
                             points[start..(start + EDGES_PER_RUN + 1).min(points.len())].into();
                         let envelope = AABB::from_points(run.iter());
                         let id = u32::try_from(runs.len()).expect("fewer than 2^32 edge runs");

@@ -218,7 +218,7 @@ fn clusters(runs: &[EdgeRun]) -> Vec<[f64; 4]> {
     const H: usize = 180;
     let mut touched = vec![false; W * H];
     for run in runs {
-        for p in &run.points {
+        for p in run.points.iter() {
             let lon = p[1].atan2(p[0]).to_degrees();
             let lat = p[2].clamp(-1.0, 1.0).asin().to_degrees();
             let x = ((lon + 180.0).floor() as i32).clamp(0, W as i32 - 1);
