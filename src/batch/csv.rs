@@ -84,6 +84,7 @@ pub fn annotate_csv<R: BufRead, W: Write>(
     let mut writer = TableWriter::new(atlas, format, &header, options.bom, output, source_name)?;
 
     let mut stats = BatchStats::default();
+    let mut pool: Vec<Piece> = Vec::new();
     // Block after block: the complete records of a block are cut into pieces, each piece parsed,
     // answered and written out by one worker, and the pieces' bytes written in order. Memory is bounded
     // by the block, whatever the input's length.
@@ -101,43 +102,54 @@ pub fn annotate_csv<R: BufRead, W: Write>(
             block.grow(&mut input)?;
             continue;
         }
-        let pieces = pieces(&ends, complete, rayon::current_num_threads() * 4);
-        let answered: Vec<Result<Piece, csv::Error>> = pieces
-            .par_iter()
-            .map(|&(from, to)| {
+        let cuts = pieces(&ends, complete, rayon::current_num_threads() * 4);
+        if pool.len() < cuts.len() {
+            pool.resize_with(cuts.len(), Piece::default);
+        }
+        let parsed: Vec<Result<(), csv::Error>> = pool
+            .par_iter_mut()
+            .zip(&cuts)
+            .map(|(piece, &(from, to))| {
                 let mut parse = reader().from_reader(&block.bytes[from..to]);
-                let mut piece = Piece::default();
+                // The piece's records from the last block are read into again: no allocation per row.
+                (piece.rows, piece.stats) = (0, BatchStats::default());
+                piece.answers.clear();
                 loop {
-                    let mut record = csv::ByteRecord::new();
-                    if !parse.read_byte_record(&mut record)? {
+                    if piece.records.len() == piece.rows {
+                        piece.records.push(csv::ByteRecord::new());
+                    }
+                    let record = &mut piece.records[piece.rows];
+                    if !parse.read_byte_record(record)? {
                         break;
                     }
-                    record_to_utf8(&mut record, encoding);
-                    let answer = rows.answer(&record);
+                    record_to_utf8(record, encoding);
+                    let answer = rows.answer(record);
                     answer.count(&mut piece.stats);
                     piece.answers.push(answer);
-                    piece.records.push(record);
+                    piece.rows += 1;
                 }
                 // A CSV answer is written out here too, in parallel; other formats are written in order.
                 if format == TableFormat::Csv {
-                    piece.csv = csv_rows(&Records(&piece.records), &piece.answers, &rows, delimiter)?;
+                    piece.csv =
+                        csv_rows(&Records(&piece.records[..piece.rows]), &piece.answers, &rows, delimiter)?;
                 }
-                Ok(piece)
+                Ok(())
             })
             .collect();
-        let added: u64 = answered.iter().map(|a| a.as_ref().map_or(0, |p| p.stats.rows)).sum();
+        let answered = &pool[..cuts.len()];
+        let added: u64 = answered.iter().map(|p| p.stats.rows).sum();
         if stats.rows + added > options.max_rows {
             return Err(BatchError::TooManyRows {
                 source_name: source_name.to_owned(),
                 max: options.max_rows,
             });
         }
-        for piece in answered {
-            let piece = piece.map_err(csv_error)?;
+        for (piece, result) in answered.iter().zip(parsed) {
+            result.map_err(csv_error)?;
             if format == TableFormat::Csv {
                 writer.write_csv(&piece.csv)?;
             } else {
-                writer.write(&Records(&piece.records), &piece.answers, &rows)?;
+                writer.write(&Records(&piece.records[..piece.rows]), &piece.answers, &rows)?;
             }
             stats.add(&piece.stats);
         }
@@ -150,10 +162,12 @@ pub fn annotate_csv<R: BufRead, W: Write>(
     Ok(stats)
 }
 
-/// One piece of a block, answered.
+/// One piece of a block, answered; kept from block to block so its buffers are reused.
 #[derive(Default)]
 struct Piece {
+    /// Records read, the first `rows` of them this block's.
     records: Vec<csv::ByteRecord>,
+    rows: usize,
     answers: Vec<RowAnswer>,
     stats: BatchStats,
     /// The rows as a CSV answer writes them, when the answer is CSV.

@@ -373,12 +373,15 @@ impl<'a> RowReader<'a> {
         {
             let (x, y) = (number(xc, "x")?, number(yc, "y")?);
             let crs = match field(record, self.columns.epsg) {
-                Some(code) => Some(
-                    code.strip_suffix(".0")
-                        .unwrap_or(code)
-                        .parse::<Crs>()
-                        .map_err(|e| format!("epsg: {e}"))?,
-                ),
+                Some(code) => {
+                    let code = code.strip_suffix(".0").unwrap_or(code);
+                    // A number (every SIRENE row) needs no name matching.
+                    let crs = match code.parse::<u32>() {
+                        Ok(n) => Crs::from_epsg(n),
+                        Err(_) => code.parse::<Crs>(),
+                    };
+                    Some(crs.map_err(|e| format!("epsg: {e}"))?)
+                }
                 None => self.default_crs,
             };
             let (lon, lat) = match crs.filter(|c| !c.is_geographic()) {

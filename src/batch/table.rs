@@ -610,7 +610,10 @@ pub(super) fn csv_rows(
                 Field::Text(text) => writer.write_field(text),
                 Field::Metres(Some(m)) => {
                     number.clear();
-                    let _ = std::fmt::Write::write_fmt(&mut number, format_args!("{m:.0}"));
+                    // Whole metres, rounded as `{m:.0}` rounds (half to even), printed as an integer:
+                    // several times cheaper than formatting the float.
+                    let metres = m.round_ties_even() as i64;
+                    let _ = std::fmt::Write::write_fmt(&mut number, format_args!("{metres}"));
                     writer.write_field(number.as_bytes())
                 }
                 Field::Metres(None) => writer.write_field(b""),
