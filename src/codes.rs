@@ -8,7 +8,7 @@ use std::collections::HashMap;
 use std::path::Path;
 
 /// How a code found in a table relates to the current commune it is resolved to.
-#[derive(Debug, Clone, Copy, PartialEq, Eq, PartialOrd, Ord, Hash, serde::Serialize)]
+#[derive(Debug, Clone, Copy, PartialEq, Eq, PartialOrd, Ord, Hash, serde::Serialize, serde::Deserialize)]
 #[serde(rename_all = "snake_case")]
 #[non_exhaustive]
 pub enum CodeKind {
@@ -80,11 +80,13 @@ pub enum CodeTableError {
 }
 
 /// Commune aliases and postal codes, by code.
-#[derive(Debug, Clone, Default)]
+#[derive(Debug, Clone, Default, serde::Serialize, serde::Deserialize)]
 pub struct CodeTable {
     /// Alias code → current commune, the most specific relation kept (see [`CodeTable::read`]).
+    #[serde(with = "crate::model::sorted_map")]
     aliases: HashMap<String, (String, CodeKind)>,
     /// Postal code → the current communes it serves, sorted.
+    #[serde(with = "crate::model::sorted_map")]
     postal: HashMap<String, Vec<String>>,
 }
 
@@ -184,7 +186,7 @@ impl CodeTable {
 }
 
 /// The administrative seat a commune is: what the map's place names rank first.
-#[derive(Debug, Clone, Copy, PartialEq, Eq, PartialOrd, Ord, Hash)]
+#[derive(Debug, Clone, Copy, PartialEq, Eq, PartialOrd, Ord, Hash, serde::Serialize, serde::Deserialize)]
 #[non_exhaustive]
 pub enum Seat {
     /// The chef-lieu of a region (also its département's prefecture, but ranked above).
@@ -200,8 +202,9 @@ pub const SEATS_HEADER: [&str; 4] = ["level", "code", "name", "commune"];
 pub const SEATS_FILE: &str = "chefs_lieux.csv";
 
 /// Regional and departmental chefs-lieux, by commune INSEE code.
-#[derive(Debug, Clone, Default)]
+#[derive(Debug, Clone, Default, serde::Serialize, serde::Deserialize)]
 pub struct Seats {
+    #[serde(with = "crate::model::sorted_map")]
     by_commune: HashMap<String, Seat>,
 }
 

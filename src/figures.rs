@@ -30,7 +30,7 @@ pub fn with_population_source(mut meta: EditionMeta) -> EditionMeta {
 }
 
 /// Number of communes and their summed municipal population.
-#[derive(Debug, Clone, Copy, Default, PartialEq, Eq, Serialize)]
+#[derive(Debug, Clone, Copy, Default, PartialEq, Eq, Serialize, serde::Deserialize)]
 #[cfg_attr(feature = "openapi", derive(utoipa::ToSchema))]
 pub struct Figures {
     /// Current communes covered.
@@ -41,7 +41,7 @@ pub struct Figures {
 
 /// The communes each unit covers (a commune covers itself; an EPCI or EPT, the communes naming it as
 /// parent), for counting territories without double counts.
-#[derive(Debug, Clone, Default)]
+#[derive(Debug, Clone, Default, Serialize, serde::Deserialize)]
 pub struct CommuneCover {
     communes_of: Vec<Vec<UnitIx>>,
 }

@@ -12,6 +12,7 @@ pub mod index;
 pub mod memory;
 pub mod model;
 pub mod render;
+pub mod snapshot;
 pub mod source;
 pub mod tabular;
 pub mod text;

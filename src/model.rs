@@ -6,7 +6,7 @@
 use std::fmt;
 
 use geo::MultiPolygon;
-use serde::Serialize;
+use serde::{Deserialize, Serialize};
 
 /// Every problem a step found, in the order found: steps that read many records report them all at once.
 #[derive(Debug)]
@@ -47,6 +47,16 @@ macro_rules! code_newtype {
             }
         }
 
+        // Read back (from a snapshot) through `parse`, so a code is never made unchecked.
+        impl<'de> Deserialize<'de> for $name {
+            fn deserialize<D: serde::Deserializer<'de>>(deserializer: D) -> Result<Self, D::Error> {
+                let text = String::deserialize(deserializer)?;
+                Self::parse(&text).ok_or_else(|| {
+                    serde::de::Error::custom(InvalidCode { expected: $what, given: text.clone() })
+                })
+            }
+        }
+
         impl std::str::FromStr for $name {
             type Err = InvalidCode;
 
@@ -63,7 +73,7 @@ macro_rules! code_newtype {
 macro_rules! position_newtype {
     ($(#[$doc:meta])* $name:ident) => {
         $(#[$doc])*
-        #[derive(Debug, Clone, Copy, PartialEq, Eq, Hash, PartialOrd, Ord)]
+        #[derive(Debug, Clone, Copy, PartialEq, Eq, Hash, PartialOrd, Ord, Serialize, Deserialize)]
         pub struct $name(u32);
 
         impl $name {
@@ -224,7 +234,7 @@ pub fn trim_name(s: &str) -> &str {
 }
 
 /// What a unit is.
-#[derive(Debug, Clone, Copy, PartialEq, Eq, Hash, PartialOrd, Ord, Serialize)]
+#[derive(Debug, Clone, Copy, PartialEq, Eq, Hash, PartialOrd, Ord, Serialize, Deserialize)]
 #[cfg_attr(feature = "openapi", derive(utoipa::ToSchema))]
 #[serde(rename_all = "UPPERCASE")]
 pub enum UnitKind {
@@ -267,7 +277,7 @@ impl fmt::Display for UnitKind {
 }
 
 /// An administrative unit with its boundary in WGS84 (lon, lat).
-#[derive(Debug, Clone)]
+#[derive(Debug, Clone, Serialize, Deserialize)]
 pub struct Unit {
     /// EPCI, EPT or commune.
     pub kind: UnitKind,
@@ -286,7 +296,7 @@ pub struct Unit {
     /// Population as the source gives it.
     pub population: Option<u64>,
     /// Boundary in WGS84 lon/lat.
-    pub geometry: MultiPolygon<f64>,
+    pub geometry: std::sync::Arc<MultiPolygon<f64>>,
 }
 
 impl Unit {
@@ -373,7 +383,7 @@ pub struct ListedTerritory {
 }
 
 /// A member of a territory, matched to a loaded unit.
-#[derive(Debug, Clone)]
+#[derive(Debug, Clone, Serialize, Deserialize)]
 pub struct Member {
     /// The unit, by its position in `Atlas::units`.
     pub unit: UnitIx,
@@ -382,7 +392,7 @@ pub struct Member {
 }
 
 /// A labelled territory of one edition.
-#[derive(Debug, Clone)]
+#[derive(Debug, Clone, Serialize, Deserialize)]
 pub struct Territory {
     /// Its code in this edition.
     pub id: TerritoryId,
@@ -395,7 +405,7 @@ pub struct Territory {
 }
 
 /// One territory list (a programme phase, or a sample), with its territories in list order.
-#[derive(Debug, Clone)]
+#[derive(Debug, Clone, Serialize, Deserialize)]
 pub struct Edition {
     /// Edition id (`2023`, `2019`, `sample`).
     pub id: EditionId,
@@ -559,5 +569,32 @@ mod tests {
     fn commune_sirens_are_recognised() {
         assert!(Siren::parse("215801948").is_some_and(|s| s.looks_like_commune()));
         assert!(!Siren::parse("240200477").is_some_and(|s| s.looks_like_commune()));
+    }
+}
+
+/// Serde helpers for `#[serde(with = "crate::model::sorted_map")]` on a `HashMap`: written as a map with
+/// its keys in order, so the same map always gives the same bytes (a snapshot must be reproducible, and a
+/// `HashMap`'s iteration order changes from run to run; JSON answers list the keys in order too).
+pub mod sorted_map {
+    use std::collections::HashMap;
+    use std::hash::Hash;
+
+    use serde::{Deserialize, Deserializer, Serialize, Serializer};
+
+    /// Writes the entries in key order.
+    pub fn serialize<K: Serialize + Ord, V: Serialize, H, S: Serializer>(
+        map: &HashMap<K, V, H>,
+        serializer: S,
+    ) -> Result<S::Ok, S::Error> {
+        let mut entries: Vec<(&K, &V)> = map.iter().collect();
+        entries.sort_unstable_by(|a, b| a.0.cmp(b.0));
+        serializer.collect_map(entries)
+    }
+
+    /// Reads the entries back into a map.
+    pub fn deserialize<'de, K: Deserialize<'de> + Eq + Hash, V: Deserialize<'de>, D: Deserializer<'de>>(
+        deserializer: D,
+    ) -> Result<HashMap<K, V>, D::Error> {
+        HashMap::deserialize(deserializer)
     }
 }

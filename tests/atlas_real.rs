@@ -118,7 +118,7 @@ fn shared_border_points_get_the_smallest_code() {
         let mut covering: Vec<&str> = atlas
             .units()
             .iter()
-            .filter(|u| u.kind == UnitKind::Commune && geo::Intersects::intersects(&u.geometry, &point))
+            .filter(|u| u.kind == UnitKind::Commune && geo::Intersects::intersects(&*u.geometry, &point))
             .map(territoires::model::Unit::code)
             .collect();
         covering.sort_unstable();

@@ -12,6 +12,7 @@ const LAYERS: &[&[&str]] = &[
     &["atlas"],
     &["batch"],
     &["web_assets", "render"],
+    &["snapshot"],
     &["http"],
 ];
 

@@ -17,4 +17,5 @@ mod layout;
 mod ogc;
 mod pages;
 mod server;
+mod snapshot;
 mod tiles;

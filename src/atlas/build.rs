@@ -17,7 +17,7 @@ use crate::codes::{CodeTable, Seats};
 use crate::figures::{CommuneCover, Figures};
 use crate::geometry::area::multi_polygon_area_m2;
 use crate::geometry::dissolve::dissolve;
-use crate::index::{EdgeIndex, PolygonIndex};
+use crate::index::PolygonIndex;
 use crate::model::{
     Edition, EditionId, ErrorList, InseeCode, ListedTerritory, Member, MemberCode, Siren, SourcePos,
     Territory, TerritoryIx, Unit, UnitIx, UnitKind,
@@ -117,7 +117,7 @@ impl Atlas {
             UnitIx::all(units.len()).map(|u| cover.figures(&units, [u])).collect();
         // The point index and the editions do not depend on each other.
         let (index, editions): (_, Vec<EditionEntry>) = rayon::join(
-            || PolygonIndex::build(&leaves.iter().map(|u| &units[u.get()].geometry).collect::<Vec<_>>()),
+            || PolygonIndex::build_shared(leaves.iter().map(|u| units[u.get()].geometry.clone()).collect()),
             || editions.into_par_iter().map(|e| edition_entry(e, &units, &cover)).collect(),
         );
         let mut atlas = Self {
@@ -289,7 +289,7 @@ fn resolve_edition(
     }
 }
 
-/// Dissolves each territory's members into an outline and indexes the outlines' edges.
+/// Dissolves each territory's members into an outline, with its area, box and figures.
 fn edition_entry(edition: Edition, units: &[Unit], cover: &CommuneCover) -> EditionEntry {
     let mut territories_of_unit: Vec<Vec<TerritoryIx>> = vec![Vec::new(); units.len()];
     for (t, territory) in edition.positioned() {
@@ -302,11 +302,11 @@ fn edition_entry(edition: Edition, units: &[Unit], cover: &CommuneCover) -> Edit
         .par_iter()
         .map(|territory| {
             let parts: Vec<&MultiPolygon<f64>> =
-                territory.members.iter().map(|m| &units[m.unit.get()].geometry).collect();
+                territory.members.iter().map(|m| &*units[m.unit.get()].geometry).collect();
             dissolve(&parts)
         })
         .collect();
-    let edges = EdgeIndex::build(&outlines.iter().collect::<Vec<_>>());
+    let edges = std::sync::OnceLock::new();
     let areas_km2: Vec<f64> =
         outlines.iter().map(|o| (multi_polygon_area_m2(o) / 1e4).round() / 100.0).collect();
     let bboxes: Vec<[f64; 4]> = outlines
@@ -316,4 +316,51 @@ fn edition_entry(edition: Edition, units: &[Unit], cover: &CommuneCover) -> Edit
     let figures: Vec<Figures> =
         edition.territories.iter().map(|t| cover.figures(units, t.members.iter().map(|m| m.unit))).collect();
     EditionEntry { edition, outlines, territories_of_unit, edges, areas_km2, bboxes, figures }
+}
+
+impl Atlas {
+    /// This Atlas as a snapshot keeps it: build timings cleared, and the geodata directory `dir` written
+    /// as `geodata` in the file names it carries (edition sources, warnings), so the same files give the
+    /// same snapshot bytes wherever they were read from.
+    #[must_use]
+    pub fn normalised_for_snapshot(mut self, dir: &std::path::Path) -> Self {
+        let from = dir.display().to_string();
+        let relabel = |s: &mut String| {
+            if from != "geodata" && !from.is_empty() && s.contains(&from) {
+                *s = s.replace(&from, "geodata");
+            }
+        };
+        for entry in &mut self.editions {
+            relabel(&mut entry.edition.source);
+        }
+        for edition in &mut self.summary.editions {
+            relabel(&mut edition.source);
+        }
+        self.warnings.iter_mut().for_each(relabel);
+        self.with_load_time(0.0)
+    }
+
+    /// Gives the point index of an Atlas read back from a snapshot the leaf geometries it was built over
+    /// (a snapshot holds them once, with the units) and its grid words.
+    ///
+    /// # Errors
+    /// When the index does not fit the leaves (a snapshot written by another build).
+    pub(crate) fn attach_index(&mut self, grid_words: std::borrow::Cow<'static, [u8]>) -> Result<(), String> {
+        let geometries = self.leaves.iter().map(|u| self.units[u.get()].geometry.clone()).collect();
+        self.index.attach(geometries)?;
+        self.index.attach_grid_words(grid_words)
+    }
+
+    /// The point index's grid words, which a snapshot stores apart from the rest.
+    pub(crate) fn grid_words(&self) -> &[u8] {
+        self.index.grid_words()
+    }
+
+    /// Records how long loading took when the Atlas was read back rather than built.
+    #[must_use]
+    pub fn with_load_time(mut self, ms: f64) -> Self {
+        self.timings = BuildTimings { units_ms: ms, editions_ms: 0.0, index_ms: 0.0 };
+        self.summary.timings = self.timings.clone();
+        self
+    }
 }

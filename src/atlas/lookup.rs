@@ -13,7 +13,7 @@ use crate::model::{EditionIx, TerritoryIx, UnitIx};
 pub type UnitHits = SmallVec<[UnitIx; 3]>;
 
 /// A territory containing a point, by positions: the cheap form batches work with.
-#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+#[derive(Debug, Clone, Copy, PartialEq, Eq, Serialize, serde::Deserialize)]
 pub struct ContainingTerritory {
     /// Its edition.
     pub edition: EditionIx,
@@ -27,7 +27,7 @@ pub struct ContainingTerritory {
 pub type TerritoryHits = SmallVec<[ContainingTerritory; 2]>;
 
 /// What a point inside one leaf unit answers.
-#[derive(Debug, Clone, Default)]
+#[derive(Debug, Clone, Default, Serialize, serde::Deserialize)]
 pub(super) struct LeafAnswer {
     pub(super) units: UnitHits,
     pub(super) territories: TerritoryHits,
@@ -182,14 +182,14 @@ impl Atlas {
     /// leaving it; outside, to the nearest one.
     #[must_use]
     pub fn border_distances_m(&self, point: Point<f64>) -> SmallVec<[Option<f64>; 2]> {
-        self.editions.iter().map(|e| e.edges.distance_m(point)).collect()
+        self.editions.iter().map(|e| e.edges().distance_m(point)).collect()
     }
 
     /// Readies what answers many border distances several times faster ([`Atlas::border_distances_m`]),
     /// once per Atlas (a second or two of one core). Answers are the same before and after.
     pub fn prepare_border_distances(&self) {
         for e in &self.editions {
-            e.edges.prepare_cells();
+            e.edges().prepare_cells();
         }
     }
 
@@ -198,7 +198,7 @@ impl Atlas {
     /// the rayon pool, whose workers would run it before the batch's own rows.)
     pub fn prepare_border_distances_in_background(self: &std::sync::Arc<Self>) {
         // Every edition is asked (no short circuit): each answers `true` only the first time.
-        let requested: Vec<bool> = self.editions.iter().map(|e| e.edges.request_cells()).collect();
+        let requested: Vec<bool> = self.editions.iter().map(|e| e.edges().request_cells()).collect();
         if requested.contains(&true) {
             let atlas = std::sync::Arc::clone(self);
             let spawned = std::thread::Builder::new()
@@ -290,7 +290,7 @@ impl Atlas {
             .positioned_editions()
             .filter(|(e, _)| !hits.iter().any(|h| h.edition == *e))
             .filter_map(|(_, entry)| {
-                let n = entry.edges.nearest(point)?;
+                let n = entry.edges().nearest(point)?;
                 let territory = &entry.edition.territories[n.owner];
                 Some(NearestTerritory {
                     edition: entry.edition.id.to_string(),

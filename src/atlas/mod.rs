@@ -22,7 +22,7 @@ mod sources;
 use std::collections::HashMap;
 
 use geo::MultiPolygon;
-use serde::Serialize;
+use serde::{Deserialize, Serialize};
 
 pub use by_code::{CodePlace, PlacedBy};
 pub use error::{AtlasError, AtlasErrors};
@@ -40,7 +40,7 @@ use lookup::LeafAnswer;
 use search::SearchIndex;
 
 /// One edition with what answering needs: outlines, unit → territory map, outline edge index.
-#[derive(Debug)]
+#[derive(Debug, Serialize, Deserialize)]
 pub struct EditionEntry {
     /// The edition's territories and members.
     pub edition: Edition,
@@ -48,8 +48,10 @@ pub struct EditionEntry {
     pub outlines: Vec<MultiPolygon<f64>>,
     /// Territories each unit is a member of, by unit position.
     territories_of_unit: Vec<Vec<TerritoryIx>>,
-    /// Outline edges, for nearest-territory distances.
-    edges: EdgeIndex,
+    /// Outline edges, for nearest-territory distances: made from the outlines on first use (tens of
+    /// milliseconds), so neither a one-shot lookup inside a territory nor a snapshot pays for them.
+    #[serde(skip)]
+    edges: std::sync::OnceLock<EdgeIndex>,
     /// Geodesic area of each outline, km².
     pub areas_km2: Vec<f64>,
     /// Bounding box of each outline: `[west, south, east, north]`.
@@ -73,10 +75,15 @@ impl EditionEntry {
     pub fn territory(&self, t: TerritoryIx) -> &Territory {
         self.edition.territory(t)
     }
+
+    /// The outlines' edge index, made on first use.
+    pub(crate) fn edges(&self) -> &EdgeIndex {
+        self.edges.get_or_init(|| EdgeIndex::build(&self.outlines.iter().collect::<Vec<_>>()))
+    }
 }
 
 /// How long each build step took.
-#[derive(Debug, Clone, Default, Serialize)]
+#[derive(Debug, Clone, Default, Serialize, Deserialize)]
 #[cfg_attr(feature = "openapi", derive(utoipa::ToSchema))]
 pub struct BuildTimings {
     /// Reading unit files.
@@ -88,10 +95,12 @@ pub struct BuildTimings {
 }
 
 /// The immutable in-memory model every answer comes from.
-#[derive(Debug)]
+#[derive(Debug, Serialize, Deserialize)]
 pub struct Atlas {
     units: Vec<Unit>,
+    #[serde(with = "crate::model::sorted_map")]
     by_siren: HashMap<Siren, UnitIx>,
+    #[serde(with = "crate::model::sorted_map")]
     by_insee: HashMap<InseeCode, UnitIx>,
     /// Parent units of each unit (a commune's EPCI and EPT), resolved.
     parents: Vec<Vec<UnitIx>>,
@@ -134,10 +143,11 @@ pub struct UnitRef {
 }
 
 /// Counts for a validation summary.
-#[derive(Debug, Clone, Default, Serialize)]
+#[derive(Debug, Clone, Default, Serialize, Deserialize)]
 #[cfg_attr(feature = "openapi", derive(utoipa::ToSchema))]
 pub struct Summary {
     /// Units by kind.
+    #[serde(with = "crate::model::sorted_map")]
     pub units: HashMap<UnitKind, usize>,
     /// One line per edition.
     pub editions: Vec<EditionSummary>,
@@ -150,7 +160,7 @@ pub struct Summary {
 }
 
 /// Counts for one edition.
-#[derive(Debug, Clone, Serialize)]
+#[derive(Debug, Clone, Serialize, Deserialize)]
 #[cfg_attr(feature = "openapi", derive(utoipa::ToSchema))]
 pub struct EditionSummary {
     /// Edition id.
@@ -162,6 +172,7 @@ pub struct EditionSummary {
     /// Number of members.
     pub members: usize,
     /// Members by kind of unit.
+    #[serde(with = "crate::model::sorted_map")]
     pub members_by_kind: HashMap<UnitKind, usize>,
     /// Label, period, list date, source, licence, attribution.
     pub meta: crate::model::EditionMeta,

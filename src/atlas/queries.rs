@@ -329,7 +329,7 @@ impl Atlas {
             legal_form: unit.legal_form.clone(),
             population: Some(self.unit_figures(u).population),
             communes: Some(self.unit_figures(u).communes),
-            bbox: geo::BoundingRect::bounding_rect(&unit.geometry)
+            bbox: geo::BoundingRect::bounding_rect(&*unit.geometry)
                 .map(|r| [r.min().x, r.min().y, r.max().x, r.max().y]),
             parents: self.parents_of(u).iter().map(|&p| self.unit_ref(p)).collect(),
             territories,

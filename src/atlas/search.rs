@@ -15,7 +15,7 @@ use crate::text::{fold, region_name};
 pub const MAX_LIMIT: usize = 50;
 
 /// What a search hit is.
-#[derive(Debug, Clone, Copy, PartialEq, Eq, PartialOrd, Ord, Serialize)]
+#[derive(Debug, Clone, Copy, PartialEq, Eq, PartialOrd, Ord, Serialize, serde::Deserialize)]
 #[cfg_attr(feature = "openapi", derive(utoipa::ToSchema))]
 pub enum HitKind {
     /// A labelled territory of one edition.
@@ -62,13 +62,13 @@ pub struct SearchHit {
 }
 
 /// What an entry points at.
-#[derive(Debug, Clone, Copy)]
+#[derive(Debug, Clone, Copy, Serialize, serde::Deserialize)]
 enum Target {
     Territory { edition: EditionIx, territory: TerritoryIx },
     Unit(UnitIx),
 }
 
-#[derive(Debug)]
+#[derive(Debug, Serialize, serde::Deserialize)]
 struct Entry {
     target: Target,
     kind: HitKind,
@@ -81,7 +81,7 @@ struct Entry {
 }
 
 /// The folded texts of everything searchable, built with the Atlas.
-#[derive(Debug, Default)]
+#[derive(Debug, Default, Serialize, serde::Deserialize)]
 pub struct SearchIndex {
     entries: Vec<Entry>,
 }

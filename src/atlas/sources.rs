@@ -91,6 +91,56 @@ impl AtlasSources {
     }
 }
 
+impl AtlasSources {
+    /// Every file the Atlas reads, each with the name it is known by: its role and file name, never its
+    /// directory, so the same files give the same names wherever they are (a unit layer's Shapefile
+    /// companions and a list's `.meta.json` sidecar included, when present).
+    #[must_use]
+    pub fn files(&self) -> Vec<(String, PathBuf)> {
+        let name = |p: &Path| p.file_name().map(|n| n.to_string_lossy().into_owned()).unwrap_or_default();
+        let mut files = Vec::new();
+        for unit in &self.unit_files {
+            files.push((format!("units {}", name(unit)), unit.clone()));
+            if unit.extension().is_some_and(|e| e == "shp") {
+                for ext in ["shx", "dbf", "prj", "cpg"] {
+                    let companion = unit.with_extension(ext);
+                    if companion.is_file() {
+                        files.push((format!("units {}", name(&companion)), companion));
+                    }
+                }
+            }
+        }
+        for edition in &self.editions {
+            files.push((format!("edition {} {}", edition.id, name(&edition.path)), edition.path.clone()));
+            let sidecar = crate::source::edition_meta::sidecar_path(&edition.path);
+            if sidecar.is_file() {
+                files.push((format!("edition {} {}", edition.id, name(&sidecar)), sidecar));
+            }
+        }
+        files.extend(self.code_table.iter().map(|p| (format!("codes {}", name(p)), p.clone())));
+        files.extend(self.seats.iter().map(|p| (format!("seats {}", name(p)), p.clone())));
+        files
+    }
+
+    /// A 128-bit digest (XXH3) of [`AtlasSources::files`]: names, lengths and contents, in order. Equal
+    /// digests mean the same inputs, so an Atlas built from them once can be reused (a snapshot).
+    ///
+    /// # Errors
+    /// A file that cannot be read.
+    pub fn digest(&self) -> std::io::Result<u128> {
+        let mut hasher = xxhash_rust::xxh3::Xxh3::new();
+        for (name, path) in self.files() {
+            let bytes = std::fs::read(&path)
+                .map_err(|e| std::io::Error::new(e.kind(), format!("{}: {e}", path.display())))?;
+            hasher.update(name.as_bytes());
+            hasher.update(&[0]);
+            hasher.update(&(bytes.len() as u64).to_le_bytes());
+            hasher.update(&bytes);
+        }
+        Ok(hasher.digest128())
+    }
+}
+
 fn default_editions(dir: &Path) -> Result<Vec<EditionSource>, AtlasErrors> {
     let Ok(entries) = std::fs::read_dir(dir) else {
         return Ok(Vec::new());

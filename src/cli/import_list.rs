@@ -39,6 +39,19 @@ pub fn import_list(args: &ImportListArgs) -> anyhow::Result<()> {
     std::fs::write(&meta_path, meta_json(&meta)?)
         .with_context(|| format!("{}: cannot write", meta_path.display()))?;
     print!("{}", report(args, &imported, previous.as_deref(), &csv_path, &meta_path, &csv));
+    // The lists of a geodata directory that holds a snapshot: bring it up to date (same call as
+    // `territoires snapshot`), so the binary built next embeds the new list.
+    let geodata_lists = args.geodata.join("territories");
+    let same_dir =
+        |a: &Path, b: &Path| a.canonicalize().ok().is_some_and(|a| b.canonicalize().ok() == Some(a));
+    if args.geodata.join(territoires::snapshot::FILE_NAME).is_file() && same_dir(&args.out, &geodata_lists) {
+        let written = territoires::snapshot::write_for_dir(&args.geodata)?;
+        println!(
+            "  {}: {}",
+            written.path.display(),
+            if written.changed { "updated (rebuild the binary to embed it)" } else { "unchanged" }
+        );
+    }
     Ok(())
 }
 

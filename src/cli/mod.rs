@@ -18,6 +18,7 @@ use clap::{Args, Parser, Subcommand};
 use territoires::atlas::{Atlas, AtlasSources, EditionSource};
 use territoires::batch::{BatchOptions, TableFormat, annotate_csv, annotate_parquet, annotate_xlsx};
 use territoires::model::EditionId;
+use territoires::snapshot::DataOrigin;
 use territoires::source::crs::Crs;
 use territoires::tabular::columns::ColumnChoice;
 
@@ -44,14 +45,26 @@ pub enum Command {
     Serve(serve::ServeArgs),
     /// Which territory contains a site? One point (--lon/--lat) or a CSV of sites (--csv).
     Lookup(LookupArgs),
-    /// Load everything, print a summary, exit non-zero listing every error found.
+    /// Load everything, print a summary, exit non-zero listing every error found (and when the
+    /// geodata's atlas.snapshot, or the one built into the binary, does not match its files).
     Validate(DataArgs),
+    /// Write GEODATA/atlas.snapshot: the Atlas and map layers of the files of GEODATA, ready to load in
+    /// milliseconds (the binary built after it embeds it).
+    Snapshot(SnapshotArgs),
     /// Turn ANCT's territory list files (CSV, commune-level CSV, GeoJSON, XLSX) into DIR/EDITION.csv
     /// (normalised) and DIR/EDITION.meta.json, printing every repair and what changed.
     ImportList(ImportListArgs),
     /// Write the Atlas as files other programs read: GeoParquet, FlatGeobuf and GeoJSON per collection,
     /// commune-territories.parquet/.csv (each commune's EPCI, EPT and territories), tiles.pmtiles.
     Export(ExportArgs),
+}
+
+/// `snapshot` options.
+#[derive(Debug, Args)]
+pub struct SnapshotArgs {
+    /// The geodata directory whose files the snapshot is built from, and where it is written.
+    #[arg(long, env = "TERRITOIRES_GEODATA", default_value = DEFAULT_GEODATA)]
+    pub geodata: PathBuf,
 }
 
 /// `export` options.
@@ -128,9 +141,11 @@ fn parse_edition_id(s: &str) -> Result<EditionId, String> {
 /// Where the data comes from (shared by every command that builds an Atlas).
 #[derive(Debug, Clone, Args)]
 pub struct DataArgs {
-    /// Directory with epci.shp, ept.shp, communes.shp and territories/.
-    #[arg(long, env = "TERRITOIRES_GEODATA", default_value = "geodata")]
-    pub geodata: PathBuf,
+    /// Directory with epci.shp, ept.shp, communes.shp and territories/, built from its files. Without
+    /// it: ./geodata when present (read from the snapshot built into the binary while its files are the
+    /// ones the snapshot was made from), else the built-in snapshot alone, so the binary needs no file.
+    #[arg(long, env = "TERRITOIRES_GEODATA")]
+    pub geodata: Option<PathBuf>,
     /// A territory list as EDITION=FILE (CSV or GeoJSON, ANCT shapes accepted); repeat for several
     /// editions. Without it, every list in GEODATA/territories/ is loaded (edition = file name).
     /// Example: --territories 2023=../shared/data/anct-ti-phase2-2024-07/ti_geom.geojson
@@ -138,21 +153,54 @@ pub struct DataArgs {
     pub territories: Vec<EditionSource>,
 }
 
+/// The geodata directory used when `--geodata` is not given and `./geodata` exists.
+const DEFAULT_GEODATA: &str = "geodata";
+
 impl DataArgs {
-    /// Builds the Atlas these arguments name.
+    /// The geodata directory named or found (`--geodata`, else `./geodata` when it exists).
+    #[must_use]
+    pub fn geodata_dir(&self) -> Option<PathBuf> {
+        self.geodata.clone().or_else(|| Some(PathBuf::from(DEFAULT_GEODATA)).filter(|d| d.is_dir()))
+    }
+
+    /// Where the data comes from: `--geodata DIR` or `--territories` are files, built as they are; else
+    /// `./geodata` through the built-in snapshot while its files match it; else the built-in snapshot.
+    ///
+    /// # Errors
+    /// A geodata directory without unit layers, a default list with a bad name.
+    pub fn origin(&self) -> anyhow::Result<DataOrigin> {
+        if self.geodata.is_some() || !self.territories.is_empty() {
+            return Ok(DataOrigin::Files(self.sources()?));
+        }
+        match self.geodata_dir().map(|dir| AtlasSources::from_geodata_dir(&dir, Vec::new())) {
+            Some(Ok(sources)) => Ok(DataOrigin::FilesOrEmbedded(sources)),
+            // No ./geodata, or one without unit layers (some other folder of that name).
+            None | Some(Err(_)) => Ok(DataOrigin::Embedded),
+        }
+    }
+
+    /// Loads the Atlas these arguments name (no map layers).
     ///
     /// # Errors
     /// Every load or validation error, listed.
-    pub fn build_atlas(&self) -> anyhow::Result<Atlas> {
-        Ok(Atlas::build(&self.sources()?)?)
+    pub fn load_atlas(&self) -> anyhow::Result<Atlas> {
+        Ok(self.origin()?.atlas()?.0)
     }
 
     /// The files these arguments name.
     ///
     /// # Errors
-    /// A geodata directory without unit layers, a default list with a bad name.
+    /// A geodata directory without unit layers (with a hint that the built-in data needs no flag), a
+    /// default list with a bad name.
     pub fn sources(&self) -> anyhow::Result<AtlasSources> {
-        Ok(AtlasSources::from_geodata_dir(&self.geodata, self.territories.clone())?)
+        let dir = self.geodata.clone().unwrap_or_else(|| PathBuf::from(DEFAULT_GEODATA));
+        AtlasSources::from_geodata_dir(&dir, self.territories.clone()).with_context(|| {
+            format!(
+                "{}: no geodata here; give --geodata DIR (a directory with epci.shp, communes.shp...), \
+                 or leave out --geodata and --territories to use the data built into the binary",
+                dir.display()
+            )
+        })
     }
 }
 
@@ -246,6 +294,7 @@ pub fn run(cli: Cli) -> anyhow::Result<()> {
         Command::Serve(args) => serve::serve(&args),
         Command::Lookup(args) => lookup(&args),
         Command::Validate(args) => validate(&args),
+        Command::Snapshot(args) => snapshot(&args),
         Command::ImportList(args) => import_list::import_list(&args),
         Command::Export(args) => export(&args),
     }
@@ -253,13 +302,12 @@ pub fn run(cli: Cli) -> anyhow::Result<()> {
 
 fn export(args: &ExportArgs) -> anyhow::Result<()> {
     let started = Instant::now();
-    let atlas = args.data.build_atlas()?;
+    let (atlas, layers, _) = args.data.origin()?.atlas_and_layers()?;
     let formats = if args.format.is_empty() {
         territoires::render::export::Format::ALL.to_vec()
     } else {
         args.format.clone()
     };
-    let layers = territoires::render::LayerSet::build(&atlas);
     for file in territoires::render::export::export(&atlas, &layers, &args.out, &formats)? {
         #[allow(clippy::cast_precision_loss)]
         let mb = file.bytes as f64 / 1e6;
@@ -270,7 +318,7 @@ fn export(args: &ExportArgs) -> anyhow::Result<()> {
 }
 
 fn lookup(args: &LookupArgs) -> anyhow::Result<()> {
-    let atlas = std::sync::Arc::new(args.data.build_atlas()?);
+    let atlas = std::sync::Arc::new(args.data.load_atlas()?);
     match (&args.csv, args.lon, args.lat) {
         (Some(path), _, _) => {
             // A long table gets faster border distances once they are ready; a short one never waits.
@@ -357,9 +405,69 @@ fn lookup_table(
     Ok(stats)
 }
 
+fn snapshot(args: &SnapshotArgs) -> anyhow::Result<()> {
+    let started = Instant::now();
+    let written = territoires::snapshot::write_for_dir(&args.geodata)?;
+    println!(
+        "{}: {:.1} MB, {} in {:.1} s",
+        written.path.display(),
+        written.bytes as f64 / 1e6,
+        if written.changed { "written" } else { "already up to date" },
+        started.elapsed().as_secs_f64()
+    );
+    Ok(())
+}
+
+/// Checks the snapshot of the geodata directory (when it has one) and the built-in one (when built from
+/// the same files) against a fresh build of its files.
+fn check_snapshots(args: &DataArgs, atlas: Atlas, sources: &AtlasSources) -> anyhow::Result<()> {
+    use territoires::snapshot;
+    let Some(dir) = args.geodata_dir().filter(|_| args.territories.is_empty()) else { return Ok(()) };
+    let file = dir.join(snapshot::FILE_NAME);
+    let committed = std::fs::read(&file).ok();
+    let digest = sources.digest()?;
+    let embedded_matches_files = snapshot::header(snapshot::embedded()).is_ok_and(|h| h.digest == digest);
+    if committed.is_none() && !embedded_matches_files {
+        return Ok(());
+    }
+    let atlas = atlas.normalised_for_snapshot(&dir);
+    let layers = territoires::render::LayerSet::build(&atlas);
+    let fresh = snapshot::encode(&atlas, &layers, digest)?;
+    let mut problems = Vec::new();
+    match committed {
+        Some(bytes) if snapshot::container::unpack(&bytes).is_ok_and(|unpacked| unpacked == fresh) => {
+            println!("snapshot: {} matches its files", file.display());
+        }
+        Some(_) => problems.push(format!(
+            "{} does not match the files it should be made from: run `territoires snapshot --geodata {}`",
+            file.display(),
+            dir.display()
+        )),
+        None => {}
+    }
+    if embedded_matches_files {
+        if fresh.as_slice() == snapshot::embedded() {
+            println!("snapshot: the built-in snapshot matches these files");
+        } else {
+            problems.push(
+                "the built-in snapshot has these files' digest but other content: run `territoires snapshot`, \
+                 then rebuild the binary"
+                    .to_owned(),
+            );
+        }
+    }
+    if problems.is_empty() { Ok(()) } else { bail!("{}", problems.join("\n")) }
+}
+
 fn validate(args: &DataArgs) -> anyhow::Result<()> {
     let started = Instant::now();
-    let atlas = args.build_atlas()?;
+    let origin = args.origin()?;
+    let (atlas, from) = match &origin {
+        DataOrigin::Embedded => origin.atlas()?,
+        // Validating means building from the files, even when the built-in snapshot matches them.
+        _ => (Atlas::build(&args.sources()?)?, territoires::snapshot::Provenance::Files(None)),
+    };
+    println!("data: {from}");
     for warning in atlas.warnings() {
         eprintln!("warning: {warning}");
     }
@@ -393,5 +501,8 @@ fn validate(args: &DataArgs) -> anyhow::Result<()> {
         summary.timings.index_ms,
         summary.index_pieces
     );
+    if !matches!(origin, DataOrigin::Embedded) {
+        check_snapshots(args, atlas, &args.sources()?)?;
+    }
     Ok(())
 }

@@ -3,7 +3,7 @@
 use std::time::Duration;
 
 use clap::Args;
-use territoires::atlas::Atlas;
+use territoires::http::state::Loaded;
 use territoires::http::{AppState, ServerConfig, listener};
 use territoires::model::UnitKind;
 
@@ -61,14 +61,15 @@ impl ServeArgs {
     }
 }
 
-/// Builds the Atlas, then serves the API and the map until interrupted.
+/// Loads the Atlas and its layers (built-in snapshot or files), then serves the API and the map until
+/// interrupted.
 pub fn serve(args: &ServeArgs) -> anyhow::Result<()> {
-    let sources = args.data.sources()?;
-    let atlas = Atlas::build(&sources)?;
+    let started = std::time::Instant::now();
+    let origin = args.data.origin()?;
+    let (atlas, layers, from) = origin.atlas_and_layers()?;
     for warning in atlas.warnings() {
         tracing::warn!("{warning}");
     }
-    let t = atlas.timings();
     let summary = atlas.summary();
     let mut kinds: Vec<_> = summary.units.iter().collect();
     kinds.sort_by_key(|(k, _)| k.to_string());
@@ -80,9 +81,10 @@ pub fn serve(args: &ServeArgs) -> anyhow::Result<()> {
         .map(|e| format!("{} ({} territories, {} members)", e.id, e.territories, e.members))
         .collect::<Vec<_>>()
         .join(", ");
-    let ms = t.units_ms + t.editions_ms + t.index_ms;
-    tracing::info!("loaded {units}; editions {editions}; in {ms:.0} ms");
+    let ms = started.elapsed().as_secs_f64() * 1000.0;
+    tracing::info!("loaded {units}; editions {editions}; in {ms:.0} ms {from}");
     let config = args.config();
-    let state = AppState::new(atlas).with_sources(sources).with_config(&config);
+    let loaded = std::sync::Arc::new(Loaded::from_parts(atlas, layers));
+    let state = AppState::from_loaded(loaded).with_origin(origin).with_config(&config);
     Ok(listener::serve(&config, state)?)
 }

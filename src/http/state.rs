@@ -11,6 +11,7 @@ use super::error::ApiError;
 use super::metrics::Metrics;
 use crate::atlas::{Atlas, AtlasErrors, AtlasSources, Summary};
 use crate::render::LayerSet;
+use crate::snapshot::{DataOrigin, LoadError, SnapshotError};
 
 /// What one generation of the server serves. Everything in it is built from the same data and swapped
 /// as one value, so no request ever sees parts of two reloads.
@@ -31,6 +32,12 @@ impl Loaded {
         let layers = Arc::new(LayerSet::build(&atlas));
         Self { atlas, layers }
     }
+
+    /// An Atlas with the layers already made for it (read from a snapshot).
+    #[must_use]
+    pub fn from_parts(atlas: Atlas, layers: LayerSet) -> Self {
+        Self { atlas: Arc::new(atlas), layers: Arc::new(layers) }
+    }
 }
 
 /// Why a reload did not swap anything in; the previous data keeps serving.
@@ -46,6 +53,22 @@ pub enum ReloadError {
     /// The new data failed validation.
     #[error("{0}")]
     Invalid(#[from] AtlasErrors),
+    /// The snapshot could not be read.
+    #[error("{0}")]
+    Snapshot(#[from] SnapshotError),
+    /// A source file could not be read.
+    #[error("{0}")]
+    Io(#[from] std::io::Error),
+}
+
+impl From<LoadError> for ReloadError {
+    fn from(e: LoadError) -> Self {
+        match e {
+            LoadError::Atlas(e) => Self::Invalid(e),
+            LoadError::Snapshot(e) => Self::Snapshot(e),
+            LoadError::Io(e) => Self::Io(e),
+        }
+    }
 }
 
 /// Handlers' shared state: cheap to clone, every clone sees the same data.
@@ -54,8 +77,8 @@ pub struct AppState {
     loaded: Arc<ArcSwap<Loaded>>,
     /// Request counters for `/metrics`.
     pub metrics: Arc<Metrics>,
-    /// Where the Atlas is rebuilt from on reload (none: reload is not possible).
-    sources: Option<Arc<AtlasSources>>,
+    /// Where the Atlas is loaded again from on reload (none: reload is not possible).
+    origin: Option<Arc<DataOrigin>>,
     /// Held while a reload builds, so two reloads never run at once.
     reloading: Arc<tokio::sync::Mutex<()>>,
     /// Bearer token of `POST /admin/reload`; the route does not exist without it.
@@ -88,7 +111,7 @@ impl AppState {
         Self {
             loaded: Arc::new(ArcSwap::new(loaded)),
             metrics: Arc::default(),
-            sources: None,
+            origin: None,
             reloading: Arc::default(),
             admin_token: None,
             public_url: None,
@@ -126,10 +149,16 @@ impl AppState {
         format!("{proto}://{host}")
     }
 
-    /// Remembers where the Atlas came from, so it can be rebuilt on reload.
+    /// Remembers the files the Atlas was built from, so it can be rebuilt on reload.
     #[must_use]
-    pub fn with_sources(mut self, sources: AtlasSources) -> Self {
-        self.sources = Some(Arc::new(sources));
+    pub fn with_sources(self, sources: AtlasSources) -> Self {
+        self.with_origin(DataOrigin::Files(sources))
+    }
+
+    /// Remembers where the data came from (files or the built-in snapshot), to load it again on reload.
+    #[must_use]
+    pub fn with_origin(mut self, origin: DataOrigin) -> Self {
+        self.origin = Some(Arc::new(origin));
         self
     }
 
@@ -165,23 +194,23 @@ impl AppState {
     /// # Errors
     /// No sources to reload from, or every problem of the new data.
     pub async fn reload(&self) -> Result<Summary, ReloadError> {
-        let Some(sources) = self.sources.clone() else {
+        let Some(origin) = self.origin.clone() else {
             return Err(ReloadError::NoSources);
         };
         let _one_at_a_time = self.reloading.lock().await;
         let built = tokio::task::spawn_blocking(move || {
-            Atlas::build(&sources).map(|atlas| Loaded::new(Arc::new(atlas)))
+            origin.atlas_and_layers().map(|(atlas, layers, from)| (Loaded::from_parts(atlas, layers), from))
         })
         .await
         .map_err(|e| ReloadError::Task(e.to_string()))?;
         match built {
-            Ok(loaded) => {
+            Ok((loaded, from)) => {
                 for warning in loaded.atlas.warnings() {
                     tracing::warn!("{warning}");
                 }
                 let summary = loaded.atlas.summary();
                 self.swap(loaded);
-                tracing::info!("reloaded: {} editions", summary.editions.len());
+                tracing::info!("reloaded {from}: {} editions", summary.editions.len());
                 Ok(summary)
             }
             Err(errors) => {

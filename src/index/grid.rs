@@ -11,6 +11,8 @@
 
 use geo::kernels::{Kernel, Orientation, RobustKernel};
 use geo::{BoundingRect, Coord, Polygon};
+use std::borrow::Cow;
+
 use smallvec::SmallVec;
 
 /// Cell height in degrees of latitude (about 1.1 km); widths are scaled so cells are near square.
@@ -33,15 +35,18 @@ pub type Hits = SmallVec<[u32; 2]>;
 /// A mixed cell is one contiguous block of `blocks`, so answering it touches one place in memory: the
 /// number of candidates, then for each a header (geometry, centre inside, vertex count) and the
 /// vertices of the edges it has in the cell, as runs separated by a NaN vertex.
-#[derive(Debug, Default)]
+#[derive(Debug, Default, serde::Serialize, serde::Deserialize)]
 pub struct CellGrid {
     zones: Vec<Zone>,
-    blocks: Vec<u64>,
+    /// The blocks' words, little-endian: built here, or read in place from a snapshot, which stores them
+    /// apart ([`CellGrid::words`], [`CellGrid::attach_words`]).
+    #[serde(skip)]
+    blocks: Cow<'static, [u8]>,
     /// Cells, mixed cells and stored edges, for reports.
     stats: (usize, usize, usize),
 }
 
-#[derive(Debug)]
+#[derive(Debug, serde::Serialize, serde::Deserialize)]
 struct Zone {
     /// Bounding box of the pieces: `[west, south, east, north]`.
     bbox: [f64; 4],
@@ -50,6 +55,7 @@ struct Zone {
     nx: usize,
     ny: usize,
     /// `EMPTY`, `FALLBACK`, `MIXED | offset of the block`, or the one geometry wholly covering the cell.
+    #[serde(with = "words")]
     cells: Vec<u32>,
 }
 
@@ -351,9 +357,9 @@ impl CellGrid {
                 };
             }
         }
-        blocks.shrink_to_fit();
+        let blocks: Vec<u8> = blocks.iter().flat_map(|w| w.to_le_bytes()).collect();
         let cells = zones.iter().map(|z| z.cells.len()).sum();
-        Self { zones, blocks, stats: (cells, mixed, edges) }
+        Self { zones, blocks: Cow::Owned(blocks), stats: (cells, mixed, edges) }
     }
 
     /// The geometries whose closed polygons contain `p`, ascending, or `None` when the point falls in a
@@ -375,20 +381,52 @@ impl CellGrid {
         Some(hits)
     }
 
+    /// The blocks' words as little-endian bytes.
+    #[must_use]
+    pub fn words(&self) -> &[u8] {
+        &self.blocks
+    }
+
+    /// Gives a grid read back without its words (a snapshot's) the words [`CellGrid::words`] gave.
+    ///
+    /// # Errors
+    /// When a mixed cell points beyond them.
+    pub fn attach_words(&mut self, words: Cow<'static, [u8]>) -> Result<(), String> {
+        let count = words.len() / 8;
+        let beyond = self
+            .zones
+            .iter()
+            .flat_map(|z| &z.cells)
+            .any(|&v| v != EMPTY && v != FALLBACK && v & MIXED != 0 && (v & !MIXED) as usize >= count);
+        if !words.len().is_multiple_of(8) || beyond {
+            return Err(format!("{} bytes of grid words do not fit the grid's cells", words.len()));
+        }
+        self.blocks = words;
+        Ok(())
+    }
+
+    /// Word `i` of the blocks.
+    #[inline]
+    fn word(&self, i: usize) -> u64 {
+        u64::from_le_bytes(self.blocks[8 * i..8 * i + 8].try_into().unwrap_or_default())
+    }
+
     /// Tests each candidate of a mixed cell: the centre's state, flipped at each crossing of the
     /// segment from `p` to the centre; on an edge counts as inside.
     fn block_covering(&self, offset: u32, p: Coord<f64>, centre: Coord<f64>, hits: &mut Hits) {
         let mut at = offset as usize;
-        let count = self.blocks[at];
+        let count = self.word(at);
         at += 1;
         let seg = bbox_of(p, centre);
         for _ in 0..count {
-            let header = self.blocks[at];
+            let header = self.word(at);
             let n = (header >> 33) as usize;
-            let words = &self.blocks[at + 1..at + 1 + 2 * n];
+            let first = at + 1;
             at += 1 + 2 * n;
-            let vertex =
-                |v: usize| Coord { x: f64::from_bits(words[2 * v]), y: f64::from_bits(words[2 * v + 1]) };
+            let vertex = |v: usize| Coord {
+                x: f64::from_bits(self.word(first + 2 * v)),
+                y: f64::from_bits(self.word(first + 2 * v + 1)),
+            };
             let mut inside = header & (1 << 32) != 0;
             for v in 1..n {
                 let (a, b) = (vertex(v - 1), vertex(v));
@@ -489,5 +527,61 @@ mod tests {
         assert_eq!(grid.covering(Coord { x: 0.5, y: 0.5 }).map(|h| h.to_vec()), Some(vec![7]));
         assert_eq!(grid.covering(Coord { x: 1.5, y: 0.5 }).map(|h| h.to_vec()), Some(vec![]));
         assert_eq!(grid.covering(Coord { x: 1.0, y: 0.3 }).map(|h| h.to_vec()), Some(vec![7]));
+    }
+}
+
+/// Serde for the grid's cell array: little-endian bytes in one piece, which a compact binary format (the
+/// snapshot's) copies, instead of one variable-length integer per cell.
+mod words {
+    use serde::de::{Error, Visitor};
+    use serde::{Deserializer, Serializer};
+
+    /// A fixed-width integer read and written as little-endian bytes.
+    pub trait Word: Copy {
+        const BYTES: usize;
+        fn put(self, out: &mut Vec<u8>);
+        fn get(bytes: &[u8]) -> Self;
+    }
+
+    macro_rules! word {
+        ($t:ty) => {
+            impl Word for $t {
+                const BYTES: usize = std::mem::size_of::<$t>();
+                fn put(self, out: &mut Vec<u8>) {
+                    out.extend_from_slice(&self.to_le_bytes());
+                }
+                fn get(bytes: &[u8]) -> Self {
+                    let mut a = [0; std::mem::size_of::<$t>()];
+                    a.copy_from_slice(bytes);
+                    <$t>::from_le_bytes(a)
+                }
+            }
+        };
+    }
+    word!(u32);
+
+    pub fn serialize<T: Word, S: Serializer>(words: &[T], serializer: S) -> Result<S::Ok, S::Error> {
+        let mut out = Vec::with_capacity(words.len() * T::BYTES);
+        for w in words {
+            w.put(&mut out);
+        }
+        serializer.serialize_bytes(&out)
+    }
+
+    pub fn deserialize<'de, T: Word, D: Deserializer<'de>>(deserializer: D) -> Result<Vec<T>, D::Error> {
+        struct Words<T>(std::marker::PhantomData<T>);
+        impl<T: Word> Visitor<'_> for Words<T> {
+            type Value = Vec<T>;
+            fn expecting(&self, f: &mut std::fmt::Formatter) -> std::fmt::Result {
+                write!(f, "a multiple of {} bytes", T::BYTES)
+            }
+            fn visit_bytes<E: Error>(self, bytes: &[u8]) -> Result<Vec<T>, E> {
+                if !bytes.len().is_multiple_of(T::BYTES) {
+                    return Err(E::invalid_length(bytes.len(), &self));
+                }
+                Ok(bytes.chunks_exact(T::BYTES).map(T::get).collect())
+            }
+        }
+        deserializer.deserialize_bytes(Words(std::marker::PhantomData))
     }
 }

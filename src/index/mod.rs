@@ -7,6 +7,8 @@
 //! This module knows geometry only: it maps points to indexes of the things it was built from and never
 //! looks at names, editions or codes.
 
+use std::sync::Arc;
+
 use geo::{BoundingRect, Coord, Intersects, MultiPolygon, Point, Polygon};
 use rstar::primitives::{GeomWithData, Rectangle};
 use rstar::{AABB, RTree};
@@ -32,11 +34,14 @@ type Piece = GeomWithData<Rectangle<[f64; 2]>, (u32, u32)>;
 /// assert_eq!(index.covering(Point::new(0.5, 0.5)).to_vec(), vec![0]);
 /// assert!(index.covering(Point::new(2.0, 0.5)).is_empty());
 /// ```
-#[derive(Debug)]
+#[derive(Debug, serde::Serialize, serde::Deserialize)]
 pub struct PolygonIndex {
     tree: RTree<Piece>,
-    /// The pieces, addressed by (geometry, polygon) from the tree's data.
-    polygons: Vec<Vec<Polygon<f64>>>,
+    /// The geometries, addressed by (geometry, polygon) from the tree's data: shared with their owner
+    /// (the Atlas's units), so indexing costs no second copy, and not written to a snapshot, which
+    /// attaches them again ([`PolygonIndex::attach`]).
+    #[serde(skip)]
+    geometries: Vec<Arc<MultiPolygon<f64>>>,
     /// The fast path for point queries.
     grid: CellGrid,
 }
@@ -45,8 +50,13 @@ impl PolygonIndex {
     /// Bulk-loads one entry per polygon of each geometry; geometry `i` answers as `i`.
     #[must_use]
     pub fn build(geometries: &[&MultiPolygon<f64>]) -> Self {
+        Self::build_shared(geometries.iter().map(|g| Arc::new((*g).clone())).collect())
+    }
+
+    /// [`PolygonIndex::build`] over geometries the caller keeps too.
+    #[must_use]
+    pub fn build_shared(geometries: Vec<Arc<MultiPolygon<f64>>>) -> Self {
         let mut pieces = Vec::new();
-        let mut polygons = Vec::with_capacity(geometries.len());
         for (g, mp) in geometries.iter().enumerate() {
             let g = u32::try_from(g).expect("fewer than 2^32 geometries");
             for (p, poly) in mp.0.iter().enumerate() {
@@ -58,17 +68,31 @@ impl PolygonIndex {
                     ));
                 }
             }
-            polygons.push(mp.0.clone());
         }
         let grid_pieces: Vec<(u32, &Polygon<f64>)> = pieces
             .iter()
             .map(|piece| {
                 let (g, p) = piece.data;
-                (g, &polygons[g as usize][p as usize])
+                (g, &geometries[g as usize].0[p as usize])
             })
             .collect();
         let grid = CellGrid::build(&grid_pieces);
-        Self { tree: RTree::bulk_load(pieces), polygons, grid }
+        Self { tree: RTree::bulk_load(pieces), geometries, grid }
+    }
+
+    /// Gives an index read back from a snapshot the geometries it was built over, in the same order.
+    ///
+    /// # Errors
+    /// When they are not as many as the index was built over.
+    pub fn attach(&mut self, geometries: Vec<Arc<MultiPolygon<f64>>>) -> Result<(), String> {
+        let wanted = self.tree.iter().map(|piece| piece.data.0 as usize + 1).max().unwrap_or(0);
+        let fits =
+            |(g, p): (u32, u32)| geometries.get(g as usize).is_some_and(|mp| (p as usize) < mp.0.len());
+        if geometries.len() < wanted || !self.tree.iter().all(|piece| fits(piece.data)) {
+            return Err(format!("{} geometries do not fit an index of {wanted}", geometries.len()));
+        }
+        self.geometries = geometries;
+        Ok(())
     }
 
     /// Indexes of the geometries whose closed polygons (boundary included) contain `point`, ascending.
@@ -86,13 +110,27 @@ impl PolygonIndex {
             .locate_all_at_point(&c)
             .filter(|piece| {
                 let (g, p) = piece.data;
-                self.polygons[g as usize][p as usize].intersects(&point)
+                self.geometries[g as usize].0[p as usize].intersects(&point)
             })
             .map(|piece| piece.data.0)
             .collect();
         hits.sort_unstable();
         hits.dedup();
         hits
+    }
+
+    /// The grid's words, which a snapshot stores apart (see [`grid::CellGrid::words`]).
+    #[must_use]
+    pub fn grid_words(&self) -> &[u8] {
+        self.grid.words()
+    }
+
+    /// Gives an index read back from a snapshot its grid words.
+    ///
+    /// # Errors
+    /// When they do not fit the grid.
+    pub fn attach_grid_words(&mut self, words: std::borrow::Cow<'static, [u8]>) -> Result<(), String> {
+        self.grid.attach_words(words)
     }
 
     /// Cells, mixed cells and edges of the grid.

@@ -45,7 +45,7 @@ pub struct LayerFeature {
 }
 
 /// One feature prepared for one zoom level.
-#[derive(Debug)]
+#[derive(Debug, serde::Serialize, serde::Deserialize)]
 struct Prepared {
     /// Position in the layer's feature list.
     feature: usize,
@@ -61,16 +61,56 @@ struct Prepared {
 type RingArcs = Vec<(usize, bool)>;
 
 /// A layer ready to serve: per zoom level, every feature serialised, with its bounding box.
-#[derive(Debug)]
+#[derive(Debug, serde::Serialize, serde::Deserialize)]
 pub struct Layer {
     /// Feature ids and properties, in input order.
+    #[serde(with = "json_objects")]
     meta: Vec<(String, serde_json::Map<String, serde_json::Value>)>,
     /// `(zoom, features)` in [`ZOOMS`] order.
     levels: Vec<(u8, Vec<Prepared>)>,
     /// The whole collection per level, ready to serve.
+    #[serde(with = "geojson_bodies")]
     full: Vec<Encoded>,
     /// Tiles made so far, kept up to [`super::tiles::TILE_CACHE_BYTES`].
+    #[serde(skip)]
     tiles: TileCache,
+}
+
+/// Serde for a layer's properties: each object as its JSON text, because compact binary formats (the
+/// snapshot's) cannot read a self-describing `serde_json::Value` back.
+mod json_objects {
+    use serde::{Deserialize, Deserializer, Serialize, Serializer};
+
+    type Meta = Vec<(String, serde_json::Map<String, serde_json::Value>)>;
+
+    pub fn serialize<S: Serializer>(meta: &Meta, serializer: S) -> Result<S::Ok, S::Error> {
+        let texts: Result<Vec<(&str, String)>, _> =
+            meta.iter().map(|(id, p)| serde_json::to_string(p).map(|t| (id.as_str(), t))).collect();
+        texts.map_err(serde::ser::Error::custom)?.serialize(serializer)
+    }
+
+    pub fn deserialize<'de, D: Deserializer<'de>>(deserializer: D) -> Result<Meta, D::Error> {
+        Vec::<(String, String)>::deserialize(deserializer)?
+            .into_iter()
+            .map(|(id, text)| serde_json::from_str(&text).map(|p| (id, p)).map_err(serde::de::Error::custom))
+            .collect()
+    }
+}
+
+/// Serde for a layer's whole collections: the GeoJSON bodies only; their ETags are made again on reading.
+mod geojson_bodies {
+    use bytes::Bytes;
+    use serde::{Deserialize, Deserializer, Serialize, Serializer};
+
+    use super::{Encoded, GEOJSON};
+
+    pub fn serialize<S: Serializer>(full: &[Encoded], serializer: S) -> Result<S::Ok, S::Error> {
+        full.iter().map(|e| &e.identity).collect::<Vec<&Bytes>>().serialize(serializer)
+    }
+
+    pub fn deserialize<'de, D: Deserializer<'de>>(deserializer: D) -> Result<Vec<Encoded>, D::Error> {
+        Ok(Vec::<Bytes>::deserialize(deserializer)?.into_iter().map(|b| Encoded::new(b, GEOJSON)).collect())
+    }
 }
 
 /// Media type of vector tiles.

@@ -29,7 +29,7 @@ pub const UNIT_LAYER_KINDS: [UnitKind; 2] = [UnitKind::Epci, UnitKind::Ept];
 
 /// Every map layer of one Atlas: EPCI and EPT boundaries, each edition's territory outlines, and the
 /// communes' names and boundaries.
-#[derive(Debug)]
+#[derive(Debug, serde::Serialize, serde::Deserialize)]
 pub struct LayerSet {
     /// Unit boundaries, in [`UNIT_LAYER_KINDS`] order.
     units: Vec<(UnitKind, Layer)>,
@@ -124,7 +124,7 @@ fn unit_layer(atlas: &Atlas, kind: UnitKind) -> Layer {
             properties.insert("type".into(), u.legal_form.as_str().into());
             properties.insert("communes".into(), f.communes.into());
             properties.insert("population".into(), f.population.into());
-            LayerFeature { id: u.code().to_owned(), properties, geometry: u.geometry.clone() }
+            LayerFeature { id: u.code().to_owned(), properties, geometry: (*u.geometry).clone() }
         })
         .collect();
     Layer::build(&features)

@@ -572,7 +572,7 @@ pub fn unit_page(atlas: &Atlas, code: &str, lang: Lang) -> Option<String> {
             .map(|c| Shape { class: "commune".into(), title: Some(c.name.clone()), geometry: &c.geometry })
             .collect();
         shapes.push(Shape { class: "outline".into(), title: None, geometry: &unit.geometry });
-        let bbox = bbox_of(std::iter::once(&unit.geometry));
+        let bbox = bbox_of(std::iter::once(&*unit.geometry));
         let map = bbox.map(|b| svg_map(&map_label(lang, &unit.name), b, &shapes));
         (map, commune_table(atlas, u, &editions, lang))
     };

@@ -30,7 +30,7 @@ pub const COMMUNES_MIN_ZOOM: u8 = 10;
 pub const ALL_NAMES_ZOOM: u8 = 11;
 
 /// One named point per commune.
-#[derive(Debug)]
+#[derive(Debug, serde::Serialize, serde::Deserialize)]
 struct Place {
     /// The commune, in the Atlas the layer was built from (its code, name and polygon stay there).
     unit: UnitIx,
@@ -59,12 +59,14 @@ fn minzoom(seat: Option<Seat>, population: u64) -> u8 {
 pub type VectorLayer = (&'static str, Vec<(&'static str, &'static str)>, u8);
 
 /// Commune names and boundaries, ready to tile.
+#[derive(serde::Serialize, serde::Deserialize)]
 pub struct Places {
     named: Vec<Place>,
     /// Label points, by position in `places`.
     points: RTree<GeomWithData<[f64; 2], usize>>,
     /// Commune bounding boxes, with the commune.
     boxes: RTree<GeomWithData<Rectangle<[f64; 2]>, UnitIx>>,
+    #[serde(skip)]
     tiles: TileCache,
 }
 

@@ -234,7 +234,17 @@ impl<'a> FileContext<'a> {
         let commune_count = attrs.count(&COUNT_FIELDS).and_then(|n| u32::try_from(n).ok());
         let population = attrs.count(&POPULATION_FIELDS);
         let geometry = self.finish_geometry(loc, geometry, reprojection, warnings)?;
-        Ok(Unit { kind, siren, insee, name, legal_form, parents, commune_count, population, geometry })
+        Ok(Unit {
+            kind,
+            siren,
+            insee,
+            name,
+            legal_form,
+            parents,
+            commune_count,
+            population,
+            geometry: std::sync::Arc::new(geometry),
+        })
     }
 
     /// Maps records to units in parallel (reprojection dominates load time), keeping file order for

@@ -52,14 +52,15 @@ function freePort() {
 }
 
 /**
- * Starts `territoires serve` on the committed geodata (the shipped editions, no flag) on a free port and
- * resolves once /healthz answers: `{ base, stop }`. Its log goes to `logFile` when it exits.
+ * Starts `territoires serve` on the committed geodata (the shipped editions, no flag: from the repository's
+ * folder, so through the built-in snapshot while it matches `geodata/`) on a free port and resolves once
+ * /healthz answers: `{ base, stop }`. Its log goes to `logFile` when it exits.
  */
 export async function startServer(logFile) {
   const port = await freePort();
   const base = `http://127.0.0.1:${port}`;
   const log = [];
-  const child = spawn(binary(), ['serve', '--addr', `127.0.0.1:${port}`, '--geodata', 'geodata'], {
+  const child = spawn(binary(), ['serve', '--addr', `127.0.0.1:${port}`], {
     cwd: root,
     stdio: ['ignore', 'pipe', 'pipe'],
   });

@@ -57,17 +57,19 @@ class Server:
 
 
 def start_server(extra_args=()):
-    """Start `territoires serve` on a free loopback port with the committed geodata and wait until it is
-    healthy. Returns a `Server`; call its `stop()` when done. `TERRITOIRES_BIN` picks the binary and
+    """Start `territoires serve` on a free loopback port with the committed geodata (from the repository's
+    folder, so through the built-in snapshot while it matches `geodata/`, as a user runs it) and wait
+    until it is healthy. Returns a `Server`; call its `stop()` when done. `TERRITOIRES_BIN` picks the binary and
     `TERRITOIRES_SERVE_ARGS` adds flags, e.g. "--territories 2023=FILE" to check other lists."""
     binary = os.environ.get("TERRITOIRES_BIN", str(ROOT / "target/debug/territoires"))
     port = _free_port()
     proc = subprocess.Popen(
-        [binary, "serve", "--addr", f"127.0.0.1:{port}", "--geodata", str(ROOT / "geodata")]
+        [binary, "serve", "--addr", f"127.0.0.1:{port}"]
         + os.environ.get("TERRITOIRES_SERVE_ARGS", "").split()
         + list(extra_args),
         stdout=subprocess.DEVNULL,
         stderr=subprocess.DEVNULL,
+        cwd=ROOT,
     )
     base = f"http://127.0.0.1:{port}"
     deadline = time.time() + 120

@@ -25,6 +25,15 @@ fn run(args: &Args) -> anyhow::Result<()> {
     let started = Instant::now();
     let report = territoires_build_geodata::build_geodata(&args.wheel, &args.npm, &args.out)?;
     eprintln!("{report}");
+    // The snapshot the service embeds, from the files just written (and the lists already there): the
+    // same library call as `territoires snapshot`.
+    let snapshot = territoires::snapshot::write_for_dir(&args.out)?;
+    eprintln!(
+        "{}: {:.1} MB{}",
+        snapshot.path.display(),
+        snapshot.bytes as f64 / 1e6,
+        if snapshot.changed { "" } else { " (unchanged)" }
+    );
     eprintln!("geodata written to {} in {:.1} s", args.out.display(), started.elapsed().as_secs_f64());
     Ok(())
 }
