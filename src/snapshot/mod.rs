@@ -1,16 +1,16 @@
 //! The atlas snapshot: everything an [`Atlas`] and its [`LayerSet`] compute from geodata (units, outlines,
-//! cell grid and R-trees, code tables, search index, zoom-simplified layers), written once by
-//! `territoires snapshot` (and `build-geodata`, `import-list`) and read back in a few tens of
+//! the point index's R-tree and cell grid, code tables, search index, zoom-simplified layers), written
+//! once by `territoires snapshot` (and `build-geodata`, `import-list`) and read back in a few tens of
 //! milliseconds. The snapshot of the committed geodata is built into the binary, so `territoires` runs
 //! from any folder with no file beside it.
 //!
-//! Layout (little-endian): magic `TERRSNAP`, format version (u32), section count (u32), the XXH3-128
-//! digest of the source files ([`AtlasSources::digest`]); per section its stored length, raw length and
-//! XXH3-64 checksum of the stored bytes (u64 each); then the sections: the Atlas, then the layers, each
-//! postcard-encoded and LZ4-compressed. The Atlas section alone answers lookups, so a one-shot lookup never
-//! decodes the layers. The same inputs always give the same bytes (maps are written in key order, build
-//! timings are cleared, the geodata directory is written `geodata`). This module reads and writes bytes
-//! and files; it never decides which data a command uses beyond [`DataOrigin`].
+//! Three postcard sections in a [`container`]: the Atlas; the grid's words, apart, because the binary's
+//! copy is read in place (only the cells a lookup falls in are ever paged in); the layers, which a
+//! one-shot lookup never decodes. What is quicker to make than to read is left out: the point index's
+//! polygons (the units' own, shared) and the outline edge index (made on first use). The same inputs
+//! always give the same bytes (maps are written in key order, build timings are cleared, the geodata
+//! directory is written `geodata`). This module reads and writes bytes and files; it never decides which
+//! data a command uses beyond [`DataOrigin`].
 
 use std::borrow::Cow;
 use std::path::{Path, PathBuf};
@@ -43,6 +43,12 @@ pub fn embedded() -> &'static [u8] {
 #[derive(Debug, thiserror::Error)]
 #[non_exhaustive]
 pub enum SnapshotError {
+    /// The binary was built without a snapshot (`geodata/atlas.snapshot` was missing or unreadable).
+    #[error(
+        "this binary has no built-in data (it was built without a usable geodata/atlas.snapshot): give \
+         --geodata DIR, a directory with epci.shp, communes.shp and territories/"
+    )]
+    NotBuiltIn,
     /// Empty, too short, or not starting with the magic bytes.
     #[error("not an atlas snapshot (no TERRSNAP header)")]
     NotASnapshot,
@@ -301,6 +307,7 @@ impl DataOrigin {
     /// Decides between the built-in snapshot and the files.
     fn choose(&self) -> Result<Choice<'_>, LoadError> {
         match self {
+            Self::Embedded if EMBEDDED.is_empty() => Err(SnapshotError::NotBuiltIn.into()),
             Self::Embedded => Ok(Choice::Snapshot),
             Self::Files(sources) => Ok(Choice::Files(sources, None)),
             Self::FilesOrEmbedded(sources) => match header(EMBEDDED) {
