@@ -7,6 +7,7 @@
 #   5. 1M-site CSV batch through POST /api/lookup and through the CLI, with peak memory
 #   6. start-up time and resident memory (geodata + editions 2023 and 2019)
 #   7. layers and tiles: bytes and time to first byte, cold and warm
+#   8. start-up of the binary alone (built-in snapshot) against the same binary building from files
 #
 # Usage: benches/run.sh [--quick] [--no-install]
 #   --quick       100k points, short runs: checks the script, not for the record
@@ -242,6 +243,8 @@ step "5. batch: POST /api/lookup ($POINTS sites), then the CLI"
 batch_api
 stop_server
 batch_cli
+step "8. start-up of the binary alone in an empty folder (built-in snapshot) against --geodata (benches/startup.sh)"
+benches/startup.sh "$([ $QUICK = 1 ] && echo 3 || echo 11)" | tee "$RES/startup-snapshot.md"
 
 step "done"
 echo "load after: $(cut -d' ' -f1-3 /proc/loadavg); took $(( $(date +%s) - STARTED )) s" | tee "$RES/took.txt"
