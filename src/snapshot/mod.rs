@@ -120,20 +120,16 @@ pub struct Header {
 /// # Errors
 /// Not a snapshot, another format version, missing sections.
 pub fn header(bytes: &[u8]) -> Result<Header, SnapshotError> {
-    let parsed = container::parse(bytes)?;
-    if parsed.sections.len() != NAMES.len() {
-        return Err(SnapshotError::NotASnapshot);
-    }
-    Ok(Header { digest: parsed.digest })
+    Ok(Header { digest: parse(bytes)?.digest })
 }
 
-/// The sections of `bytes`, checked when they are not the binary's own (checked when it was built).
-fn sections(bytes: &[u8]) -> Result<Vec<container::Section<'_>>, SnapshotError> {
+/// The container of `bytes`, with as many sections as this version writes.
+fn parse(bytes: &[u8]) -> Result<container::Container<'_>, SnapshotError> {
     let parsed = container::parse(bytes)?;
     if parsed.sections.len() != NAMES.len() {
         return Err(SnapshotError::NotASnapshot);
     }
-    Ok(parsed.sections)
+    Ok(parsed)
 }
 
 fn is_embedded(bytes: &[u8]) -> bool {
@@ -142,11 +138,13 @@ fn is_embedded(bytes: &[u8]) -> bool {
 
 /// Lets the system drop the binary's copy of section `i`, decoded and no longer needed.
 fn forget_embedded(i: usize) {
-    if let Some(section) = container::parse(EMBEDDED).ok().and_then(|c| c.sections.get(i).copied()) {
+    if let Some(section) = parse(EMBEDDED).ok().and_then(|c| c.sections.get(i).copied()) {
         crate::memory::forget_pages(section.stored_bytes());
     }
 }
 
+/// The raw bytes of a section, checked against its checksum unless it is the binary's own (checked by the
+/// build script).
 fn raw<'a>(bytes: &'a [u8], section: &container::Section<'a>) -> Result<Cow<'a, [u8]>, SnapshotError> {
     Ok(section.raw(!is_embedded(bytes))?)
 }
@@ -176,7 +174,7 @@ fn atlas_of(bytes: &[u8], sections: &[container::Section<'_>]) -> Result<Atlas, 
     drop(atlas_raw);
     let grid: Cow<'static, [u8]> = if is_embedded(bytes) {
         forget_embedded(0);
-        container::parse(EMBEDDED)?.sections[1].raw(false)?
+        parse(EMBEDDED)?.sections[1].raw(false)?
     } else {
         Cow::Owned(sections[1].raw(true)?.into_owned())
     };
@@ -190,7 +188,7 @@ fn atlas_of(bytes: &[u8], sections: &[container::Section<'_>]) -> Result<Atlas, 
 /// Not a snapshot, another version, a damaged or undecodable section.
 pub fn decode_atlas(bytes: &[u8]) -> Result<Atlas, SnapshotError> {
     let started = Instant::now();
-    let atlas = atlas_of(bytes, &sections(bytes)?)?;
+    let atlas = atlas_of(bytes, &parse(bytes)?.sections)?;
     crate::memory::release_freed();
     Ok(atlas.with_load_time(ms(started)))
 }
@@ -201,7 +199,7 @@ pub fn decode_atlas(bytes: &[u8]) -> Result<Atlas, SnapshotError> {
 /// As [`decode_atlas`].
 pub fn decode_all(bytes: &[u8]) -> Result<(Atlas, LayerSet), SnapshotError> {
     let started = Instant::now();
-    let sections = sections(bytes)?;
+    let sections = parse(bytes)?.sections;
     let (atlas, layers) = rayon::join(
         || atlas_of(bytes, &sections),
         || {
