@@ -131,10 +131,9 @@ fn get(addr: &str, path: &str) -> (u16, String) {
     (status, answer)
 }
 
-#[test]
-fn the_binary_alone_serves_healthz_and_the_map() {
-    let (dir, bin) = lone_binary();
-    let mut child = lone(&bin, dir.path())
+/// Starts `serve` on a free port from `dir`; returns the child, its address and its log up to listening.
+fn serve_from(bin: &Path, dir: &Path) -> (std::process::Child, String, String) {
+    let mut child = lone(bin, dir)
         .args(["serve", "--addr", "127.0.0.1:0"])
         .stderr(Stdio::piped())
         .stdout(Stdio::null())
@@ -151,10 +150,17 @@ fn the_binary_alone_serves_healthz_and_the_map() {
             break;
         }
     }
-    let addr = addr.unwrap_or_else(|| {
+    let Some(addr) = addr else {
         let _ = child.kill();
         panic!("not listening:\n{log}")
-    });
+    };
+    (child, addr, log)
+}
+
+#[test]
+fn the_binary_alone_serves_healthz_and_the_map() {
+    let (dir, bin) = lone_binary();
+    let (mut child, addr, log) = serve_from(&bin, dir.path());
     assert!(log.contains("from the built-in snapshot") && log.contains("2023 (183 territories"), "{log}");
     let (status, health) = get(&addr, "/healthz");
     assert_eq!(status, 200, "{health}");
@@ -167,4 +173,35 @@ fn the_binary_alone_serves_healthz_and_the_map() {
     let _ = child.wait();
     assert_eq!(status, 200, "{}", &layer[..layer.len().min(500)]);
     assert!(layer.contains("ti-3214"));
+}
+
+/// Copies a directory's files and subdirectories (one level deep is all geodata has).
+fn copy_dir(from: &Path, to: &Path) {
+    std::fs::create_dir_all(to).expect("mkdir");
+    for entry in std::fs::read_dir(from).expect("read dir").map(|e| e.expect("entry")) {
+        let target = to.join(entry.file_name());
+        if entry.path().is_dir() {
+            copy_dir(&entry.path(), &target);
+        } else {
+            std::fs::copy(entry.path(), &target).expect("copy");
+        }
+    }
+}
+
+#[test]
+fn a_geodata_folder_that_differs_from_the_built_in_snapshot_is_built_from_its_files() {
+    // A user's ./geodata with one edition relabelled: the built-in snapshot must not answer for it.
+    let (dir, bin) = lone_binary();
+    copy_dir(&geodata(), &dir.path().join("geodata"));
+    let meta = dir.path().join("geodata/territories/2023.meta.json");
+    let text = std::fs::read_to_string(&meta).expect("sidecar");
+    assert!(text.contains("Phase II (2023-2027)"), "{text}");
+    std::fs::write(&meta, text.replace("Phase II (2023-2027)", "Phase II (relabelled here)")).expect("write");
+    let (mut child, addr, log) = serve_from(&bin, dir.path());
+    let (status, health) = get(&addr, "/healthz");
+    let _ = child.kill();
+    let _ = child.wait();
+    assert!(log.contains("from files (they differ from the built-in snapshot)"), "{log}");
+    assert_eq!(status, 200, "{health}");
+    assert!(health.contains("Phase II (relabelled here)"), "{health}");
 }
