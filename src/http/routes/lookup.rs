@@ -267,7 +267,9 @@ pub async fn post_lookup(cx: Ctx<BatchParams>, body: Bytes) -> Result<Response, 
     Ok(vary_accept(response))
 }
 
-/// Query of `POST /api/lookup/inspect`.
+/// Query of `POST /api/lookup/inspect`. It repeats [`BatchParams`]' column fields rather than sharing a
+/// flattened struct: serde refuses `deny_unknown_fields` with `flatten`, and each field must stay a
+/// documented query parameter; `column_choice!` reads both the same way.
 #[derive(Debug, Deserialize, utoipa::IntoParams)]
 #[into_params(parameter_in = Query)]
 #[serde(deny_unknown_fields)]
