@@ -17,6 +17,56 @@ fn coordinate() -> impl Strategy<Value = (String, bool)> {
     ]
 }
 
+/// A CSV answer copies the lines of pieces without quotes as they came and writes the others field by
+/// field: either way each row comes out exactly as the `csv` crate writes the same fields, short rows
+/// padded to the header's width, every input field kept.
+#[test]
+fn csv_answers_are_written_as_the_csv_crate_writes_them() {
+    let atlas = atlas_2023();
+    let mut input = String::from("id;name;lon;lat\r\n");
+    for i in 0..4000u32 {
+        let (lon, lat) = (2.0 + f64::from(i % 97) * 0.05, 44.0 + f64::from(i % 89) * 0.07);
+        // Quoted fields only towards the end: the first pieces are copied, the last written field by field.
+        let row = match (i % 6, i >= 3600) {
+            (0, true) => format!("{i};\"Quai \"\"A\"\"; n\u{b0}3\";{lon};{lat}\r\n"),
+            (1, true) => format!("{i};\"deux\nlignes\";{lon};{lat}\n"),
+            (0, false) => format!("{i};Besan\u{e7}on;{lon};{lat}\n"),
+            (1, false) => format!("{i};court\r\n"),
+            (2, _) => format!("{i};long;{lon};{lat};en trop;\r\n"),
+            (3, _) => format!("{i};;;\n"),
+            _ => format!("{i};site {i};{lon};{lat}\r\n"),
+        };
+        input.push_str(&row);
+    }
+    let mut output = Vec::new();
+    let stats = annotate_csv(atlas, input.as_bytes(), &mut output, "mixed", &BatchOptions::default())
+        .expect("answered");
+    assert_eq!(stats.rows, 4000);
+    let body = output.strip_prefix(b"\xef\xbb\xbf").expect("a BOM");
+    let read = |bytes: &[u8]| -> Vec<csv::ByteRecord> {
+        let mut reader =
+            csv::ReaderBuilder::new().delimiter(b';').flexible(true).has_headers(false).from_reader(bytes);
+        reader.byte_records().map(|r| r.expect("a record")).collect()
+    };
+    let (inputs, outputs) = (read(input.as_bytes()), read(body));
+    assert_eq!(outputs.len(), inputs.len(), "N in, N out");
+    // Three answer columns per edition, then commune, located_by, check and error.
+    let added = atlas.editions().len() * 3 + 4;
+    assert_eq!(outputs[0].len(), 4 + added, "header");
+    let mut rewritten = csv::WriterBuilder::new().delimiter(b';').flexible(true).from_writer(Vec::new());
+    for (i, (out, inp)) in outputs.iter().zip(&inputs).enumerate().skip(1) {
+        let width = inp.len().max(4);
+        let kept: Vec<&[u8]> = out.iter().take(width).collect();
+        let padded: Vec<&[u8]> = inp.iter().chain(std::iter::repeat(&b""[..])).take(width).collect();
+        assert_eq!(kept, padded, "row {i}: input fields kept");
+        assert_eq!(out.len(), width + added, "row {i}: the answer columns after the input's");
+        rewritten.write_byte_record(out).expect("written");
+    }
+    let header_end = body.iter().position(|&b| b == b'\n').expect("a header line") + 1;
+    let rewritten = rewritten.into_inner().expect("written");
+    assert!(body[header_end..] == rewritten[..], "the answer is byte for byte what the csv crate writes");
+}
+
 proptest! {
     #![proptest_config(ProptestConfig { cases: 64, ..ProptestConfig::default() })]
 

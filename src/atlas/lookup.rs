@@ -182,31 +182,16 @@ impl Atlas {
     /// leaving it; outside, to the nearest one.
     #[must_use]
     pub fn border_distances_m(&self, point: Point<f64>) -> SmallVec<[Option<f64>; 2]> {
-        self.editions.iter().map(|e| e.edges().distance_m(point)).collect()
+        let point = crate::index::SpherePoint::new(point);
+        self.editions.iter().map(|e| e.edges().distance_m(&point)).collect()
     }
 
-    /// Readies what answers many border distances several times faster ([`Atlas::border_distances_m`]),
-    /// once per Atlas (a second or two of one core). Answers are the same before and after.
+    /// Readies what answers many border distances several times faster ([`Atlas::border_distances_m`]):
+    /// candidate cells, each made the first time a site falls in it. Answers are the same before and
+    /// after. For batches; single lookups need not.
     pub fn prepare_border_distances(&self) {
         for e in &self.editions {
             e.edges().prepare_cells();
-        }
-    }
-
-    /// [`Atlas::prepare_border_distances`] on a thread of its own, returning at once: a batch starts on
-    /// the R-tree and speeds up when the cells are ready; a small batch never waits for them. (Not on
-    /// the rayon pool, whose workers would run it before the batch's own rows.)
-    pub fn prepare_border_distances_in_background(self: &std::sync::Arc<Self>) {
-        // Every edition is asked (no short circuit): each answers `true` only the first time.
-        let requested: Vec<bool> = self.editions.iter().map(|e| e.edges().request_cells()).collect();
-        if requested.contains(&true) {
-            let atlas = std::sync::Arc::clone(self);
-            let spawned = std::thread::Builder::new()
-                .name("border-cells".into())
-                .spawn(move || atlas.prepare_border_distances());
-            if let Err(e) = spawned {
-                tracing::warn!("border distance cells not prepared: {e}");
-            }
         }
     }
 

@@ -84,11 +84,83 @@ pub fn annotate_csv<R: BufRead, W: Write>(
     let mut writer = TableWriter::new(atlas, format, &header, options.bom, output, source_name)?;
 
     let mut stats = BatchStats::default();
-    let mut pool: Vec<Piece> = Vec::new();
+    let answer_pieces = |pool: &mut Vec<Piece>, bytes: &[u8], cuts: &[(usize, usize)]| {
+        if pool.len() < cuts.len() {
+            pool.resize_with(cuts.len(), Piece::default);
+        }
+        pool.par_iter_mut()
+            .zip(cuts)
+            .map(|(piece, &(from, to))| {
+                let piece_bytes = &bytes[from..to];
+                let mut parse = reader().from_reader(piece_bytes);
+                // The piece's records from the last block are read into again: no allocation per row.
+                (piece.rows, piece.stats) = (0, BatchStats::default());
+                piece.lines.clear();
+                // Without quotes, a record is its line: a CSV answer copies it rather than rewriting
+                // its fields one by one.
+                let quoteless = format == TableFormat::Csv && memchr::memchr(b'"', piece_bytes).is_none();
+                loop {
+                    if piece.records.len() == piece.rows {
+                        piece.records.push(csv::ByteRecord::new());
+                    }
+                    let record = &mut piece.records[piece.rows];
+                    if !parse.read_byte_record(record)? {
+                        break;
+                    }
+                    if quoteless {
+                        let line = verbatim_line(piece_bytes, record, encoding);
+                        piece.lines.push(line.map(|(a, b)| (a + from, b + from)));
+                    }
+                    record_to_utf8(record, encoding);
+                    piece.rows += 1;
+                }
+                rows.answer_all(&piece.records[..piece.rows], &mut piece.answers);
+                for answer in &piece.answers {
+                    answer.count(&mut piece.stats);
+                }
+                // A CSV answer is written out here too, in parallel; other formats are written in order.
+                if format == TableFormat::Csv {
+                    let records = Records {
+                        records: &piece.records[..piece.rows],
+                        lines: quoteless.then_some((bytes, &piece.lines[..])),
+                    };
+                    piece.csv = csv_rows(&records, &piece.answers, &rows, delimiter);
+                }
+                Ok(())
+            })
+            .collect::<Vec<Result<(), csv::Error>>>()
+    };
+    // Writes a block's answered pieces in order (the first that failed to parse stops the batch).
+    let write_pieces = |writer: &mut TableWriter<W>,
+                        stats: &mut BatchStats,
+                        pool: &[Piece],
+                        parsed: Vec<Result<(), csv::Error>>|
+     -> Result<(), BatchError> {
+        for (piece, result) in pool.iter().zip(parsed) {
+            result.map_err(csv_error)?;
+            if format == TableFormat::Csv {
+                writer.write_csv(&piece.csv)?;
+            } else {
+                let records = Records { records: &piece.records[..piece.rows], lines: None };
+                writer.write(&records, &piece.answers, &rows)?;
+            }
+            stats.add(&piece.stats);
+        }
+        Ok(())
+    };
+
     // Block after block: the complete records of a block are cut into pieces, each piece parsed,
-    // answered and written out by one worker, and the pieces' bytes written in order. Memory is bounded
-    // by the block, whatever the input's length.
+    // answered and written out by one worker, and the pieces' bytes written in order. While a block
+    // is answered, the previous one is written and the next one read. Memory is bounded by two blocks,
+    // whatever the input's length.
+    let mut pools: [Vec<Piece>; 2] = [Vec::new(), Vec::new()];
+    let mut next = Block::default();
+    // The pool and parse results of the block answered last, not written yet.
+    let mut pending: Option<(usize, Vec<Result<(), csv::Error>>)> = None;
+    let mut answered_rows = 0u64;
     loop {
+        // The pool the previous block is not waiting in.
+        let now = pending.as_ref().map_or(0, |&(previous, _)| 1 - previous);
         if !block.at_end && block.bytes.len() < BLOCK_BYTES {
             block.fill(&mut input)?;
         }
@@ -103,60 +175,42 @@ pub fn annotate_csv<R: BufRead, W: Write>(
             continue;
         }
         let cuts = pieces(&ends, complete, rayon::current_num_threads() * 4);
-        if pool.len() < cuts.len() {
-            pool.resize_with(cuts.len(), Piece::default);
-        }
-        let parsed: Vec<Result<(), csv::Error>> = pool
-            .par_iter_mut()
-            .zip(&cuts)
-            .map(|(piece, &(from, to))| {
-                let mut parse = reader().from_reader(&block.bytes[from..to]);
-                // The piece's records from the last block are read into again: no allocation per row.
-                (piece.rows, piece.stats) = (0, BatchStats::default());
-                piece.answers.clear();
-                loop {
-                    if piece.records.len() == piece.rows {
-                        piece.records.push(csv::ByteRecord::new());
-                    }
-                    let record = &mut piece.records[piece.rows];
-                    if !parse.read_byte_record(record)? {
-                        break;
-                    }
-                    record_to_utf8(record, encoding);
-                    let answer = rows.answer(record);
-                    answer.count(&mut piece.stats);
-                    piece.answers.push(answer);
-                    piece.rows += 1;
+        // The bytes after the complete records start the next block.
+        next.bytes.clear();
+        next.bytes.extend_from_slice(&block.bytes[complete..]);
+        next.at_end = block.at_end;
+        let [pool_a, pool_b] = &mut pools;
+        let (pool, previous) = if now == 0 { (pool_a, &*pool_b) } else { (pool_b, &*pool_a) };
+        let (parsed, io) = std::thread::scope(|scope| {
+            let answering = scope.spawn(|| answer_pieces(pool, &block.bytes[..complete], &cuts));
+            let io = (|| -> Result<(), BatchError> {
+                if let Some((_, parsed)) = pending.take() {
+                    write_pieces(&mut writer, &mut stats, previous, parsed)?;
                 }
-                // A CSV answer is written out here too, in parallel; other formats are written in order.
-                if format == TableFormat::Csv {
-                    piece.csv =
-                        csv_rows(&Records(&piece.records[..piece.rows]), &piece.answers, &rows, delimiter)?;
+                if !next.at_end {
+                    next.fill(&mut input)?;
                 }
                 Ok(())
-            })
-            .collect();
-        let answered = &pool[..cuts.len()];
-        let added: u64 = answered.iter().map(|p| p.stats.rows).sum();
-        if stats.rows + added > options.max_rows {
+            })();
+            let parsed = answering.join().unwrap_or_else(|panic| std::panic::resume_unwind(panic));
+            (parsed, io)
+        });
+        io?;
+        answered_rows += pools[now][..cuts.len()].iter().map(|p| p.stats.rows).sum::<u64>();
+        if answered_rows > options.max_rows {
             return Err(BatchError::TooManyRows {
                 source_name: source_name.to_owned(),
                 max: options.max_rows,
             });
         }
-        for (piece, result) in answered.iter().zip(parsed) {
-            result.map_err(csv_error)?;
-            if format == TableFormat::Csv {
-                writer.write_csv(&piece.csv)?;
-            } else {
-                writer.write(&Records(&piece.records[..piece.rows]), &piece.answers, &rows)?;
-            }
-            stats.add(&piece.stats);
-        }
-        block.bytes.drain(..complete);
+        pending = Some((now, parsed));
+        std::mem::swap(&mut block, &mut next);
         if block.at_end && block.bytes.is_empty() {
             break;
         }
+    }
+    if let Some((last, parsed)) = pending.take() {
+        write_pieces(&mut writer, &mut stats, &pools[last], parsed)?;
     }
     writer.finish()?;
     Ok(stats)
@@ -170,24 +224,58 @@ struct Piece {
     rows: usize,
     answers: Vec<RowAnswer>,
     stats: BatchStats,
+    /// Where each record's line lies in the block, when the piece has no quotes and the line can be
+    /// copied as it came (see [`verbatim_line`]).
+    lines: Vec<LineRange>,
     /// The rows as a CSV answer writes them, when the answer is CSV.
     csv: Vec<u8>,
 }
 
-/// CSV records as a chunk of cells.
-struct Records<'a>(&'a [csv::ByteRecord]);
+/// Where a record's line lies in its block, when it can be copied as it came.
+type LineRange = Option<(usize, usize)>;
+
+/// The byte range of `record`'s line in `bytes` (a piece without quotes), without its line break, when
+/// a CSV answer can copy it: it is UTF-8 as it stands (ASCII, or valid UTF-8 in a UTF-8 input) and holds
+/// no lone `\r` (which the reader takes for a line end).
+fn verbatim_line(bytes: &[u8], record: &csv::ByteRecord, encoding: TextEncoding) -> Option<(usize, usize)> {
+    let mut start = usize::try_from(record.position()?.byte()).ok()?;
+    // After a `\r\n`, the reader may give the record's start at the `\n`; and blank lines are skipped.
+    while matches!(bytes.get(start), Some(b'\r' | b'\n')) {
+        start += 1;
+    }
+    let rest = bytes.get(start..)?;
+    let mut end = memchr::memchr(b'\n', rest).map_or(bytes.len(), |i| start + i);
+    if end > start && bytes[end - 1] == b'\r' {
+        end -= 1;
+    }
+    let line = &bytes[start..end];
+    let utf8 = line.is_ascii() || (encoding == TextEncoding::Utf8 && std::str::from_utf8(line).is_ok());
+    (utf8 && memchr::memchr(b'\r', line).is_none()).then_some((start, end))
+}
+
+/// CSV records as a chunk of cells, with their lines in the block when they can be copied.
+struct Records<'a> {
+    records: &'a [csv::ByteRecord],
+    lines: Option<(&'a [u8], &'a [LineRange])>,
+}
 
 impl Chunk for Records<'_> {
     fn rows(&self) -> usize {
-        self.0.len()
+        self.records.len()
     }
 
     fn fields(&self, row: usize) -> usize {
-        self.0[row].len()
+        self.records[row].len()
     }
 
     fn cell(&self, row: usize, column: usize) -> Cell<'_> {
-        self.0[row].get(column).map_or(Cell::Empty, Cell::Raw)
+        self.records[row].get(column).map_or(Cell::Empty, Cell::Raw)
+    }
+
+    fn raw_line(&self, row: usize) -> Option<&[u8]> {
+        let (bytes, lines) = self.lines?;
+        let (start, end) = (*lines.get(row)?)?;
+        Some(&bytes[start..end])
     }
 }
 

@@ -136,6 +136,31 @@ pub(super) fn no_location(source_name: &str, names: &[String]) -> BatchError {
     }
 }
 
+/// A row's point in WGS84 (`None`: no coordinates), or why its coordinates cannot be read.
+type PointResult = Result<Option<Point<f64>>, String>;
+
+/// A key that keeps nearby sites near in order: longitude and latitude on 16 bits each (about 600 m),
+/// bits interleaved (Z-order); rows without a site last.
+fn site_key(point: &PointResult) -> u32 {
+    match point {
+        Ok(Some(p)) => z_order(*p),
+        _ => u32::MAX,
+    }
+}
+
+fn z_order(p: Point<f64>) -> u32 {
+    #[allow(clippy::cast_possible_truncation, clippy::cast_sign_loss)]
+    let q = |v: f64, lo: f64, span: f64| (((v - lo) / span * 65_536.0) as u32).min(65_535);
+    let spread = |v: u32| {
+        let mut v = v & 0xffff;
+        v = (v | (v << 8)) & 0x00ff_00ff;
+        v = (v | (v << 4)) & 0x0f0f_0f0f;
+        v = (v | (v << 2)) & 0x3333_3333;
+        (v | (v << 1)) & 0x5555_5555
+    };
+    spread(q(p.x(), -180.0, 360.0)) | (spread(q(p.y(), -90.0, 180.0)) << 1)
+}
+
 /// One row's answer.
 #[derive(Default)]
 pub(super) struct RowAnswer {
@@ -271,9 +296,33 @@ impl<'a> RowReader<'a> {
         emit(Field::Text(answer.error.as_deref().unwrap_or_default().as_bytes()));
     }
 
+    /// The answer of one row.
     pub(super) fn answer(&self, record: &csv::ByteRecord) -> RowAnswer {
+        self.answer_at(record, self.point(record))
+    }
+
+    /// Answers many rows, nearby sites one after the other (Z-order): the indexes' memory one row reads
+    /// is then often in cache for the next, which makes a batch of sites scattered over France about a
+    /// sixth faster. Each answer goes to its row's place.
+    pub(super) fn answer_all(&self, records: &[csv::ByteRecord], answers: &mut Vec<RowAnswer>) {
+        let mut points: Vec<PointResult> = records.iter().map(|r| self.point(r)).collect();
+        let mut order: Vec<(u32, u32)> = points
+            .iter()
+            .enumerate()
+            .map(|(i, p)| (site_key(p), u32::try_from(i).expect("fewer than 2^32 rows in a piece")))
+            .collect();
+        order.sort_unstable();
+        answers.clear();
+        answers.resize_with(records.len(), RowAnswer::default);
+        for (_, i) in order {
+            let i = i as usize;
+            answers[i] = self.answer_at(&records[i], std::mem::replace(&mut points[i], Ok(None)));
+        }
+    }
+
+    /// The answer of one row whose point was read.
+    fn answer_at(&self, record: &csv::ByteRecord, point: PointResult) -> RowAnswer {
         let mut answer = RowAnswer::default();
-        let point = self.point(record);
         let code = self.code(record);
         let commune_centre = field(record, self.columns.quality) == Some("33");
         match (point, code) {
@@ -361,7 +410,7 @@ impl<'a> RowReader<'a> {
     }
 
     /// The row's point in WGS84, `None` when it has no coordinates.
-    fn point(&self, record: &csv::ByteRecord) -> Result<Option<Point<f64>>, String> {
+    fn point(&self, record: &csv::ByteRecord) -> PointResult {
         let number = |column: usize, what: &str| {
             let raw = record.get(column).unwrap_or_default();
             parse_coordinate(raw, self.decimal_comma)

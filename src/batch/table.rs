@@ -110,6 +110,11 @@ pub(super) trait Chunk {
     fn record_batch(&self) -> Option<&RecordBatch> {
         None
     }
+    /// Row `row`'s input line without its line break, when a CSV answer can copy it as it came (it is
+    /// UTF-8 and none of its fields was quoted).
+    fn raw_line(&self, _row: usize) -> Option<&[u8]> {
+        None
+    }
 }
 
 /// What an answer needs to know of its input before the first row.
@@ -311,7 +316,7 @@ impl<W: Write> TableWriter<W> {
         let source_name = self.source_name.as_str();
         match &mut self.sink {
             Sink::Csv(output) => {
-                output.write_all(&csv_rows(chunk, answers, reader, self.delimiter).map_err(csv_write)?)?;
+                output.write_all(&csv_rows(chunk, answers, reader, self.delimiter))?;
             }
             Sink::Xlsx { workbook, date, next_row, .. } => {
                 let spreadsheet = spreadsheet_error(source_name);
@@ -587,45 +592,62 @@ fn col(c: usize) -> u16 {
     u16::try_from(c).unwrap_or(u16::MAX)
 }
 
-/// Rows of a CSV answer: each input row's fields as they came (more than the header's if it has more,
-/// empty ones up to the header's width), then its added fields, with `delimiter` between them.
-///
-/// # Errors
-/// What the CSV writer says (it writes to memory).
+/// Rows with their answers as a CSV answer writes them: the input fields (a row's own line when it
+/// can be copied as it came), then the added fields, with `delimiter`; a field is quoted only when it
+/// holds the delimiter, a quote or a line break (as the `csv` crate's writer does).
 pub(super) fn csv_rows(
     chunk: &dyn Chunk,
     answers: &[RowAnswer],
     reader: &RowReader<'_>,
     delimiter: u8,
-) -> Result<Vec<u8>, csv::Error> {
-    let mut writer = csv::WriterBuilder::new().delimiter(delimiter).flexible(true).from_writer(Vec::new());
-    let (mut number, mut scratch) = (String::new(), Vec::new());
+) -> Vec<u8> {
+    let mut out = Vec::with_capacity(answers.len() * 192);
+    let mut scratch = Vec::new();
     for (row, answer) in answers.iter().enumerate() {
-        for c in 0..chunk.fields(row).max(reader.width) {
-            writer.write_field(chunk.cell(row, c).text().as_bytes())?;
-        }
-        let mut result = Ok(());
-        reader.emit(answer, &mut scratch, |field| {
-            let written = match field {
-                Field::Text(text) => writer.write_field(text),
-                Field::Metres(Some(m)) => {
-                    number.clear();
-                    // Whole metres, rounded as `{m:.0}` rounds (half to even), printed as an integer:
-                    // several times cheaper than formatting the float.
-                    let metres = m.round_ties_even() as i64;
-                    let _ = std::fmt::Write::write_fmt(&mut number, format_args!("{metres}"));
-                    writer.write_field(number.as_bytes())
+        let fields = chunk.fields(row);
+        if let Some(line) = chunk.raw_line(row) {
+            out.extend_from_slice(line);
+            // A short row is padded to the header's width.
+            out.resize(out.len() + reader.width.saturating_sub(fields), delimiter);
+        } else {
+            for c in 0..fields.max(reader.width) {
+                if c > 0 {
+                    out.push(delimiter);
                 }
-                Field::Metres(None) => writer.write_field(b""),
-            };
-            if result.is_ok() {
-                result = written;
+                csv_field(&mut out, chunk.cell(row, c).text().as_bytes(), delimiter);
+            }
+        }
+        reader.emit(answer, &mut scratch, |field| {
+            out.push(delimiter);
+            match field {
+                Field::Text(text) => csv_field(&mut out, text, delimiter),
+                // Whole metres, rounded as `{m:.0}` rounds (half to even), printed as an integer:
+                // several times cheaper than formatting the float.
+                Field::Metres(Some(m)) => {
+                    let _ = write!(out, "{}", m.round_ties_even() as i64);
+                }
+                Field::Metres(None) => {}
             }
         });
-        result?;
-        writer.write_record(None::<&[u8]>)?;
+        out.push(b'\n');
     }
-    writer.into_inner().map_err(|e| csv::Error::from(e.into_error()))
+    out
+}
+
+/// Appends one CSV field, quoted (quotes doubled) when it holds the delimiter, a quote or a line break.
+fn csv_field(out: &mut Vec<u8>, field: &[u8], delimiter: u8) {
+    if field.iter().any(|&b| b == delimiter || matches!(b, b'"' | b'\n' | b'\r')) {
+        out.push(b'"');
+        for &b in field {
+            if b == b'"' {
+                out.push(b'"');
+            }
+            out.push(b);
+        }
+        out.push(b'"');
+    } else {
+        out.extend_from_slice(field);
+    }
 }
 
 fn csv_write(e: csv::Error) -> BatchError {

@@ -211,11 +211,25 @@ pub struct EdgeIndex {
     tree: RTree<EdgeRun>,
     /// The runs again, by id, for the cells' candidate lists.
     runs: Vec<EdgeRun>,
-    /// Candidate runs per cell of a lon/lat grid, made on the first [`EdgeIndex::prepare_cells`] (a
-    /// batch), not for single lookups, which the tree answers in microseconds.
+    /// Candidate runs per cell of a lon/lat grid, laid out by [`EdgeIndex::prepare_cells`] (a batch)
+    /// and filled as points fall in them; single lookups use the tree, which answers in microseconds.
     cells: std::sync::OnceLock<nearest::CandidateCells>,
-    /// Whether the cells were asked for, so they are made once however many batches ask.
-    cells_requested: std::sync::atomic::AtomicBool,
+}
+
+/// A point given both as lon/lat degrees and on the unit sphere: converted once, asked of every
+/// edition's [`EdgeIndex`].
+#[derive(Debug, Clone, Copy)]
+pub struct SpherePoint {
+    lon_lat: Coord<f64>,
+    xyz: [f64; 3],
+}
+
+impl SpherePoint {
+    /// The point at `point`'s longitude and latitude.
+    #[must_use]
+    pub fn new(point: Point<f64>) -> Self {
+        Self { lon_lat: point.0, xyz: to_unit_sphere(point.0) }
+    }
 }
 
 /// The nearest boundary found: owner index and distance in metres.
@@ -249,23 +263,13 @@ impl EdgeIndex {
                 }
             }
         }
-        Self {
-            tree: RTree::bulk_load(runs.clone()),
-            runs,
-            cells: std::sync::OnceLock::new(),
-            cells_requested: std::sync::atomic::AtomicBool::new(false),
-        }
+        Self { tree: RTree::bulk_load(runs.clone()), runs, cells: std::sync::OnceLock::new() }
     }
 
-    /// Makes the candidate cells that answer [`EdgeIndex::distance_m`] several times faster, once (a
-    /// second or two of one core for France): worth it before a batch, not for one lookup.
+    /// Lays out the candidate cells that answer [`EdgeIndex::distance_m`] several times faster; each
+    /// cell's list is made the first time a point falls in it. Worth it for a batch, not for one lookup.
     pub fn prepare_cells(&self) {
-        self.cells.get_or_init(|| nearest::CandidateCells::build(&self.tree, &self.runs));
-    }
-
-    /// Whether this is the first call: the caller then prepares the cells, later callers need not.
-    pub fn request_cells(&self) -> bool {
-        !self.cells_requested.swap(true, std::sync::atomic::Ordering::Relaxed)
+        self.cells.get_or_init(|| nearest::CandidateCells::new(&self.runs));
     }
 
     /// The geometry whose boundary is nearest to `point`, or `None` when nothing was indexed.
@@ -281,10 +285,12 @@ impl EdgeIndex {
     /// [`EdgeIndex::nearest`]'s distance, through the cells once they are prepared. (Only the distance:
     /// among boundaries at the same distance, the cells and the tree may meet a different one first.)
     #[must_use]
-    pub fn distance_m(&self, point: Point<f64>) -> Option<f64> {
-        let q = to_unit_sphere(point.0);
-        let d2 = match self.cells.get().and_then(|cells| cells.candidates(point.0)) {
-            Some(candidates) => nearest::nearest_of(candidates.iter().map(|&i| &self.runs[i as usize]), q)?.1,
+    pub fn distance_m(&self, point: &SpherePoint) -> Option<f64> {
+        let q = point.xyz;
+        let cells =
+            self.cells.get().and_then(|cells| cells.candidates(point.lon_lat, &self.tree, &self.runs));
+        let d2 = match cells {
+            Some(candidates) => nearest::nearest_of(candidates, &self.runs, q),
             None => rstar::PointDistance::distance_2(self.tree.nearest_neighbor(&q)?, &q),
         };
         Some(chord_to_metres(d2.sqrt()))

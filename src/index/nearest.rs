@@ -22,7 +22,9 @@ const MAX_CANDIDATES: usize = 512;
 const LEAF_CANDIDATES: usize = 6;
 const MAX_DEPTH: u8 = 7;
 
-/// Candidate runs per cell, over one zone per cluster of boundaries (the metropole, each DROM).
+/// Candidate runs per cell, over one zone per cluster of boundaries (the metropole, each DROM). A top
+/// cell's quadtree is made the first time a point falls in it, by the worker that asks: a batch pays
+/// only for the cells its sites touch, from its first row, on all its threads.
 #[derive(Debug)]
 pub(super) struct CandidateCells {
     zones: Vec<Zone>,
@@ -35,10 +37,8 @@ struct Zone {
     south: f64,
     nx: usize,
     ny: usize,
-    /// The quadtree nodes, each top cell's root at its own position (`iy * nx + ix`).
-    nodes: Vec<Node>,
-    /// Run ids, leaf after leaf, each leaf's nearest to its centre first.
-    candidates: Vec<u32>,
+    /// Each top cell's quadtree (`iy * nx + ix`), once made.
+    tops: Vec<std::sync::OnceLock<Tree>>,
 }
 
 /// A quadtree node: a leaf's candidates (`candidates[start..start + len]`; none: ask the tree), or the
@@ -49,54 +49,46 @@ enum Node {
     Split { first: u32 },
 }
 
-/// One top cell's quadtree, with child positions relative to its own vectors until they are joined.
+/// A run that can be nearest in a leaf, with a lower bound on its distance (chord) from any point of
+/// the leaf. A leaf's candidates come by increasing bound.
+#[derive(Debug, Clone, Copy)]
+pub(super) struct Candidate {
+    /// The run's id.
+    run: u32,
+    /// No point of the leaf is nearer the run than this.
+    bound: f32,
+}
+
+/// One top cell's quadtree: its root is node 0; candidates leaf after leaf.
+#[derive(Debug)]
 struct Tree {
     nodes: Vec<Node>,
-    candidates: Vec<u32>,
+    candidates: Vec<Candidate>,
 }
 
 impl CandidateCells {
-    /// Lays the cells over every cluster of runs and lists each cell's candidates.
-    pub(super) fn build(tree: &RTree<EdgeRun>, runs: &[EdgeRun]) -> Self {
+    /// Lays the (empty) top cells over every cluster of runs.
+    pub(super) fn new(runs: &[EdgeRun]) -> Self {
         let zones = clusters(runs)
             .into_iter()
             .map(|[west, south, east, north]| {
                 let nx = ((east - west) / CELL_DEG).ceil() as usize;
                 let ny = ((north - south) / CELL_DEG).ceil() as usize;
-                // One thread: this runs beside a batch, which keeps the thread pool.
-                let trees: Vec<Tree> = (0..nx * ny)
-                    .map(|i| {
-                        let (ix, iy) = (i % nx, i / nx);
-                        let corner = (west + ix as f64 * CELL_DEG, south + iy as f64 * CELL_DEG);
-                        top_cell(tree, runs, corner)
-                    })
-                    .collect();
-                // Roots first, one per top cell, then every tree's other nodes.
-                let mut nodes: Vec<Node> = Vec::with_capacity(trees.len());
-                let mut rest: Vec<Node> = Vec::new();
-                let mut candidates = Vec::new();
-                let base_rest = trees.len();
-                for t in &trees {
-                    let at_nodes = (base_rest + rest.len()) as u32;
-                    let at_candidates = u32::try_from(candidates.len()).expect("fewer than 2^32 candidates");
-                    // Node 0 of a tree is its root; its node k > 0 goes to rest[at + k - 1].
-                    let place = |node: Node| match node {
-                        Node::Leaf { start, len } => Node::Leaf { start: start + at_candidates, len },
-                        Node::Split { first } => Node::Split { first: first - 1 + at_nodes },
-                    };
-                    nodes.push(place(t.nodes[0]));
-                    rest.extend(t.nodes[1..].iter().map(|&n| place(n)));
-                    candidates.extend_from_slice(&t.candidates);
-                }
-                nodes.extend(rest);
-                Zone { west, south, nx, ny, nodes, candidates }
+                let tops = std::iter::repeat_with(std::sync::OnceLock::new).take(nx * ny).collect();
+                Zone { west, south, nx, ny, tops }
             })
             .collect();
         Self { zones }
     }
 
-    /// The candidate run ids of the cell holding `c`, `None` when the tree must answer.
-    pub(super) fn candidates(&self, c: Coord<f64>) -> Option<&[u32]> {
+    /// The candidate run ids of the cell holding `c`, `None` when the tree must answer. Makes the
+    /// top cell's quadtree from `tree` on first use.
+    pub(super) fn candidates(
+        &self,
+        c: Coord<f64>,
+        tree: &RTree<EdgeRun>,
+        runs: &[EdgeRun],
+    ) -> Option<&[Candidate]> {
         let zone = self.zones.iter().find(|z| {
             c.x >= z.west
                 && c.y >= z.south
@@ -107,11 +99,12 @@ impl CandidateCells {
         let iy = (((c.y - zone.south) / CELL_DEG) as usize).min(zone.ny - 1);
         let (mut west, mut south, mut size) =
             (zone.west + ix as f64 * CELL_DEG, zone.south + iy as f64 * CELL_DEG, CELL_DEG);
-        let mut node = zone.nodes[iy * zone.nx + ix];
+        let top = zone.tops[iy * zone.nx + ix].get_or_init(|| top_cell(tree, runs, (west, south)));
+        let mut node = top.nodes[0];
         loop {
             match node {
                 Node::Leaf { start, len } => {
-                    let list = &zone.candidates[start as usize..(start + len) as usize];
+                    let list = &top.candidates[start as usize..(start + len) as usize];
                     return (!list.is_empty()).then_some(list);
                 }
                 Node::Split { first } => {
@@ -124,25 +117,24 @@ impl CandidateCells {
                     if north {
                         south += size;
                     }
-                    node = zone.nodes[first as usize + usize::from(east) + 2 * usize::from(north)];
+                    node = top.nodes[first as usize + usize::from(east) + 2 * usize::from(north)];
                 }
             }
         }
     }
 }
 
-/// The nearest of some runs to `q` and its squared chord distance.
-pub(super) fn nearest_of<'a>(
-    runs: impl Iterator<Item = &'a EdgeRun>,
-    q: [f64; 3],
-) -> Option<(&'a EdgeRun, f64)> {
-    let mut best: Option<(&EdgeRun, f64)> = None;
-    for run in runs {
-        let bound = best.map_or(f64::INFINITY, |(_, d2)| d2);
-        if let Some(d2) = run.distance_2_if_less_or_equal(&q, bound)
-            && d2 < bound
-        {
-            best = Some((run, d2));
+/// The squared chord distance from `q` to the nearest of a leaf's candidates (a point of the leaf).
+pub(super) fn nearest_of(candidates: &[Candidate], runs: &[EdgeRun], q: [f64; 3]) -> f64 {
+    let mut best = f64::INFINITY;
+    for c in candidates {
+        // Candidates come by increasing bound: once one cannot beat the best, none after it can.
+        let bound = f64::from(c.bound);
+        if bound * bound > best {
+            break;
+        }
+        if let Some(d2) = runs[c.run as usize].distance_2_if_less_or_equal(&q, best) {
+            best = best.min(d2);
         }
     }
     best
@@ -179,8 +171,8 @@ fn cell(
     let reach = nearest.sqrt() + 2.0 * r;
     by_distance.retain(|&(d2, _)| d2 <= reach * reach);
     by_distance.sort_by(|a, b| a.0.total_cmp(&b.0));
-    let kept: Vec<u32> = by_distance.into_iter().map(|(_, id)| id).collect();
-    if kept.len() > LEAF_CANDIDATES && depth < MAX_DEPTH {
+    if by_distance.len() > LEAF_CANDIDATES && depth < MAX_DEPTH {
+        let kept: Vec<u32> = by_distance.into_iter().map(|(_, id)| id).collect();
         let first = t.nodes.len();
         t.nodes.extend([Node::Leaf { start: 0, len: 0 }; 4]);
         let half = size / 2.0;
@@ -190,8 +182,16 @@ fn cell(
         return Node::Split { first: u32::try_from(first).expect("fewer than 2^32 nodes") };
     }
     let start = u32::try_from(t.candidates.len()).expect("fewer than 2^32 candidates");
-    t.candidates.extend_from_slice(&kept);
-    Node::Leaf { start, len: kept.len() as u32 }
+    // No point of the cell is nearer a run than the run's distance to the centre less `r`; rounded
+    // down, so a query may stop at the first run whose bound exceeds its best distance.
+    #[allow(clippy::cast_possible_truncation)]
+    t.candidates.extend(
+        by_distance.iter().map(|&(d2, run)| Candidate {
+            run,
+            bound: ((d2.sqrt() - r).max(0.0) as f32).next_down().max(0.0),
+        }),
+    );
+    Node::Leaf { start, len: by_distance.len() as u32 }
 }
 
 /// A cell's centre on the unit sphere and the farthest any of its points is from it (chord). The cell
@@ -266,7 +266,7 @@ fn clusters(runs: &[EdgeRun]) -> Vec<[f64; 4]> {
 
 #[cfg(test)]
 mod tests {
-    use super::super::EdgeIndex;
+    use super::super::{EdgeIndex, SpherePoint};
     use geo::{LineString, MultiPolygon, Point, Polygon};
 
     /// A wavy ring of `n` vertices around (`x`, `y`), so runs are many and short as on real outlines.
@@ -294,12 +294,14 @@ mod tests {
                 [Point::new(-1.0 + 8.0 * u, 45.0 + 8.0 * v), Point::new(53.0 + 5.0 * u, -23.5 + 5.0 * v)]
             })
             .collect();
-        let by_tree: Vec<_> = points.iter().map(|&p| index.distance_m(p)).collect();
+        let spheres: Vec<SpherePoint> = points.iter().map(|&p| SpherePoint::new(p)).collect();
+        let by_tree: Vec<_> = spheres.iter().map(|p| index.distance_m(p)).collect();
         index.prepare_cells();
         let cells = index.cells.get().expect("prepared");
-        let in_cells = points.iter().filter(|p| cells.candidates(p.0).is_some()).count();
+        let in_cells =
+            points.iter().filter(|p| cells.candidates(p.0, &index.tree, &index.runs).is_some()).count();
         assert!(in_cells > points.len() / 4 && in_cells < points.len(), "{in_cells} of {}", points.len());
-        let by_cells: Vec<_> = points.iter().map(|&p| index.distance_m(p)).collect();
+        let by_cells: Vec<_> = spheres.iter().map(|p| index.distance_m(p)).collect();
         assert_eq!(by_tree, by_cells);
     }
 }
