@@ -25,6 +25,9 @@ use crate::tabular::columns::ColumnChoice;
 /// Rows looked up together (in parallel) before being written.
 pub(crate) const CHUNK_ROWS: usize = 16_384;
 
+/// Rows one worker answers together, in the order of their sites (a chunk is cut into these).
+pub(crate) const PIECE_ROWS: usize = 2_048;
+
 /// What a batch did.
 #[derive(Debug, Clone, Default, PartialEq, Eq, serde::Serialize)]
 pub struct BatchStats {

@@ -20,7 +20,7 @@ use rayon::prelude::*;
 
 use super::rows::{RowAnswer, RowReader};
 use super::table::{Cell, Chunk, ColumnKind, TableHeader, TableWriter, arrow_cell};
-use super::{BatchError, BatchOptions, BatchStats, CHUNK_ROWS, TableFormat};
+use super::{BatchError, BatchOptions, BatchStats, CHUNK_ROWS, PIECE_ROWS, TableFormat};
 use crate::atlas::Atlas;
 use crate::source::crs::Crs;
 use crate::tabular::columns::{ColumnRole, find_column};
@@ -90,9 +90,26 @@ pub fn annotate_parquet<R: ChunkReader + 'static, W: Write>(
     };
     let mut writer = TableWriter::new(atlas, format, &header, options.bom, output, source_name)?;
 
-    let batches = builder.with_batch_size(CHUNK_ROWS).build().map_err(|e| failed(e.to_string()))?;
+    let mut batches = builder.with_batch_size(CHUNK_ROWS).build().map_err(|e| failed(e.to_string()))?;
+    let answer_batch = |batch: &RecordBatch| -> Vec<RowAnswer> {
+        let rows: Vec<usize> = (0..batch.num_rows()).collect();
+        rows.par_chunks(PIECE_ROWS)
+            .flat_map_iter(|piece| {
+                let records: Vec<csv::ByteRecord> = piece
+                    .iter()
+                    .map(|&row| record(batch, row, &used, names.len(), geometry.as_ref()))
+                    .collect();
+                let mut answers = Vec::with_capacity(records.len());
+                reader.answer_all(&records, &mut answers);
+                answers
+            })
+            .collect()
+    };
     let mut stats = BatchStats::default();
-    for batch in batches {
+    // While a batch is answered, the previous one is written and the next one read.
+    let mut next = batches.next();
+    let mut pending: Option<(RecordBatch, Vec<RowAnswer>)> = None;
+    while let Some(batch) = next.take() {
         let batch = batch.map_err(|e| failed(e.to_string()))?;
         if stats.rows + batch.num_rows() as u64 > options.max_rows {
             return Err(BatchError::TooManyRows {
@@ -100,14 +117,22 @@ pub fn annotate_parquet<R: ChunkReader + 'static, W: Write>(
                 max: options.max_rows,
             });
         }
-        let answers: Vec<RowAnswer> = (0..batch.num_rows())
-            .into_par_iter()
-            .map(|row| reader.answer(&record(&batch, row, &used, names.len(), geometry.as_ref())))
-            .collect();
+        let (answers, written) = std::thread::scope(|scope| {
+            let answering = scope.spawn(|| answer_batch(&batch));
+            let written = pending
+                .take()
+                .map_or(Ok(()), |(done, answers)| writer.write(&Batch(&done), &answers, &reader));
+            next = batches.next();
+            (answering.join().unwrap_or_else(|panic| std::panic::resume_unwind(panic)), written)
+        });
+        written?;
         for answer in &answers {
             answer.count(&mut stats);
         }
-        writer.write(&Batch(&batch), &answers, &reader)?;
+        pending = Some((batch, answers));
+    }
+    if let Some((done, answers)) = pending {
+        writer.write(&Batch(&done), &answers, &reader)?;
     }
     writer.finish()?;
     Ok(stats)

@@ -296,11 +296,6 @@ impl<'a> RowReader<'a> {
         emit(Field::Text(answer.error.as_deref().unwrap_or_default().as_bytes()));
     }
 
-    /// The answer of one row.
-    pub(super) fn answer(&self, record: &csv::ByteRecord) -> RowAnswer {
-        self.answer_at(record, self.point(record))
-    }
-
     /// Answers many rows, nearby sites one after the other (Z-order): the indexes' memory one row reads
     /// is then often in cache for the next, which makes a batch of sites scattered over France about a
     /// sixth faster. Each answer goes to its row's place.
