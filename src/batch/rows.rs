@@ -240,6 +240,8 @@ impl<'a> RowReader<'a> {
         if !columns.locates() {
             return Err(no_location(source_name, names));
         }
+        // Border distances through candidate cells, each made as the first site falls in it.
+        atlas.prepare_border_distances();
         Ok(Self {
             atlas,
             columns,

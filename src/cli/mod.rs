@@ -318,11 +318,9 @@ fn export(args: &ExportArgs) -> anyhow::Result<()> {
 }
 
 fn lookup(args: &LookupArgs) -> anyhow::Result<()> {
-    let atlas = std::sync::Arc::new(args.data.load_atlas()?);
+    let atlas = args.data.load_atlas()?;
     match (&args.csv, args.lon, args.lat) {
         (Some(path), _, _) => {
-            // Border distances through candidate cells, each made as the first site falls in it.
-            atlas.prepare_border_distances();
             let stats = lookup_table(&atlas, args, path)?;
             eprintln!(
                 "{} rows, {} inside a territory, {} with an error, {} worth a second look (check column)",

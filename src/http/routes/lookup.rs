@@ -227,8 +227,6 @@ pub async fn post_lookup(cx: Ctx<BatchParams>, body: Bytes) -> Result<Response, 
         return Ok(not_acceptable(&headers, input));
     };
     let atlas = state.atlas();
-    // Batches answer border distances through candidate cells, made as their sites fall in them.
-    atlas.prepare_border_distances();
     let max_sites = state.limits().max_batch_sites;
     let crs = query
         .crs
