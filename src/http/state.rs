@@ -9,9 +9,9 @@ use arc_swap::ArcSwap;
 use super::config::{Limits, ServerConfig};
 use super::error::ApiError;
 use super::metrics::Metrics;
-use crate::atlas::{Atlas, AtlasErrors, AtlasSources, Summary};
+use crate::atlas::{Atlas, AtlasSources, Summary};
 use crate::render::LayerSet;
-use crate::snapshot::{DataOrigin, LoadError, SnapshotError};
+use crate::snapshot::{DataOrigin, LoadError};
 
 /// What one generation of the server serves. Everything in it is built from the same data and swapped
 /// as one value, so no request ever sees parts of two reloads.
@@ -50,25 +50,9 @@ pub enum ReloadError {
     /// The build task died (a bug).
     #[error("reload task failed: {0}")]
     Task(String),
-    /// The new data failed validation.
+    /// The new data could not be loaded (invalid files, an unusable snapshot, a read error).
     #[error("{0}")]
-    Invalid(#[from] AtlasErrors),
-    /// The snapshot could not be read.
-    #[error("{0}")]
-    Snapshot(#[from] SnapshotError),
-    /// A source file could not be read.
-    #[error("{0}")]
-    Io(#[from] std::io::Error),
-}
-
-impl From<LoadError> for ReloadError {
-    fn from(e: LoadError) -> Self {
-        match e {
-            LoadError::Atlas(e) => Self::Invalid(e),
-            LoadError::Snapshot(e) => Self::Snapshot(e),
-            LoadError::Io(e) => Self::Io(e),
-        }
-    }
+    Load(#[from] LoadError),
 }
 
 /// Handlers' shared state: cheap to clone, every clone sees the same data.
