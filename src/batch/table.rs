@@ -10,11 +10,11 @@ use std::sync::Arc;
 use arrow_array::builder::{BooleanBuilder, Float64Builder, StringBuilder};
 use arrow_array::cast::AsArray;
 use arrow_array::types::{
-    Date32Type, Date64Type, Decimal128Type, Float32Type, Float64Type, Int8Type, Int16Type, Int32Type,
-    Int64Type, TimestampMicrosecondType, TimestampMillisecondType, TimestampNanosecondType,
+    ByteArrayType, Date32Type, Date64Type, Decimal128Type, Float32Type, Float64Type, Int8Type, Int16Type,
+    Int32Type, Int64Type, TimestampMicrosecondType, TimestampMillisecondType, TimestampNanosecondType,
     TimestampSecondType, UInt8Type, UInt16Type, UInt32Type, UInt64Type,
 };
-use arrow_array::{Array, ArrayRef, RecordBatch};
+use arrow_array::{Array, ArrayRef, GenericByteArray, RecordBatch};
 use arrow_schema::{DataType, Field as ArrowField, Schema, TimeUnit};
 use parquet::arrow::ArrowWriter;
 use parquet::basic::Compression;
@@ -399,6 +399,7 @@ impl<W: Write> TableWriter<W> {
                     });
                 }
                 arrays.extend(added.into_iter().map(AddedBuilder::finish));
+                let arrays = arrays.into_iter().map(with_real_values_buffer).collect();
                 let batch = RecordBatch::try_new(schema.clone(), arrays).map_err(|e| failed(&e))?;
                 writer.write(&batch).map_err(|e| failed(&e))?;
                 let encoded = std::mem::take(writer.inner_mut());
@@ -446,6 +447,32 @@ impl AddedBuilder {
             Self::Metres(mut b) => Arc::new(b.finish()),
         }
     }
+}
+
+/// The same column, its values buffer at a real address when every value is empty.
+///
+/// Arrow gives such a column (SIRENE's unused `plg_*` columns, an answer's `error` column) a values
+/// buffer at a dangling address. The Parquet writer compares its values for statistics and
+/// dictionaries, and glibc's `memcmp` of zero bytes at that address was about 20 times slower here than
+/// at a real one: 131,072 empty strings took 46 ms to write, 2.3 ms with a real buffer. On the
+/// SIRENE-shaped file that was a fifth of the whole run.
+fn with_real_values_buffer(array: ArrayRef) -> ArrayRef {
+    fn backed<T: ByteArrayType>(a: &GenericByteArray<T>) -> Option<ArrayRef> {
+        if !a.values().is_empty() || a.null_count() == a.len() {
+            return None;
+        }
+        let values = arrow_buffer::Buffer::from_vec(vec![0u8]).slice_with_length(0, 0);
+        let a = GenericByteArray::<T>::try_new(a.offsets().clone(), values, a.nulls().cloned()).ok()?;
+        Some(Arc::new(a))
+    }
+    let backed = match array.data_type() {
+        DataType::Utf8 => backed(array.as_string::<i32>()),
+        DataType::LargeUtf8 => backed(array.as_string::<i64>()),
+        DataType::Binary => backed(array.as_binary::<i32>()),
+        DataType::LargeBinary => backed(array.as_binary::<i64>()),
+        _ => None,
+    };
+    backed.unwrap_or(array)
 }
 
 /// One input column of a chunk as an Arrow array of the answer's type for it.
@@ -664,6 +691,29 @@ fn spreadsheet_error(source_name: &str) -> impl Fn(String) -> BatchError + '_ {
 #[cfg(test)]
 mod tests {
     use super::*;
+
+    #[test]
+    fn empty_string_columns_get_a_real_buffer_and_keep_their_values() {
+        use arrow_array::{BinaryArray, StringArray};
+        let dangling = |a: &ArrayRef| a.to_data().buffers()[1].as_ptr() as usize;
+        let offsets = arrow_buffer::OffsetBuffer::new(vec![0i32; 4].into());
+        let nulls = Some(arrow_buffer::NullBuffer::from(vec![true, false, true]));
+        let empty: ArrayRef =
+            Arc::new(StringArray::new(offsets, arrow_buffer::Buffer::from_vec(Vec::<u8>::new()), nulls));
+        assert!(dangling(&empty) < 4096, "an empty Vec's buffer is not allocated");
+        let backed = with_real_values_buffer(empty.clone());
+        assert!(dangling(&backed) >= 4096);
+        assert_eq!(backed.as_ref(), empty.as_ref(), "same values and nulls");
+        let binary: ArrayRef = Arc::new(BinaryArray::from(vec![&b""[..]; 4]));
+        assert_eq!(with_real_values_buffer(binary.clone()).as_ref(), binary.as_ref());
+        // Columns with a value, or only nulls, are given back as they are.
+        for a in [
+            Arc::new(StringArray::from(vec![Some("a"), Some("")])) as ArrayRef,
+            Arc::new(StringArray::from(vec![None::<&str>, None])) as ArrayRef,
+        ] {
+            assert!(Arc::ptr_eq(&with_real_values_buffer(a.clone()), &a));
+        }
+    }
 
     #[test]
     fn only_plain_decimals_become_numbers() {
