@@ -217,7 +217,7 @@ fn cell_text(array: &dyn Array, i: usize) -> Option<String> {
         DataType::Float64 => array.as_primitive::<Float64Type>().value(i).to_string(),
         DataType::Dictionary(_, _) => {
             let dictionary = array.as_any_dictionary();
-            let key = *dictionary.normalized_keys().get(i)?;
+            let key = super::table::dictionary_key(dictionary.keys(), i)?;
             return cell_text(dictionary.values().as_ref(), key);
         }
         _ => return None,

@@ -475,6 +475,23 @@ fn with_real_values_buffer(array: ArrayRef) -> ArrayRef {
     backed.unwrap_or(array)
 }
 
+/// Row `i`'s key in a dictionary column's `keys`, `None` when it is not a valid position. (Arrow's
+/// `normalized_keys` would convert every key of the column to answer one cell: a batch of pandas
+/// categoricals took quadratic time.)
+pub(super) fn dictionary_key(keys: &dyn Array, i: usize) -> Option<usize> {
+    match keys.data_type() {
+        DataType::Int8 => usize::try_from(keys.as_primitive::<Int8Type>().value(i)).ok(),
+        DataType::Int16 => usize::try_from(keys.as_primitive::<Int16Type>().value(i)).ok(),
+        DataType::Int32 => usize::try_from(keys.as_primitive::<Int32Type>().value(i)).ok(),
+        DataType::Int64 => usize::try_from(keys.as_primitive::<Int64Type>().value(i)).ok(),
+        DataType::UInt8 => Some(usize::from(keys.as_primitive::<UInt8Type>().value(i))),
+        DataType::UInt16 => Some(usize::from(keys.as_primitive::<UInt16Type>().value(i))),
+        DataType::UInt32 => usize::try_from(keys.as_primitive::<UInt32Type>().value(i)).ok(),
+        DataType::UInt64 => usize::try_from(keys.as_primitive::<UInt64Type>().value(i)).ok(),
+        _ => None,
+    }
+}
+
 /// One input column of a chunk as an Arrow array of the answer's type for it.
 fn column_array(chunk: &dyn Chunk, c: usize, kind: &ColumnKind) -> ArrayRef {
     let rows = chunk.rows();
@@ -593,8 +610,8 @@ pub(super) fn arrow_cell(array: &dyn Array, i: usize) -> Cell<'_> {
         }
         DataType::Dictionary(_, _) => {
             let dictionary = array.as_any_dictionary();
-            match dictionary.normalized_keys().get(i) {
-                Some(&key) => arrow_cell(dictionary.values().as_ref(), key),
+            match dictionary_key(dictionary.keys(), i) {
+                Some(key) => arrow_cell(dictionary.values().as_ref(), key),
                 None => Cell::Empty,
             }
         }

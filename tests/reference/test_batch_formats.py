@@ -153,6 +153,39 @@ def test_xlsx_and_parquet_answered_as_csv_match_the_csv_answer(server, tmp_path)
     assert [v or "" for v in answered.column("insee_com").to_pylist()] == [r[header.index("insee_com")] for r in rows]
 
 
+def test_dictionary_columns_answer_as_plain_ones(server):
+    # pandas writes a categorical column as an Arrow dictionary: its codes must place rows as the same
+    # plain text does, and an answer keeps the column (and its values) as it came, in every format.
+    header, rows = csv_rows(known_sites_csv())
+    kept = [h for h in header if h not in ("lon", "lat")]  # answered by the insee_com code
+
+    def parquet(dictionary):
+        columns = {}
+        for h in kept:
+            values = pa.array([r[header.index(h)] for r in rows])
+            columns[h] = values.dictionary_encode() if dictionary else values
+        sink = io.BytesIO()
+        pq.write_table(pa.table(columns), sink)
+        return sink.getvalue()
+
+    plain, categorical = parquet(False), parquet(True)
+    assert pq.read_schema(io.BytesIO(categorical)).field("insee_com").type == pa.dictionary(pa.int32(), pa.string())
+    status, _, want = post(server, "/api/lookup", plain, PARQUET, accept="text/csv")
+    assert status == 200
+    want_header, want_rows = csv_rows(want)
+    coded = sum(r[header.index("insee_com")] != "" for r in rows)  # all but a point at sea
+    assert sum(r[want_header.index("located_by")] == "commune_code" for r in want_rows) == coded >= len(rows) - 1
+    status, _, got = post(server, "/api/lookup", categorical, PARQUET, accept="text/csv")
+    assert status == 200 and csv_rows(got) == (want_header, want_rows)
+    status, _, got = post(server, "/api/lookup", categorical, PARQUET)
+    assert status == 200
+    table = parquet_table(got)
+    assert table.schema.field("insee_com").type == pa.dictionary(pa.int32(), pa.string())
+    assert table.column("insee_com").to_pylist() == [r[header.index("insee_com")] for r in rows]
+    t = want_header.index("territory_2023_2")
+    assert table.column("territory_2023_2").to_pylist() == [w[t] for w in want_rows]
+
+
 def test_unsatisfiable_accept_is_406_and_star_is_the_body_format(server):
     status, headers, body = post(server, "/api/lookup", known_sites_csv(), CSV, accept="image/png")
     assert status == 406
