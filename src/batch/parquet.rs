@@ -4,6 +4,7 @@
 //! when another format is asked for, cell by cell through `table`).
 //! The file's key-value metadata (GeoParquet's `geo`) is carried over, so a GeoParquet stays one.
 
+use std::fmt::Write as _;
 use std::io::Write;
 
 use arrow_array::cast::AsArray;
@@ -67,8 +68,8 @@ pub fn annotate_parquet<R: ChunkReader + 'static, W: Write>(
         GeometryColumn { index }
     });
     let reader = RowReader::new(atlas, &names, false, &options, source_name)?;
-    let used = reader.used_columns();
-    for &c in used.iter().filter(|&&c| c < schema.fields().len()) {
+    let used_columns = reader.used_columns();
+    for &c in used_columns.iter().filter(|&&c| c < schema.fields().len()) {
         let field = &schema.fields()[c];
         if !readable(field.data_type()) {
             return Err(failed(format!(
@@ -78,6 +79,9 @@ pub fn annotate_parquet<R: ChunkReader + 'static, W: Write>(
             )));
         }
     }
+
+    // Which of the row's fields (the file's columns, then the geometry's two) the reader reads.
+    let used: Vec<bool> = (0..names.len()).map(|c| used_columns.contains(&c)).collect();
 
     let format = options.output.unwrap_or(TableFormat::Parquet);
     let header = TableHeader {
@@ -95,9 +99,10 @@ pub fn annotate_parquet<R: ChunkReader + 'static, W: Write>(
         let rows: Vec<usize> = (0..batch.num_rows()).collect();
         rows.par_chunks(PIECE_ROWS)
             .flat_map_iter(|piece| {
+                let mut text = String::new();
                 let records: Vec<csv::ByteRecord> = piece
                     .iter()
-                    .map(|&row| record(batch, row, &used, names.len(), geometry.as_ref()))
+                    .map(|&row| record(batch, row, &used, geometry.as_ref(), &mut text))
                     .collect();
                 let mut answers = Vec::with_capacity(records.len());
                 reader.answer_all(&records, &mut answers);
@@ -164,31 +169,35 @@ impl Chunk for Batch<'_> {
 }
 
 /// The row as the row reader reads it: the used columns as text, the others empty; the point of the
-/// geometry column in the two virtual columns after the file's own.
+/// geometry column in the two virtual columns after the file's own. Written into one record with one
+/// text buffer (`text`), as a row of a CSV would be: no string per cell.
 fn record(
     batch: &RecordBatch,
     row: usize,
-    used: &[usize],
-    width: usize,
+    used: &[bool],
     geometry: Option<&GeometryColumn>,
+    text: &mut String,
 ) -> csv::ByteRecord {
-    let mut fields = vec![String::new(); width];
-    for &c in used {
+    let width = used.len();
+    let point = geometry.and_then(|g| wkb_point(batch.column(g.index).as_ref(), row));
+    let mut record = csv::ByteRecord::with_capacity(64, width);
+    for (c, &is_used) in used.iter().enumerate() {
+        text.clear();
         if c < batch.num_columns() {
-            fields[c] = cell_text(batch.column(c).as_ref(), row).unwrap_or_default();
+            if is_used {
+                write_cell_text(batch.column(c).as_ref(), row, text);
+            }
+        } else if let Some((x, y)) = point {
+            // The two virtual columns after the file's own.
+            let v = if c == width - 2 { x } else { y };
+            let _ = write!(text, "{v}");
         }
+        record.push_field(text.as_bytes());
     }
-    if let Some(g) = geometry {
-        let column = batch.column(g.index);
-        if let Some((x, y)) = wkb_point(column.as_ref(), row) {
-            fields[width - 2] = x.to_string();
-            fields[width - 1] = y.to_string();
-        }
-    }
-    fields.iter().collect()
+    record
 }
 
-/// Whether cells of this type can be read as text by [`cell_text`].
+/// Whether cells of this type can be read as text by [`write_cell_text`].
 fn readable(t: &DataType) -> bool {
     match t {
         DataType::Dictionary(_, values) => readable(values),
@@ -196,32 +205,43 @@ fn readable(t: &DataType) -> bool {
     }
 }
 
-/// A cell as text; `None` for a type [`readable`] refuses.
-fn cell_text(array: &dyn Array, i: usize) -> Option<String> {
+/// Appends a cell as text to `out` (nothing for a null, or a type [`readable`] refuses).
+fn write_cell_text(array: &dyn Array, i: usize, out: &mut String) {
     if array.is_null(i) {
-        return Some(String::new());
+        return;
     }
-    Some(match array.data_type() {
-        DataType::Utf8 => array.as_string::<i32>().value(i).to_owned(),
-        DataType::LargeUtf8 => array.as_string::<i64>().value(i).to_owned(),
-        DataType::Utf8View => array.as_string_view().value(i).to_owned(),
-        DataType::Int8 => array.as_primitive::<Int8Type>().value(i).to_string(),
-        DataType::Int16 => array.as_primitive::<Int16Type>().value(i).to_string(),
-        DataType::Int32 => array.as_primitive::<Int32Type>().value(i).to_string(),
-        DataType::Int64 => array.as_primitive::<Int64Type>().value(i).to_string(),
-        DataType::UInt8 => array.as_primitive::<UInt8Type>().value(i).to_string(),
-        DataType::UInt16 => array.as_primitive::<UInt16Type>().value(i).to_string(),
-        DataType::UInt32 => array.as_primitive::<UInt32Type>().value(i).to_string(),
-        DataType::UInt64 => array.as_primitive::<UInt64Type>().value(i).to_string(),
-        DataType::Float32 => array.as_primitive::<Float32Type>().value(i).to_string(),
-        DataType::Float64 => array.as_primitive::<Float64Type>().value(i).to_string(),
+    let _ = match array.data_type() {
+        DataType::Utf8 => {
+            out.push_str(array.as_string::<i32>().value(i));
+            Ok(())
+        }
+        DataType::LargeUtf8 => {
+            out.push_str(array.as_string::<i64>().value(i));
+            Ok(())
+        }
+        DataType::Utf8View => {
+            out.push_str(array.as_string_view().value(i));
+            Ok(())
+        }
+        DataType::Int8 => write!(out, "{}", array.as_primitive::<Int8Type>().value(i)),
+        DataType::Int16 => write!(out, "{}", array.as_primitive::<Int16Type>().value(i)),
+        DataType::Int32 => write!(out, "{}", array.as_primitive::<Int32Type>().value(i)),
+        DataType::Int64 => write!(out, "{}", array.as_primitive::<Int64Type>().value(i)),
+        DataType::UInt8 => write!(out, "{}", array.as_primitive::<UInt8Type>().value(i)),
+        DataType::UInt16 => write!(out, "{}", array.as_primitive::<UInt16Type>().value(i)),
+        DataType::UInt32 => write!(out, "{}", array.as_primitive::<UInt32Type>().value(i)),
+        DataType::UInt64 => write!(out, "{}", array.as_primitive::<UInt64Type>().value(i)),
+        DataType::Float32 => write!(out, "{}", array.as_primitive::<Float32Type>().value(i)),
+        DataType::Float64 => write!(out, "{}", array.as_primitive::<Float64Type>().value(i)),
         DataType::Dictionary(_, _) => {
             let dictionary = array.as_any_dictionary();
-            let key = super::table::dictionary_key(dictionary.keys(), i)?;
-            return cell_text(dictionary.values().as_ref(), key);
+            if let Some(key) = super::table::dictionary_key(dictionary.keys(), i) {
+                write_cell_text(dictionary.values().as_ref(), key, out);
+            }
+            Ok(())
         }
-        _ => return None,
-    })
+        _ => Ok(()),
+    };
 }
 
 /// The primary geometry column of a GeoParquet whose geometries are points, and its CRS (`None`: OGC
