@@ -189,8 +189,7 @@ fn record(
             }
         } else if let Some((x, y)) = point {
             // The two virtual columns after the file's own.
-            let v = if c == width - 2 { x } else { y };
-            let _ = write!(text, "{v}");
+            let _ = write!(text, "{}", if c == width - 2 { x } else { y });
         }
         record.push_field(text.as_bytes());
     }
@@ -207,41 +206,35 @@ fn readable(t: &DataType) -> bool {
 
 /// Appends a cell as text to `out` (nothing for a null, or a type [`readable`] refuses).
 fn write_cell_text(array: &dyn Array, i: usize, out: &mut String) {
+    // Writing to a `String` cannot fail.
+    fn number(out: &mut String, v: impl std::fmt::Display) {
+        let _ = write!(out, "{v}");
+    }
     if array.is_null(i) {
         return;
     }
-    let _ = match array.data_type() {
-        DataType::Utf8 => {
-            out.push_str(array.as_string::<i32>().value(i));
-            Ok(())
-        }
-        DataType::LargeUtf8 => {
-            out.push_str(array.as_string::<i64>().value(i));
-            Ok(())
-        }
-        DataType::Utf8View => {
-            out.push_str(array.as_string_view().value(i));
-            Ok(())
-        }
-        DataType::Int8 => write!(out, "{}", array.as_primitive::<Int8Type>().value(i)),
-        DataType::Int16 => write!(out, "{}", array.as_primitive::<Int16Type>().value(i)),
-        DataType::Int32 => write!(out, "{}", array.as_primitive::<Int32Type>().value(i)),
-        DataType::Int64 => write!(out, "{}", array.as_primitive::<Int64Type>().value(i)),
-        DataType::UInt8 => write!(out, "{}", array.as_primitive::<UInt8Type>().value(i)),
-        DataType::UInt16 => write!(out, "{}", array.as_primitive::<UInt16Type>().value(i)),
-        DataType::UInt32 => write!(out, "{}", array.as_primitive::<UInt32Type>().value(i)),
-        DataType::UInt64 => write!(out, "{}", array.as_primitive::<UInt64Type>().value(i)),
-        DataType::Float32 => write!(out, "{}", array.as_primitive::<Float32Type>().value(i)),
-        DataType::Float64 => write!(out, "{}", array.as_primitive::<Float64Type>().value(i)),
+    match array.data_type() {
+        DataType::Utf8 => out.push_str(array.as_string::<i32>().value(i)),
+        DataType::LargeUtf8 => out.push_str(array.as_string::<i64>().value(i)),
+        DataType::Utf8View => out.push_str(array.as_string_view().value(i)),
+        DataType::Int8 => number(out, array.as_primitive::<Int8Type>().value(i)),
+        DataType::Int16 => number(out, array.as_primitive::<Int16Type>().value(i)),
+        DataType::Int32 => number(out, array.as_primitive::<Int32Type>().value(i)),
+        DataType::Int64 => number(out, array.as_primitive::<Int64Type>().value(i)),
+        DataType::UInt8 => number(out, array.as_primitive::<UInt8Type>().value(i)),
+        DataType::UInt16 => number(out, array.as_primitive::<UInt16Type>().value(i)),
+        DataType::UInt32 => number(out, array.as_primitive::<UInt32Type>().value(i)),
+        DataType::UInt64 => number(out, array.as_primitive::<UInt64Type>().value(i)),
+        DataType::Float32 => number(out, array.as_primitive::<Float32Type>().value(i)),
+        DataType::Float64 => number(out, array.as_primitive::<Float64Type>().value(i)),
         DataType::Dictionary(_, _) => {
             let dictionary = array.as_any_dictionary();
             if let Some(key) = super::table::dictionary_key(dictionary.keys(), i) {
                 write_cell_text(dictionary.values().as_ref(), key, out);
             }
-            Ok(())
         }
-        _ => Ok(()),
-    };
+        _ => {}
+    }
 }
 
 /// The primary geometry column of a GeoParquet whose geometries are points, and its CRS (`None`: OGC
