@@ -287,10 +287,12 @@ impl EdgeIndex {
     #[must_use]
     pub fn distance_m(&self, point: &SpherePoint) -> Option<f64> {
         let q = point.xyz;
-        let cells =
-            self.cells.get().and_then(|cells| cells.candidates(point.lon_lat, &self.tree, &self.runs));
-        let d2 = match cells {
-            Some(candidates) => nearest::nearest_of(candidates, &self.runs, q),
+        let by_cells = self.cells.get().and_then(|cells| {
+            let candidates = cells.candidates(point.lon_lat, &self.tree, &self.runs)?;
+            Some(cells.nearest_of(candidates, q))
+        });
+        let d2 = match by_cells {
+            Some(d2) => d2,
             None => rstar::PointDistance::distance_2(self.tree.nearest_neighbor(&q)?, &q),
         };
         Some(chord_to_metres(d2.sqrt()))

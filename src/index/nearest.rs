@@ -1,16 +1,18 @@
 //! Nearest-boundary candidates per grid cell, for batches: every cell of a lon/lat grid laid over the
-//! indexed boundaries keeps the few edge runs that can be nearest to some point of the cell, so a
-//! distance query walks a short list instead of descending the R-tree. The answer is the tree's, exactly.
+//! indexed boundaries keeps the few edge runs that can be nearest to some point of the cell (of each,
+//! only the stretch of edges that can), so a distance query walks a short list instead of descending
+//! the R-tree. The answer is the tree's, exactly: the same edges, the same arithmetic.
 //!
 //! Why the list is complete: let `c` be the cell's centre, `d` the distance from `c` to its nearest run
 //! and `r` the farthest any point `p` of the cell is from `c` (chords on the unit sphere, a metric). The
 //! run nearest to `p` is within `d + r` of `p` (the run nearest to `c` is), hence within `d + 2r` of `c`;
-//! the list holds every run within `d + 2r` of `c`.
+//! the list holds every run within `d + 2r` of `c`, and of each run the edges from its first to its last
+//! within that reach.
 
 use geo::Coord;
 use rstar::{PointDistance, RTree};
 
-use super::{EdgeRun, to_unit_sphere};
+use super::{EdgeRun, segment_distance_2, to_unit_sphere};
 
 /// Side of the top cells, degrees (about 5-7 km in the metropole).
 const CELL_DEG: f64 = 1.0 / 16.0;
@@ -28,6 +30,11 @@ const MAX_DEPTH: u8 = 7;
 #[derive(Debug)]
 pub(super) struct CandidateCells {
     zones: Vec<Zone>,
+    /// Every run's points, run after run: a candidate names its edges by position here, so a query
+    /// reads them from one array rather than through each run's own allocation.
+    vertices: Vec<[f64; 3]>,
+    /// Where each run's points start in `vertices`, by run id.
+    run_starts: Vec<u32>,
 }
 
 /// A grid of top cells over one cluster of boundaries, each the root of a quadtree.
@@ -49,15 +56,21 @@ enum Node {
     Split { first: u32 },
 }
 
-/// A run that can be nearest in a leaf, with a lower bound on its distance (chord) from any point of
-/// the leaf. A leaf's candidates come by increasing bound.
+/// A stretch of one run's edges that can be nearest in a leaf, with a lower bound on its distance
+/// (chord) from any point of the leaf. A leaf's candidates come by increasing bound.
 #[derive(Debug, Clone, Copy)]
 pub(super) struct Candidate {
-    /// The run's id.
-    run: u32,
-    /// No point of the leaf is nearer the run than this.
+    /// The position of the stretch's first vertex in [`CandidateCells::vertices`], shifted left by
+    /// [`COUNT_BITS`], over its number of edges less one.
+    edges: u32,
+    /// No point of the leaf is nearer the stretch than this.
     bound: f32,
 }
+
+/// Bits of [`Candidate::edges`] that hold a stretch's number of edges less one (up to
+/// [`super::EDGES_PER_RUN`]).
+const COUNT_BITS: u32 = 4;
+const _: () = assert!(super::EDGES_PER_RUN <= 1 << COUNT_BITS);
 
 /// One top cell's quadtree: its root is node 0; candidates leaf after leaf.
 #[derive(Debug)]
@@ -66,9 +79,52 @@ struct Tree {
     candidates: Vec<Candidate>,
 }
 
+/// A point on its way down a top cell's quadtree: the node it is at and that node's cell.
+#[derive(Debug, Clone, Copy)]
+struct Walk<'a> {
+    top: &'a Tree,
+    node: Node,
+    west: f64,
+    south: f64,
+    size: f64,
+    c: Coord<f64>,
+}
+
+impl<'a> Walk<'a> {
+    /// Goes one level down; false at a leaf.
+    fn step(&mut self) -> bool {
+        let Node::Split { first } = self.node else { return false };
+        self.size /= 2.0;
+        let east = self.c.x >= self.west + self.size;
+        let north = self.c.y >= self.south + self.size;
+        if east {
+            self.west += self.size;
+        }
+        if north {
+            self.south += self.size;
+        }
+        self.node = self.top.nodes[first as usize + usize::from(east) + 2 * usize::from(north)];
+        true
+    }
+
+    /// The leaf's candidates, once at a leaf; `None` when it has none (the tree must answer).
+    fn list(&self) -> Option<&'a [Candidate]> {
+        let Node::Leaf { start, len } = self.node else { return None };
+        let list = &self.top.candidates[start as usize..(start + len) as usize];
+        (!list.is_empty()).then_some(list)
+    }
+}
+
 impl CandidateCells {
     /// Lays the (empty) top cells over every cluster of runs.
     pub(super) fn new(runs: &[EdgeRun]) -> Self {
+        let mut vertices = Vec::with_capacity(runs.iter().map(|r| r.points.len()).sum());
+        let mut run_starts = Vec::with_capacity(runs.len());
+        for run in runs {
+            run_starts.push(u32::try_from(vertices.len()).expect("fewer than 2^32 vertices"));
+            vertices.extend_from_slice(&run.points);
+        }
+        assert!(vertices.len() < 1 << (32 - COUNT_BITS), "too many vertices for the candidate cells");
         let zones = clusters(runs)
             .into_iter()
             .map(|[west, south, east, north]| {
@@ -78,10 +134,10 @@ impl CandidateCells {
                 Zone { west, south, nx, ny, tops }
             })
             .collect();
-        Self { zones }
+        Self { zones, vertices, run_starts }
     }
 
-    /// The candidate run ids of the cell holding `c`, `None` when the tree must answer. Makes the
+    /// The candidate stretches of the cell holding `c`, `None` when the tree must answer. Makes the
     /// top cell's quadtree from `tree` on first use.
     pub(super) fn candidates(
         &self,
@@ -89,6 +145,13 @@ impl CandidateCells {
         tree: &RTree<EdgeRun>,
         runs: &[EdgeRun],
     ) -> Option<&[Candidate]> {
+        let mut walk = self.walk(c, tree, runs)?;
+        while walk.step() {}
+        walk.list()
+    }
+
+    /// The walk to the leaf holding `c`, at its top cell (made on first use); `None` outside the zones.
+    fn walk(&self, c: Coord<f64>, tree: &RTree<EdgeRun>, runs: &[EdgeRun]) -> Option<Walk<'_>> {
         let zone = self.zones.iter().find(|z| {
             c.x >= z.west
                 && c.y >= z.south
@@ -97,101 +160,128 @@ impl CandidateCells {
         })?;
         let ix = (((c.x - zone.west) / CELL_DEG) as usize).min(zone.nx - 1);
         let iy = (((c.y - zone.south) / CELL_DEG) as usize).min(zone.ny - 1);
-        let (mut west, mut south, mut size) =
-            (zone.west + ix as f64 * CELL_DEG, zone.south + iy as f64 * CELL_DEG, CELL_DEG);
-        let top = zone.tops[iy * zone.nx + ix].get_or_init(|| top_cell(tree, runs, (west, south)));
-        let mut node = top.nodes[0];
-        loop {
-            match node {
-                Node::Leaf { start, len } => {
-                    let list = &top.candidates[start as usize..(start + len) as usize];
-                    return (!list.is_empty()).then_some(list);
-                }
-                Node::Split { first } => {
-                    size /= 2.0;
-                    let east = c.x >= west + size;
-                    let north = c.y >= south + size;
-                    if east {
-                        west += size;
-                    }
-                    if north {
-                        south += size;
-                    }
-                    node = top.nodes[first as usize + usize::from(east) + 2 * usize::from(north)];
+        let (west, south) = (zone.west + ix as f64 * CELL_DEG, zone.south + iy as f64 * CELL_DEG);
+        let top = zone.tops[iy * zone.nx + ix].get_or_init(|| top_cell(tree, runs, self, (west, south)));
+        Some(Walk { top, node: top.nodes[0], west, south, size: CELL_DEG, c })
+    }
+
+    /// The squared chord distance from `q` to the nearest of a leaf's candidates (a point of the leaf).
+    pub(super) fn nearest_of(&self, candidates: &[Candidate], q: [f64; 3]) -> f64 {
+        let mut best = f64::INFINITY;
+        for c in candidates {
+            // Candidates come by increasing bound: once one cannot beat the best, none after it can.
+            let bound = f64::from(c.bound);
+            if bound * bound > best {
+                break;
+            }
+            let (first, count) = unpack(c.edges);
+            for w in self.vertices[first..=first + count].windows(2) {
+                // A plain comparison rather than `f64::min`: the distances are never NaN, and
+                // `min`'s NaN handling chained every edge to the one before.
+                let d2 = segment_distance_2(w[0], w[1], q);
+                if d2 < best {
+                    best = d2;
                 }
             }
         }
+        best
     }
-}
-
-/// The squared chord distance from `q` to the nearest of a leaf's candidates (a point of the leaf).
-pub(super) fn nearest_of(candidates: &[Candidate], runs: &[EdgeRun], q: [f64; 3]) -> f64 {
-    let mut best = f64::INFINITY;
-    for c in candidates {
-        // Candidates come by increasing bound: once one cannot beat the best, none after it can.
-        let bound = f64::from(c.bound);
-        if bound * bound > best {
-            break;
-        }
-        if let Some(d2) = runs[c.run as usize].distance_2_if_less_or_equal(&q, best) {
-            best = best.min(d2);
-        }
-    }
-    best
 }
 
 /// The quadtree of the top cell with this south-west corner: its candidates from the R-tree, then
 /// cut while lists are long. An empty root leaf when the list would exceed [`MAX_CANDIDATES`].
-fn top_cell(tree: &RTree<EdgeRun>, runs: &[EdgeRun], (west, south): (f64, f64)) -> Tree {
+fn top_cell(
+    tree: &RTree<EdgeRun>,
+    runs: &[EdgeRun],
+    cells: &CandidateCells,
+    (west, south): (f64, f64),
+) -> Tree {
     let (centre, r) = centre_and_reach(west, south, CELL_DEG);
     let mut t = Tree { nodes: vec![Node::Leaf { start: 0, len: 0 }], candidates: Vec::new() };
     let Some(nearest) = tree.nearest_neighbor(&centre) else { return t };
     let reach = nearest.distance_2(&centre).sqrt() + 2.0 * r;
-    let found: Vec<u32> = tree.locate_within_distance(centre, reach * reach).map(|run| run.id).collect();
+    // Each run found, whole, as a stretch of edges.
+    let found: Vec<u32> = tree
+        .locate_within_distance(centre, reach * reach)
+        .map(|run| stretch(cells.run_starts[run.id as usize], runs[run.id as usize].points.len() - 1))
+        .collect();
     if found.len() > MAX_CANDIDATES {
         return t;
     }
-    t.nodes[0] = cell(&mut t, runs, &found, (west, south, CELL_DEG), 0);
+    t.nodes[0] = cell(&mut t, &cells.vertices, &found, (west, south, CELL_DEG), 0);
     t
 }
 
+/// A stretch of `count` edges (1 to [`super::EDGES_PER_RUN`]) from the vertex at `first`, as a
+/// [`Candidate::edges`] holds it.
+fn stretch(first: u32, count: usize) -> u32 {
+    debug_assert!((1..=1 << COUNT_BITS).contains(&count));
+    #[allow(clippy::cast_possible_truncation)]
+    let less_one = (count - 1) as u32;
+    first << COUNT_BITS | less_one
+}
+
+/// The first vertex and the number of edges of a stretch.
+fn unpack(edges: u32) -> (usize, usize) {
+    ((edges >> COUNT_BITS) as usize, (edges & ((1 << COUNT_BITS) - 1)) as usize + 1)
+}
+
 /// The node of a cell whose parent's list is `list` (complete for every point of the parent, so for the
-/// cell's centre too): keeps the runs that can be nearest in the cell, and cuts it in four when many.
+/// cell's centre too): keeps, of each stretch, the edges from the first to the last that can be nearest
+/// in the cell, and cuts the cell in four when the stretches are many. Only the parent's edges are
+/// measured, so a cell costs less to make the deeper it is.
 fn cell(
     t: &mut Tree,
-    runs: &[EdgeRun],
+    vertices: &[[f64; 3]],
     list: &[u32],
     (west, south, size): (f64, f64, f64),
     depth: u8,
 ) -> Node {
     let (centre, r) = centre_and_reach(west, south, size);
-    let mut by_distance: Vec<(f64, u32)> =
-        list.iter().map(|&id| (runs[id as usize].distance_2(&centre), id)).collect();
-    let nearest = by_distance.iter().map(|&(d2, _)| d2).fold(f64::INFINITY, f64::min);
+    // Every edge's distance from the centre, stretch after stretch.
+    let mut distances = Vec::with_capacity(list.len() * super::EDGES_PER_RUN);
+    for &edges in list {
+        let (first, count) = unpack(edges);
+        distances.extend(
+            vertices[first..=first + count].windows(2).map(|w| segment_distance_2(w[0], w[1], centre)),
+        );
+    }
+    let nearest = distances.iter().copied().fold(f64::INFINITY, f64::min);
     let reach = nearest.sqrt() + 2.0 * r;
-    by_distance.retain(|&(d2, _)| d2 <= reach * reach);
-    by_distance.sort_by(|a, b| a.0.total_cmp(&b.0));
-    if by_distance.len() > LEAF_CANDIDATES && depth < MAX_DEPTH {
-        let kept: Vec<u32> = by_distance.into_iter().map(|(_, id)| id).collect();
+    let mut kept: Vec<(f64, u32)> = Vec::with_capacity(list.len());
+    let mut at = 0;
+    for &edges in list {
+        let (first, count) = unpack(edges);
+        let measured = &distances[at..at + count];
+        at += count;
+        let within = |d2: &f64| *d2 <= reach * reach;
+        if let (Some(a), Some(b)) = (measured.iter().position(within), measured.iter().rposition(within)) {
+            let d2 = measured[a..=b].iter().copied().fold(f64::INFINITY, f64::min);
+            let vertex = u32::try_from(first + a).expect("fewer than 2^28 vertices");
+            kept.push((d2, stretch(vertex, b - a + 1)));
+        }
+    }
+    kept.sort_by(|a, b| a.0.total_cmp(&b.0));
+    if kept.len() > LEAF_CANDIDATES && depth < MAX_DEPTH {
+        let kept: Vec<u32> = kept.into_iter().map(|(_, edges)| edges).collect();
         let first = t.nodes.len();
         t.nodes.extend([Node::Leaf { start: 0, len: 0 }; 4]);
         let half = size / 2.0;
         for (k, (dx, dy)) in [(0.0, 0.0), (1.0, 0.0), (0.0, 1.0), (1.0, 1.0)].into_iter().enumerate() {
-            t.nodes[first + k] = cell(t, runs, &kept, (west + dx * half, south + dy * half, half), depth + 1);
+            t.nodes[first + k] =
+                cell(t, vertices, &kept, (west + dx * half, south + dy * half, half), depth + 1);
         }
         return Node::Split { first: u32::try_from(first).expect("fewer than 2^32 nodes") };
     }
     let start = u32::try_from(t.candidates.len()).expect("fewer than 2^32 candidates");
-    // No point of the cell is nearer a run than the run's distance to the centre less `r`; rounded
-    // down, so a query may stop at the first run whose bound exceeds its best distance.
+    // No point of the cell is nearer a stretch than its distance to the centre less `r`; rounded
+    // down, so a query may stop at the first stretch whose bound exceeds its best distance.
     #[allow(clippy::cast_possible_truncation)]
-    t.candidates.extend(
-        by_distance.iter().map(|&(d2, run)| Candidate {
-            run,
-            bound: ((d2.sqrt() - r).max(0.0) as f32).next_down().max(0.0),
-        }),
-    );
-    Node::Leaf { start, len: by_distance.len() as u32 }
+    t.candidates.extend(kept.iter().map(|&(d2, edges)| Candidate {
+        edges,
+        bound: ((d2.sqrt() - r).max(0.0) as f32).next_down().max(0.0),
+    }));
+    Node::Leaf { start, len: u32::try_from(kept.len()).expect("fewer than 2^32 candidates") }
 }
 
 /// A cell's centre on the unit sphere and the farthest any of its points is from it (chord). The cell
