@@ -88,7 +88,11 @@ pub fn annotate_csv<R: BufRead, W: Write>(
         if pool.len() < cuts.len() {
             pool.resize_with(cuts.len(), Piece::default);
         }
-        pool.par_iter_mut()
+        let pool = &mut pool[..cuts.len()];
+        // The pieces are parsed in parallel; their rows answered together, in site order; their CSV
+        // answers written in parallel.
+        let parsed = pool
+            .par_iter_mut()
             .zip(cuts)
             .map(|(piece, &(from, to))| {
                 let piece_bytes = &bytes[from..to];
@@ -98,7 +102,7 @@ pub fn annotate_csv<R: BufRead, W: Write>(
                 piece.lines.clear();
                 // Without quotes, a record is its line: a CSV answer copies it rather than rewriting
                 // its fields one by one.
-                let quoteless = format == TableFormat::Csv && memchr::memchr(b'"', piece_bytes).is_none();
+                piece.quoteless = format == TableFormat::Csv && memchr::memchr(b'"', piece_bytes).is_none();
                 loop {
                     if piece.records.len() == piece.rows {
                         piece.records.push(csv::ByteRecord::new());
@@ -107,28 +111,34 @@ pub fn annotate_csv<R: BufRead, W: Write>(
                     if !parse.read_byte_record(record)? {
                         break;
                     }
-                    if quoteless {
+                    if piece.quoteless {
                         let line = verbatim_line(piece_bytes, record, encoding);
                         piece.lines.push(line.map(|(a, b)| (a + from, b + from)));
                     }
                     record_to_utf8(record, encoding);
                     piece.rows += 1;
                 }
-                rows.answer_all(&piece.records[..piece.rows], &mut piece.answers);
-                for answer in &piece.answers {
-                    answer.count(&mut piece.stats);
-                }
-                // A CSV answer is written out here too, in parallel; other formats are written in order.
-                if format == TableFormat::Csv {
-                    let records = Records {
-                        records: &piece.records[..piece.rows],
-                        lines: quoteless.then_some((bytes, &piece.lines[..])),
-                    };
-                    piece.csv = csv_rows(&records, &piece.answers, &rows, delimiter);
-                }
                 Ok(())
             })
-            .collect::<Vec<Result<(), csv::Error>>>()
+            .collect::<Vec<Result<(), csv::Error>>>();
+        let records: Vec<&[csv::ByteRecord]> =
+            pool.iter().map(|piece| &piece.records[..piece.rows]).collect();
+        let answers = rows.answer_pieces(&records);
+        pool.par_iter_mut().zip(answers).for_each(|(piece, answers)| {
+            piece.answers = answers;
+            for answer in &piece.answers {
+                answer.count(&mut piece.stats);
+            }
+            // A CSV answer is written out here too, in parallel; other formats are written in order.
+            if format == TableFormat::Csv {
+                let records = Records {
+                    records: &piece.records[..piece.rows],
+                    lines: piece.quoteless.then_some((bytes, &piece.lines[..])),
+                };
+                piece.csv = csv_rows(&records, &piece.answers, &rows, delimiter);
+            }
+        });
+        parsed
     };
     // Writes a block's answered pieces in order (the first that failed to parse stops the batch).
     let write_pieces = |writer: &mut TableWriter<W>,
@@ -224,6 +234,8 @@ struct Piece {
     rows: usize,
     answers: Vec<RowAnswer>,
     stats: BatchStats,
+    /// Whether the piece has no quotes (and the answer is CSV): its lines can then be copied.
+    quoteless: bool,
     /// Where each record's line lies in the block, when the piece has no quotes and the line can be
     /// copied as it came (see [`verbatim_line`]).
     lines: Vec<LineRange>,
@@ -279,9 +291,10 @@ impl Chunk for Records<'_> {
     }
 }
 
-/// Bytes read from the input at a time; the complete records among them are answered in parallel.
-/// About 8,000 SIRENE rows: enough pieces for every core, and a streamed answer starts soon.
-const BLOCK_BYTES: usize = 1 << 20;
+/// Bytes read from the input at a time; the complete records among them are answered together, in
+/// parallel. About 57,000 SIRENE rows: enough sites sorted together for neighbours to be near (see
+/// [`RowReader::answer_pieces`]), and a few tens of megabytes in memory.
+const BLOCK_BYTES: usize = 4 << 20;
 
 /// Input bytes not answered yet.
 #[derive(Default)]

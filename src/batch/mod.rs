@@ -22,8 +22,8 @@ pub use self::xlsx::annotate_xlsx;
 use crate::source::crs::Crs;
 use crate::tabular::columns::ColumnChoice;
 
-/// Rows looked up together (in parallel) before being written.
-pub(crate) const CHUNK_ROWS: usize = 16_384;
+/// Rows looked up together (in parallel, sorted by site) before being written.
+pub(crate) const CHUNK_ROWS: usize = 65_536;
 
 /// Rows one worker answers together, in the order of their sites (a chunk is cut into these).
 pub(crate) const PIECE_ROWS: usize = 2_048;

@@ -97,18 +97,15 @@ pub fn annotate_parquet<R: ChunkReader + 'static, W: Write>(
     let mut batches = builder.with_batch_size(CHUNK_ROWS).build().map_err(|e| failed(e.to_string()))?;
     let answer_batch = |batch: &RecordBatch| -> Vec<RowAnswer> {
         let rows: Vec<usize> = (0..batch.num_rows()).collect();
-        rows.par_chunks(PIECE_ROWS)
-            .flat_map_iter(|piece| {
+        let pieces: Vec<Vec<csv::ByteRecord>> = rows
+            .par_chunks(PIECE_ROWS)
+            .map(|piece| {
                 let mut text = String::new();
-                let records: Vec<csv::ByteRecord> = piece
-                    .iter()
-                    .map(|&row| record(batch, row, &used, geometry.as_ref(), &mut text))
-                    .collect();
-                let mut answers = Vec::with_capacity(records.len());
-                reader.answer_all(&records, &mut answers);
-                answers
+                piece.iter().map(|&row| record(batch, row, &used, geometry.as_ref(), &mut text)).collect()
             })
-            .collect()
+            .collect();
+        let pieces: Vec<&[csv::ByteRecord]> = pieces.iter().map(Vec::as_slice).collect();
+        reader.answer_pieces(&pieces).into_iter().flatten().collect()
     };
     let mut stats = BatchStats::default();
     // While a batch is answered, the previous one is written and the next one read.

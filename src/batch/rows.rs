@@ -3,6 +3,7 @@
 //! added columns every output format writes, in one order.
 
 use geo::Point;
+use rayon::prelude::*;
 use smallvec::SmallVec;
 
 use super::{BORDER_PRECISION_M, BatchError, BatchOptions, BatchStats};
@@ -139,6 +140,9 @@ pub(super) fn no_location(source_name: &str, names: &[String]) -> BatchError {
 /// A row's point in WGS84 (`None`: no coordinates), or why its coordinates cannot be read.
 type PointResult = Result<Option<Point<f64>>, String>;
 
+/// Sites in site order one worker answers at least, when a batch is answered in parallel.
+const SITES_PER_TASK: usize = 1_024;
+
 /// A key that keeps nearby sites near in order: longitude and latitude on 16 bits each (about 600 m),
 /// bits interleaved (Z-order); rows without a site last.
 fn site_key(point: &PointResult) -> u32 {
@@ -218,10 +222,32 @@ impl std::fmt::Display for CodeColumn {
     }
 }
 
-/// A code column's value; it is placed (`RowReader::place`) only when the answer needs it.
-struct CodeAnswer<'f> {
+/// What answering a row needs of it: its point, its code, whether SIRENE says the point is the
+/// commune's centre, and its number of fields.
+struct Site {
+    point: PointResult,
+    code: Option<CodeAnswer>,
+    commune_centre: bool,
+    fields: usize,
+}
+
+/// A code column's value; it is placed (`RowReader::place`) only when the answer needs it. A copy:
+/// codes are short, and the answers, worked out in site order, then need not fetch them from records
+/// all over memory.
+struct CodeAnswer {
     column: CodeColumn,
-    value: &'f str,
+    text: SmallVec<[u8; 16]>,
+}
+
+impl CodeAnswer {
+    fn new(column: CodeColumn, value: &str) -> Self {
+        Self { column, text: SmallVec::from_slice(value.as_bytes()) }
+    }
+
+    /// The value (UTF-8: it was copied from a `str`).
+    fn value(&self) -> &str {
+        std::str::from_utf8(&self.text).unwrap_or_default()
+    }
 }
 
 impl<'a> RowReader<'a> {
@@ -298,37 +324,63 @@ impl<'a> RowReader<'a> {
         emit(Field::Text(answer.error.as_deref().unwrap_or_default().as_bytes()));
     }
 
-    /// Answers many rows, nearby sites one after the other (Z-order): the indexes' memory one row reads
-    /// is then often in cache for the next, which makes a batch of sites scattered over France about a
-    /// sixth faster. Each answer goes to its row's place.
-    pub(super) fn answer_all(&self, records: &[csv::ByteRecord], answers: &mut Vec<RowAnswer>) {
-        let mut points: Vec<PointResult> = records.iter().map(|r| self.point(r)).collect();
-        let mut order: Vec<(u32, u32)> = points
+    /// Answers the rows of several pieces of a table (each piece's answers by row), all together and
+    /// in parallel, nearby sites one after the other (Z-order): each worker takes a stretch of sites
+    /// close to one another, so the indexes' memory one row reads is often in cache for the next. The
+    /// more rows sorted together, the nearer the neighbours: for 1M SIRENE-like sites scattered over
+    /// France, border distances took about 940 ns a site sorted 2,000 at a time, 550 ns sorted 65,000
+    /// at a time, 1,100 ns in the file's order.
+    pub(super) fn answer_pieces(&self, pieces: &[&[csv::ByteRecord]]) -> Vec<Vec<RowAnswer>> {
+        // What the answers need of each row, read in the table's order: read in site order, the
+        // records would be fetched from all over memory.
+        let sites: Vec<Vec<Site>> =
+            pieces.par_iter().map(|records| records.iter().map(|r| self.site(r)).collect()).collect();
+        let index = |i: usize| u32::try_from(i).expect("fewer than 2^32 rows and pieces");
+        let mut order: Vec<(u32, u32, u32)> = sites
             .iter()
             .enumerate()
-            .map(|(i, p)| (site_key(p), u32::try_from(i).expect("fewer than 2^32 rows in a piece")))
+            .flat_map(|(p, sites)| {
+                sites.iter().enumerate().map(move |(r, site)| (site_key(&site.point), p, r))
+            })
+            .map(|(key, p, r)| (key, index(p), index(r)))
             .collect();
-        order.sort_unstable();
-        answers.clear();
-        answers.resize_with(records.len(), RowAnswer::default);
-        for (_, i) in order {
-            let i = i as usize;
-            answers[i] = self.answer_at(&records[i], std::mem::replace(&mut points[i], Ok(None)));
+        order.par_sort_unstable();
+        // Contiguous stretches of the order, one per task: neighbours stay with one worker.
+        let answered: Vec<RowAnswer> = order
+            .par_iter()
+            .with_min_len(SITES_PER_TASK)
+            .map(|&(_, p, r)| self.answer_at(&sites[p as usize][r as usize]))
+            .collect();
+        let mut answers: Vec<Vec<RowAnswer>> = pieces
+            .iter()
+            .map(|records| std::iter::repeat_with(RowAnswer::default).take(records.len()).collect())
+            .collect();
+        for (&(_, p, r), answer) in order.iter().zip(answered) {
+            answers[p as usize][r as usize] = answer;
+        }
+        answers
+    }
+
+    /// What answering a row needs of it.
+    fn site(&self, record: &csv::ByteRecord) -> Site {
+        Site {
+            point: self.point(record),
+            code: self.code(record),
+            commune_centre: field(record, self.columns.quality) == Some("33"),
+            fields: record.len(),
         }
     }
 
-    /// The answer of one row whose point was read.
-    fn answer_at(&self, record: &csv::ByteRecord, point: PointResult) -> RowAnswer {
+    /// The answer of one row, from what was read of it.
+    fn answer_at(&self, site: &Site) -> RowAnswer {
         let mut answer = RowAnswer::default();
-        let code = self.code(record);
-        let commune_centre = field(record, self.columns.quality) == Some("33");
-        match (point, code) {
+        match (&site.point, &site.code) {
             // SIRENE's quality 33: the coordinates are the commune's centre, the code says more.
-            (Ok(Some(_)), Some(code)) if commune_centre && self.place(&code).is_some() => {
+            (Ok(Some(_)), Some(code)) if site.commune_centre && self.place(code).is_some() => {
                 answer.note("qualite_xy 33: the point is the commune's centre, answered by commune code");
-                self.by_code(&mut answer, &code);
+                self.by_code(&mut answer, code);
             }
-            (Ok(Some(point)), code) => {
+            (&Ok(Some(point)), code) => {
                 let (units, hits) = self.atlas.site_at(point);
                 answer.hits = hits;
                 answer.communes =
@@ -346,8 +398,8 @@ impl<'a> RowReader<'a> {
                 if let Some(code) = code {
                     // Most rows name the commune their point is in: that agrees without placing the code.
                     let same_commune = code.column == CodeColumn::Commune
-                        && answer.communes.iter().any(|&c| self.atlas.unit(c).code() == code.value);
-                    let place = if same_commune { None } else { self.place(&code) };
+                        && answer.communes.iter().any(|&c| self.atlas.unit(c).code() == code.value());
+                    let place = if same_commune { None } else { self.place(code) };
                     match &place {
                         _ if same_commune => answer.located_by = "point+code_agrees",
                         Some(place) if place.units.iter().any(|u| units.contains(u)) => {
@@ -361,32 +413,33 @@ impl<'a> RowReader<'a> {
                             });
                             answer.note(format!(
                                 "{} {} is elsewhere: the point is in {here}",
-                                code.column, code.value
+                                code.column,
+                                code.value()
                             ));
                         }
-                        None => answer.note(format!("{} {} is unknown", code.column, code.value)),
+                        None => answer.note(format!("{} {} is unknown", code.column, code.value())),
                     }
                 }
             }
-            (Ok(None), Some(code)) => self.by_code(&mut answer, &code),
-            (Err(message), Some(code)) if self.place(&code).is_some() => {
+            (Ok(None), Some(code)) => self.by_code(&mut answer, code),
+            (Err(message), Some(code)) if self.place(code).is_some() => {
                 answer.note(format!("{message}; answered by {}", code.column));
-                self.by_code(&mut answer, &code);
+                self.by_code(&mut answer, code);
             }
-            (Err(message), _) => answer.error = Some(message),
+            (Err(message), _) => answer.error = Some(message.clone()),
             (Ok(None), None) => answer.error = Some("no coordinates and no code to locate the row by".into()),
         }
-        if answer.error.is_none() && record.len() != self.width {
-            answer.error = Some(format!("row has {} fields, header has {}", record.len(), self.width));
+        if answer.error.is_none() && site.fields != self.width {
+            answer.error = Some(format!("row has {} fields, header has {}", site.fields, self.width));
         }
         answer
     }
 
     /// Answers a row by its code.
-    fn by_code(&self, answer: &mut RowAnswer, code: &CodeAnswer<'_>) {
+    fn by_code(&self, answer: &mut RowAnswer, code: &CodeAnswer) {
         let Some(place) = &self.place(code) else {
             answer.error =
-                Some(format!("{} {:?} matches no loaded commune or unit", code.column, code.value));
+                Some(format!("{} {:?} matches no loaded commune or unit", code.column, code.value()));
             return;
         };
         answer.hits.clone_from(&place.territories);
@@ -400,7 +453,7 @@ impl<'a> RowReader<'a> {
         if place.by == PlacedBy::PostalCode && place.units.len() > 1 {
             answer.note(format!(
                 "ambiguous: postal code {} serves {} communes, the territories of all of them are given",
-                code.value,
+                code.value(),
                 place.units.len()
             ));
         }
@@ -466,23 +519,23 @@ impl<'a> RowReader<'a> {
     }
 
     /// The first code column the row fills: commune code, SIREN, postal code.
-    fn code<'r>(&self, record: &'r csv::ByteRecord) -> Option<CodeAnswer<'r>> {
+    fn code(&self, record: &csv::ByteRecord) -> Option<CodeAnswer> {
         if let Some(value) = field(record, self.columns.commune) {
-            return Some(CodeAnswer { column: CodeColumn::Commune, value });
+            return Some(CodeAnswer::new(CodeColumn::Commune, value));
         }
         if let Some(value) = field(record, self.columns.siren) {
-            return Some(CodeAnswer { column: CodeColumn::Siren, value });
+            return Some(CodeAnswer::new(CodeColumn::Siren, value));
         }
         let value = field(record, self.columns.postal)?;
-        Some(CodeAnswer { column: CodeColumn::Postal, value })
+        Some(CodeAnswer::new(CodeColumn::Postal, value))
     }
 
     /// What a code column's value places, `None` when it designates nothing loaded.
-    fn place(&self, code: &CodeAnswer<'_>) -> Option<CodePlace> {
+    fn place(&self, code: &CodeAnswer) -> Option<CodePlace> {
         match code.column {
-            CodeColumn::Commune => self.atlas.place_commune_code(code.value),
-            CodeColumn::Siren => self.atlas.place_siren(code.value),
-            CodeColumn::Postal => self.atlas.place_postal_code(code.value),
+            CodeColumn::Commune => self.atlas.place_commune_code(code.value()),
+            CodeColumn::Siren => self.atlas.place_siren(code.value()),
+            CodeColumn::Postal => self.atlas.place_postal_code(code.value()),
         }
     }
 }

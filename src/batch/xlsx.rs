@@ -11,7 +11,7 @@ use rayon::prelude::*;
 
 use super::rows::{RowAnswer, RowReader};
 use super::table::{Cell, Chunk, ColumnKind, TableHeader, TableWriter};
-use super::{BatchError, BatchOptions, BatchStats, CHUNK_ROWS, PIECE_ROWS, TableFormat};
+use super::{BatchError, BatchOptions, BatchStats, CHUNK_ROWS, TableFormat};
 use crate::atlas::Atlas;
 
 /// Answers every row of a spreadsheet's first sheet (or `sheet`) into `output`, in
@@ -45,16 +45,9 @@ pub fn annotate_xlsx<W: Write>(
     let mut writer = TableWriter::new(atlas, format, &header, options.bom, output, source_name)?;
     let mut stats = BatchStats::default();
     for chunk in rows.chunks(CHUNK_ROWS) {
-        let answers: Vec<RowAnswer> = chunk
-            .par_chunks(PIECE_ROWS)
-            .flat_map_iter(|piece| {
-                let records: Vec<csv::ByteRecord> =
-                    piece.iter().map(|cells| cells.iter().map(cell_text).collect()).collect();
-                let mut answers = Vec::with_capacity(records.len());
-                reader.answer_all(&records, &mut answers);
-                answers
-            })
-            .collect();
+        let records: Vec<csv::ByteRecord> =
+            chunk.par_iter().map(|cells| cells.iter().map(cell_text).collect()).collect();
+        let answers: Vec<RowAnswer> = reader.answer_pieces(&[&records]).into_iter().flatten().collect();
         for answer in &answers {
             answer.count(&mut stats);
         }
