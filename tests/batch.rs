@@ -70,11 +70,10 @@ fn csv_answers_are_written_as_the_csv_crate_writes_them() {
 /// A file of several read blocks (each block's rows answered together in site order, out of the file's
 /// order) answers every row as a lookup of its point alone does, in the file's order: the territories of
 /// each edition as `Atlas::lookup` gives them, and the same bytes as the rows answered a thousand at a
-/// time.
+/// time. Blocks end at 4 MiB, or at 65,536 rows when rows are short: both are crossed here.
 #[test]
 fn a_file_of_many_blocks_answers_each_row_as_its_own_lookup() {
     let atlas = atlas_2023();
-    // 150,000 rows of about 67 bytes: 10 MB, three read blocks of 4 MiB.
     let mut seed = 0x2545_f491_4f6c_dd1du64;
     let mut next = || {
         seed ^= seed << 13;
@@ -83,52 +82,61 @@ fn a_file_of_many_blocks_answers_each_row_as_its_own_lookup() {
         (seed >> 11) as f64 / (1u64 << 53) as f64
     };
     let rows: Vec<(f64, f64)> = (0..150_000).map(|_| (-4.8 + 13.0 * next(), 42.3 + 8.8 * next())).collect();
-    let line = |i: usize, (lon, lat): (f64, f64)| format!("{i};{lon:.6};{lat:.6};{:0>40}\n", i * 7919);
     let header = "id;lon;lat;filler\n";
-    let input: String =
-        std::iter::once(header.to_owned()).chain(rows.iter().enumerate().map(|(i, &p)| line(i, p))).collect();
-    assert!(input.len() > 2 * (4 << 20), "{} bytes", input.len());
     let answer = |input: &str| {
         let mut output = Vec::new();
         let options = BatchOptions::default().with_bom(false);
         annotate_csv(atlas, input.as_bytes(), &mut output, "blocks", &options).expect("answered");
         output
     };
-    let whole = answer(&input);
-    let body = &whole[whole.iter().position(|&b| b == b'\n').expect("header") + 1..];
-    let mut by_thousands = Vec::new();
-    for (k, chunk) in rows.chunks(1000).enumerate() {
-        let part: String = std::iter::once(header.to_owned())
-            .chain(chunk.iter().enumerate().map(|(i, &p)| line(k * 1000 + i, p)))
+    // Rows of about 67 bytes (10 MB: three blocks of 4 MiB), then of about 35 (three blocks of 65,536
+    // rows or fewer).
+    for width in [40, 0] {
+        let line =
+            |i: usize, (lon, lat): (f64, f64)| format!("{i};{lon:.6};{lat:.6};{:0>width$}\n", i * 7919);
+        let input: String = std::iter::once(header.to_owned())
+            .chain(rows.iter().enumerate().map(|(i, &p)| line(i, p)))
             .collect();
-        let out = answer(&part);
-        by_thousands.extend_from_slice(&out[out.iter().position(|&b| b == b'\n').expect("header") + 1..]);
-    }
-    assert!(body == &by_thousands[..], "the same rows, answered in blocks or a thousand at a time");
-
-    let mut reader = csv::ReaderBuilder::new().delimiter(b';').from_reader(&whole[..]);
-    let headers = reader.headers().expect("headers").clone();
-    let column = |name: &str| headers.iter().position(|h| h == name).expect(name);
-    let answered: Vec<csv::StringRecord> = reader.records().map(|r| r.expect("a row")).collect();
-    assert_eq!(answered.len(), rows.len(), "N in, N out");
-    for (i, (row, &(lon, lat))) in answered.iter().zip(&rows).enumerate() {
-        assert_eq!(&row[0], i.to_string().as_str(), "order kept");
-        // Every 37th row against a lookup of the point as written in the file (6 decimals).
-        if i % 37 != 0 {
-            continue;
+        assert!(width == 0 || input.len() > 2 * (4 << 20), "{} bytes", input.len());
+        let whole = answer(&input);
+        let body = &whole[whole.iter().position(|&b| b == b'\n').expect("header") + 1..];
+        let mut by_thousands = Vec::new();
+        for (k, chunk) in rows.chunks(1000).enumerate() {
+            let part: String = std::iter::once(header.to_owned())
+                .chain(chunk.iter().enumerate().map(|(i, &p)| line(k * 1000 + i, p)))
+                .collect();
+            let out = answer(&part);
+            by_thousands.extend_from_slice(&out[out.iter().position(|&b| b == b'\n').expect("header") + 1..]);
         }
-        let (lon, lat) =
-            (format!("{lon:.6}").parse().expect("lon"), format!("{lat:.6}").parse().expect("lat"));
-        let lookup = atlas.lookup(lon, lat).expect("a valid point");
-        for edition in atlas.editions() {
-            let id = edition.edition.id.to_string();
-            let mut expected: Vec<&str> =
-                lookup.territories.iter().filter(|t| t.edition == id).map(|t| t.id.as_str()).collect();
-            expected.sort_unstable();
-            let mut got: Vec<&str> =
-                row[column(&format!("territory_{id}"))].split(';').filter(|s| !s.is_empty()).collect();
-            got.sort_unstable();
-            assert_eq!(got, expected, "row {i} ({lon}, {lat}), edition {id}");
+        assert!(
+            body == &by_thousands[..],
+            "rows of {width}: the same, answered in blocks or a thousand at a time"
+        );
+
+        let mut reader = csv::ReaderBuilder::new().delimiter(b';').from_reader(&whole[..]);
+        let headers = reader.headers().expect("headers").clone();
+        let column = |name: &str| headers.iter().position(|h| h == name).expect(name);
+        let answered: Vec<csv::StringRecord> = reader.records().map(|r| r.expect("a row")).collect();
+        assert_eq!(answered.len(), rows.len(), "N in, N out");
+        for (i, (row, &(lon, lat))) in answered.iter().zip(&rows).enumerate() {
+            assert_eq!(&row[0], i.to_string().as_str(), "order kept");
+            // Every 37th row against a lookup of the point as written in the file (6 decimals).
+            if i % 37 != 0 {
+                continue;
+            }
+            let (lon, lat) =
+                (format!("{lon:.6}").parse().expect("lon"), format!("{lat:.6}").parse().expect("lat"));
+            let lookup = atlas.lookup(lon, lat).expect("a valid point");
+            for edition in atlas.editions() {
+                let id = edition.edition.id.to_string();
+                let mut expected: Vec<&str> =
+                    lookup.territories.iter().filter(|t| t.edition == id).map(|t| t.id.as_str()).collect();
+                expected.sort_unstable();
+                let mut got: Vec<&str> =
+                    row[column(&format!("territory_{id}"))].split(';').filter(|s| !s.is_empty()).collect();
+                got.sort_unstable();
+                assert_eq!(got, expected, "row {i} ({lon}, {lat}), edition {id}");
+            }
         }
     }
 }

@@ -8,7 +8,7 @@ use rayon::prelude::*;
 
 use super::rows::{RowAnswer, RowReader};
 use super::table::{Cell, Chunk, TableHeader, TableWriter, csv_rows};
-use super::{BatchError, BatchOptions, BatchStats, TableFormat};
+use super::{BatchError, BatchOptions, BatchStats, CHUNK_ROWS, TableFormat};
 use crate::atlas::Atlas;
 use crate::tabular::{TextEncoding, UTF8_BOM, detect_encoding, field_to_utf8, first_line, sniff_separator};
 
@@ -174,8 +174,16 @@ pub fn annotate_csv<R: BufRead, W: Write>(
         if !block.at_end && block.bytes.len() < BLOCK_BYTES {
             block.fill(&mut input)?;
         }
-        let ends = block.record_ends(delimiter, usize::MAX);
-        let complete = if block.at_end { block.bytes.len() } else { ends.last().copied().unwrap_or(0) };
+        // At most CHUNK_ROWS records a block: a file of short rows would otherwise hold many more
+        // rows (and their answers) in memory than a wide one.
+        let ends = block.record_ends(delimiter, CHUNK_ROWS + 1);
+        let complete = if ends.len() > CHUNK_ROWS {
+            ends[CHUNK_ROWS - 1]
+        } else if block.at_end {
+            block.bytes.len()
+        } else {
+            ends.last().copied().unwrap_or(0)
+        };
         if complete == 0 {
             if block.at_end {
                 break;
@@ -291,9 +299,9 @@ impl Chunk for Records<'_> {
     }
 }
 
-/// Bytes read from the input at a time; the complete records among them are answered together, in
-/// parallel. About 57,000 SIRENE rows: enough sites sorted together for neighbours to be near (see
-/// [`RowReader::answer_pieces`]), and a few tens of megabytes in memory.
+/// Bytes read from the input at a time; the complete records among them (at most [`CHUNK_ROWS`]) are
+/// answered together, in parallel. About 57,000 SIRENE rows: enough sites sorted together for
+/// neighbours to be near (see [`RowReader::answer_pieces`]), and a few tens of megabytes in memory.
 const BLOCK_BYTES: usize = 4 << 20;
 
 /// Input bytes not answered yet.
