@@ -25,7 +25,8 @@ use crate::tabular::columns::ColumnChoice;
 /// Rows looked up together (in parallel, sorted by site) before being written.
 pub(crate) const CHUNK_ROWS: usize = 65_536;
 
-/// Rows one worker answers together, in the order of their sites (a chunk is cut into these).
+/// Rows one worker reads into records at a time (a Parquet chunk is cut into these; the chunk's rows
+/// are then answered together).
 pub(crate) const PIECE_ROWS: usize = 2_048;
 
 /// What a batch did.

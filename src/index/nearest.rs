@@ -79,42 +79,6 @@ struct Tree {
     candidates: Vec<Candidate>,
 }
 
-/// A point on its way down a top cell's quadtree: the node it is at and that node's cell.
-#[derive(Debug, Clone, Copy)]
-struct Walk<'a> {
-    top: &'a Tree,
-    node: Node,
-    west: f64,
-    south: f64,
-    size: f64,
-    c: Coord<f64>,
-}
-
-impl<'a> Walk<'a> {
-    /// Goes one level down; false at a leaf.
-    fn step(&mut self) -> bool {
-        let Node::Split { first } = self.node else { return false };
-        self.size /= 2.0;
-        let east = self.c.x >= self.west + self.size;
-        let north = self.c.y >= self.south + self.size;
-        if east {
-            self.west += self.size;
-        }
-        if north {
-            self.south += self.size;
-        }
-        self.node = self.top.nodes[first as usize + usize::from(east) + 2 * usize::from(north)];
-        true
-    }
-
-    /// The leaf's candidates, once at a leaf; `None` when it has none (the tree must answer).
-    fn list(&self) -> Option<&'a [Candidate]> {
-        let Node::Leaf { start, len } = self.node else { return None };
-        let list = &self.top.candidates[start as usize..(start + len) as usize];
-        (!list.is_empty()).then_some(list)
-    }
-}
-
 impl CandidateCells {
     /// Lays the (empty) top cells over every cluster of runs.
     pub(super) fn new(runs: &[EdgeRun]) -> Self {
@@ -145,13 +109,6 @@ impl CandidateCells {
         tree: &RTree<EdgeRun>,
         runs: &[EdgeRun],
     ) -> Option<&[Candidate]> {
-        let mut walk = self.walk(c, tree, runs)?;
-        while walk.step() {}
-        walk.list()
-    }
-
-    /// The walk to the leaf holding `c`, at its top cell (made on first use); `None` outside the zones.
-    fn walk(&self, c: Coord<f64>, tree: &RTree<EdgeRun>, runs: &[EdgeRun]) -> Option<Walk<'_>> {
         let zone = self.zones.iter().find(|z| {
             c.x >= z.west
                 && c.y >= z.south
@@ -160,9 +117,30 @@ impl CandidateCells {
         })?;
         let ix = (((c.x - zone.west) / CELL_DEG) as usize).min(zone.nx - 1);
         let iy = (((c.y - zone.south) / CELL_DEG) as usize).min(zone.ny - 1);
-        let (west, south) = (zone.west + ix as f64 * CELL_DEG, zone.south + iy as f64 * CELL_DEG);
+        let (mut west, mut south, mut size) =
+            (zone.west + ix as f64 * CELL_DEG, zone.south + iy as f64 * CELL_DEG, CELL_DEG);
         let top = zone.tops[iy * zone.nx + ix].get_or_init(|| top_cell(tree, runs, self, (west, south)));
-        Some(Walk { top, node: top.nodes[0], west, south, size: CELL_DEG, c })
+        let mut node = top.nodes[0];
+        loop {
+            match node {
+                Node::Leaf { start, len } => {
+                    let list = &top.candidates[start as usize..(start + len) as usize];
+                    return (!list.is_empty()).then_some(list);
+                }
+                Node::Split { first } => {
+                    size /= 2.0;
+                    let east = c.x >= west + size;
+                    let north = c.y >= south + size;
+                    if east {
+                        west += size;
+                    }
+                    if north {
+                        south += size;
+                    }
+                    node = top.nodes[first as usize + usize::from(east) + 2 * usize::from(north)];
+                }
+            }
+        }
     }
 
     /// The squared chord distance from `q` to the nearest of a leaf's candidates (a point of the leaf).
@@ -216,7 +194,6 @@ fn top_cell(
 /// [`Candidate::edges`] holds it.
 fn stretch(first: u32, count: usize) -> u32 {
     debug_assert!((1..=1 << COUNT_BITS).contains(&count));
-    #[allow(clippy::cast_possible_truncation)]
     let less_one = (count - 1) as u32;
     first << COUNT_BITS | less_one
 }
