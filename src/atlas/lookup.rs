@@ -159,14 +159,14 @@ impl Atlas {
     /// docs), with their parents, ordered EPCI, EPT, commune.
     #[must_use]
     pub fn units_containing(&self, point: Point<f64>) -> UnitHits {
-        self.containing(point).units
+        self.containing_as(point, |leaf| leaf.units.clone(), |units| units)
     }
 
     /// For each edition, the territories containing `point` and the member unit through which each
     /// does, by positions; the cheap path for batches.
     #[must_use]
     pub fn territories_containing(&self, point: Point<f64>) -> TerritoryHits {
-        self.containing(point).territories
+        self.containing_as(point, |leaf| leaf.territories.clone(), |units| self.territories_of_units(&units))
     }
 
     /// Both answers of [`Atlas::units_containing`] and [`Atlas::territories_containing`] from one index
@@ -198,13 +198,25 @@ impl Atlas {
     /// Units and territories containing `point`: ready-made when one leaf covers it, worked out from
     /// the leaves on a border.
     fn containing(&self, point: Point<f64>) -> LeafAnswer {
+        self.containing_as(point, Clone::clone, |units| LeafAnswer {
+            territories: self.territories_of_units(&units),
+            units,
+        })
+    }
+
+    /// What [`Atlas::containing`] answers, or the part of it a caller wants, copied alone from the
+    /// leaf's ready-made answer: `of_leaf` when one leaf covers `point`, else `of_units` of the units
+    /// worked out from the leaves (none at all off every unit).
+    fn containing_as<T>(
+        &self,
+        point: Point<f64>,
+        of_leaf: impl FnOnce(&LeafAnswer) -> T,
+        of_units: impl FnOnce(UnitHits) -> T,
+    ) -> T {
         match self.index.covering(point).as_slice() {
-            [] => LeafAnswer::default(),
-            [leaf] => self.leaf_answers[*leaf as usize].clone(),
-            leaves => {
-                let units = self.units_of_leaves(leaves);
-                LeafAnswer { territories: self.territories_of_units(&units), units }
-            }
+            [] => of_units(UnitHits::new()),
+            [leaf] => of_leaf(&self.leaf_answers[*leaf as usize]),
+            leaves => of_units(self.units_of_leaves(leaves)),
         }
     }
 
