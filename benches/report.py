@@ -237,7 +237,7 @@ if lay:
     p("")
 
 # ------------------------------------------------------------------------------------------ targets
-p("### Targets")
+p("### Targets of issue 5")
 p("")
 p("| target | measured | verdict |")
 p("|---|---|---|")
@@ -279,5 +279,46 @@ if lk and stc:
 if st:
     p(f"| start-up < 1.5 s | {ready / 1000:.2f} s | {verdict(ready < 1500, f'{ready / 1500:.1f}× the target')} |")
     p(f"| resident memory < 300 MB | {rss:.0f} MB | {verdict(rss < 300, f'{rss - 300:.0f} MB over')} |")
+
+# ------------------------------------------------------------------------------------------ issue 17
+s17, sir = load("startup_snapshot.json"), load("sirene.json")
+p("")
+p("### Targets of issue 17 (one self-contained binary)")
+p("")
+p("| target | measured | verdict |")
+p("|---|---|---|")
+if s17:
+    runs = s17["runs"]
+    p(f"| one-shot `lookup --lon --lat` from an empty folder, median < 150 ms (both editions) | "
+      f"{s17['lookup_ms']} ms over {runs} runs (from files: {s17['files_lookup_ms']} ms) | "
+      f"{verdict(s17['lookup_ms'] < 150, '%.1f× the target' % (s17['lookup_ms'] / 150))} |")
+    p(f"| `serve` start → healthy `/healthz` < 300 ms | {s17['ready_ms']} ms (from files: {s17['files_ready_ms']} ms) | "
+      f"{verdict(s17['ready_ms'] < 300, '%.1f× the target' % (s17['ready_ms'] / 300))} |")
+    p(f"| resident memory when ready < 150 MB | {s17['ready_rss_mb']} MB (from files: {s17['files_ready_rss_mb']} MB) | "
+      f"{verdict(s17['ready_rss_mb'] < 150, '%d MB over' % (s17['ready_rss_mb'] - 150))} |")
+    p(f"| reload of the default data < 300 ms | {s17['reload_ms']} ms (from files: {s17['files_reload_ms']} ms) | "
+      f"{verdict(s17['reload_ms'] < 300, '%.1f× the target' % (s17['reload_ms'] / 300))} |")
+if csv_ns and sh:
+    r = csv_ns / min(sh["ns_per_point"], sh["contains_ns_per_point"])
+    p(f"| CSV batch (read, answer with border distances, write; all cores) < 0.25× shapely/GEOS prepared "
+      f"(1 thread, its faster form, containment only) | {r:.2f} ({csv_ns:.0f} ns/site, {n:,} sites) | "
+      f"{verdict(r < 0.25, '%.1f× the target' % (r / 0.25))} |")
+if pts:
+    m = pts["territories_containing"]["p50_ns"]
+    p(f"| single-thread lookup median ≤ 100 ns | {m} ns | {verdict(m <= 100, '%.1f× the target' % (m / 100))} |")
+if lk and hz:
+    r = lk["rps"] / hz["rps"]
+    p(f"| HTTP single lookups at 64 connections ≥ 90% of `/healthz` | {r * 100:.1f}% | "
+      f"{verdict(r >= 0.9, '%.1f points short' % ((0.9 - r) * 100))} |")
+    p(f"| … p99 < 5 ms | {lk['p99_ms']:.2f} ms | {verdict(lk['p99_ms'] < 5, '%.1f× the target' % (lk['p99_ms'] / 5))} |")
+if sir:
+    duck = sir["duckdb_csv_passthrough"]["wall_s"]
+    for fmt in ("csv", "parquet"):
+        f = sir[fmt]
+        p(f"| SIRENE-shaped file ({sir['rows']:,} rows, {fmt.upper()}) ≥ 1.5 M rows/s through the CLI | "
+          f"{f['rows_per_s']:,} rows/s ({f['wall_s']} s; DuckDB's CSV pass-through {duck} s) | "
+          f"{verdict(f['rows_per_s'] >= 1.5e6, '%.1f× too slow' % (1.5e6 / f['rows_per_s']))} |")
+else:
+    p("| SIRENE-shaped file ≥ 1.5 M rows/s through the CLI | not run (`--quick`; `benches/sirene.sh`) | – |")
 
 print("\n".join(out))

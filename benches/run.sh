@@ -1,5 +1,5 @@
 #!/usr/bin/env bash
-# Runs every benchmark of issue 5 on this machine, in one go, and prints the table of figures:
+# Runs every benchmark of issues 5 and 17 on this machine, in one go, and prints the table of figures:
 #   1. in-process lookups (criterion: single thread, rayon, CSV batch) + per-point distribution
 #   2. the same points through shapely 2 / GEOS          (benches/shapely_lookup.py)
 #   3. the same points through PostGIS                   (benches/postgis_lookup.sh)
@@ -8,12 +8,14 @@
 #   6. start-up time and resident memory (geodata + editions 2023 and 2019)
 #   7. layers and tiles: bytes and time to first byte, cold and warm
 #   8. start-up of the binary alone (built-in snapshot) against the same binary building from files
+#   9. a 5M-row SIRENE-shaped file through the CLI against DuckDB's pass-through (not with --quick)
 #
 # Usage: benches/run.sh [--quick] [--no-install]
 #   --quick       100k points, short runs: checks the script, not for the record
 #   --no-install  do not apt-get / pip install anything (fail if missing)
 # Installs what it needs (Debian: postgresql postgis wrk time curl bc; PyPI: shapely 2 in a venv under
-# target/bench/venv). Needs ../shared/data (the ANCT lists): without it, prints SKIPPED and exits 0.
+# target/bench/venv, and duckdb and pyarrow for step 9). Needs ../shared/data (the ANCT lists): without
+# it, prints SKIPPED and exits 0.
 # Results: target/bench/results/*.json and the table in target/bench/results/table.md.
 set -euo pipefail
 
@@ -25,7 +27,7 @@ for arg in "$@"; do
   case $arg in
     --quick) QUICK=1 ;;
     --no-install) INSTALL=0 ;;
-    -h|--help) sed -n '2,17p' "$0"; exit 0 ;;
+    -h|--help) sed -n '2,20p' "$0"; exit 0 ;;
     *) echo "unknown option $arg" >&2; exit 2 ;;
   esac
 done
@@ -78,6 +80,10 @@ install_tools() {
   if ! "$OUT/venv/bin/python" -c 'import shapely, numpy; assert shapely.__version__.startswith("2.")' 2>/dev/null; then
     [ $INSTALL = 1 ] || { echo "missing: shapely 2 in $OUT/venv" >&2; exit 1; }
     "$OUT/venv/bin/pip" install -q 'shapely==2.*' numpy
+  fi
+  if [ $QUICK = 0 ] && ! "$OUT/venv/bin/python" -c 'import duckdb, pyarrow' 2>/dev/null; then
+    [ $INSTALL = 1 ] || { echo "missing: duckdb and pyarrow in $OUT/venv" >&2; exit 1; }
+    "$OUT/venv/bin/pip" install -q duckdb pyarrow
   fi
 }
 
@@ -244,7 +250,14 @@ batch_api
 stop_server
 batch_cli
 step "8. start-up of the binary alone in an empty folder (built-in snapshot) against --geodata (benches/startup.sh)"
-benches/startup.sh "$([ $QUICK = 1 ] && echo 3 || echo 11)" | tee "$RES/startup-snapshot.md"
+benches/startup.sh "$([ $QUICK = 1 ] && echo 3 || echo 11)" "$RES/startup_snapshot.json" | tee "$RES/startup-snapshot.md"
+
+if [ $QUICK = 0 ]; then
+  step "9. a 5M-row SIRENE-shaped file through the CLI, CSV and Parquet, against DuckDB (benches/sirene.sh)"
+  PATH="$OUT/venv/bin:$PATH" benches/sirene.sh 5000000
+else
+  rm -f "$RES/sirene.json"
+fi
 
 step "done"
 echo "load after: $(cut -d' ' -f1-3 /proc/loadavg); took $(( $(date +%s) - STARTED )) s" | tee "$RES/took.txt"

@@ -3,11 +3,13 @@
 # snapshot) beside the reference in the same run: the same binary building from files (`--geodata`).
 #   one-shot `lookup --lon 3.33 --lat 49.38`: median and max wall time of N runs, peak resident memory;
 #   `serve`: process start → first healthy /healthz, resident memory then; `POST /admin/reload` time.
-# Usage: benches/startup.sh [N]   (default 11; builds target/release/territoires first)
+# Usage: benches/startup.sh [N] [JSON]   (default 11; builds target/release/territoires first)
+#   JSON: also write the figures there, for benches/report.py's table of targets.
 set -euo pipefail
 cd "$(dirname "$0")/.."
 ROOT=$(pwd)
 N=${1:-11}
+JSON=${2:-}
 cargo build --release --locked --quiet
 BIN="$ROOT/target/release/territoires"
 EMPTY=$(mktemp -d)
@@ -70,3 +72,7 @@ echo "| serve: start → healthy /healthz, median | $s_ready ms | $g_ready ms |"
 echo "| serve: resident when ready, median | $s_rss MB | $g_rss MB |"
 echo "| reload (POST /admin/reload), median | $s_reload ms | $g_reload ms |"
 echo "| snapshot file (geodata/atlas.snapshot) | $((size / 1000000)) MB | |"
+if [ -n "$JSON" ]; then
+  printf '{"runs": %d, "lookup_ms": %s, "lookup_max_ms": %s, "lookup_rss_mb": %s, "ready_ms": %s, "ready_rss_mb": %s, "reload_ms": %s, "files_lookup_ms": %s, "files_ready_ms": %s, "files_ready_rss_mb": %s, "files_reload_ms": %s}\n' \
+    "$N" "$l_med" "$l_max" "$l_rss" "$s_ready" "$s_rss" "$s_reload" "$f_med" "$g_ready" "$g_rss" "$g_reload" > "$JSON"
+fi
