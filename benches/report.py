@@ -164,8 +164,8 @@ if os.path.exists(os.path.join(RES, "http_static_path.txt")):
     static_path = open(os.path.join(RES, "http_static_path.txt")).read().strip()
 p("### 4. HTTP: `GET /api/lookup` against `/healthz` and a static file (wrk on loopback, same 2 cores)")
 p("")
-p("Server: `territoires serve` (release) with geodata/ and editions 2023 + 2019, default settings (one log "
-  "line per request, to a file). wrk: 1 thread for 1 connection, 2 otherwise; lookups cycle through the "
+p("Server: `territoires serve` (release) with geodata/ and editions 2023 + 2019, default settings (no line "
+  "per request: those are `--access-log`'s), log to a file. wrk: 1 thread for 1 connection, 2 otherwise; lookups cycle through the "
   "first 100,000 bench points. Each route ran twice per connection count, interleaved with the others; "
   "the better run is shown.")
 p("")

@@ -130,9 +130,11 @@ startup() {
     start_server
     wait_ready
     t1=$(date +%s%N)
-    # The server logs its build steps: "atlas built units_ms=... editions_ms=... index_ms=...".
-    steps=$(grep 'atlas built' "$RES/server.log" | tail -1 | grep -oE '[a-z]+_ms=[0-9.]+' \
-      | sed -E 's/([a-z]+_ms)=([0-9.]+)/"\1": \2/' | paste -sd, -)
+    # Built from files, the server logs its steps: "(unit files N ms, lists N ms, outlines and indexes N ms)".
+    steps=""
+    if [[ $(grep -a 'loaded ' "$RES/server.log" | tail -1) =~ unit\ files\ ([0-9]+)\ ms,\ lists\ ([0-9]+)\ ms,\ outlines\ and\ indexes\ ([0-9]+)\ ms ]]; then
+      steps="\"units_ms\": ${BASH_REMATCH[1]}, \"editions_ms\": ${BASH_REMATCH[2]}, \"index_ms\": ${BASH_REMATCH[3]}"
+    fi
     runs+=("{\"ready_ms\": $(( (t1 - t0) / 1000000 )), \"rss_kb\": $(status_kb VmRSS), \"hwm_kb\": $(status_kb VmHWM)${steps:+, $steps}}")
     [ "$i" = "$STARTS" ] || stop_server
   done

@@ -82,7 +82,17 @@ pub fn serve(args: &ServeArgs) -> anyhow::Result<()> {
         .collect::<Vec<_>>()
         .join(", ");
     let ms = started.elapsed().as_secs_f64() * 1000.0;
-    tracing::info!("loaded {units}; editions {editions}; in {ms:.0} ms {from}");
+    // Built from files, the steps say where the time went (a snapshot is decoded in one step).
+    let t = atlas.timings();
+    let steps = if t.index_ms > 0.0 {
+        format!(
+            " (unit files {:.0} ms, lists {:.0} ms, outlines and indexes {:.0} ms)",
+            t.units_ms, t.editions_ms, t.index_ms
+        )
+    } else {
+        String::new()
+    };
+    tracing::info!("loaded {units}; editions {editions}; in {ms:.0} ms {from}{steps}");
     let config = args.config();
     let loaded = std::sync::Arc::new(Loaded::from_parts(atlas, layers));
     let state = AppState::from_loaded(loaded).with_origin(origin).with_config(&config);
