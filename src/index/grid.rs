@@ -30,7 +30,7 @@ const MIXED: u32 = 1 << 31;
 const DESCEND: u32 = u32::MAX - 2;
 /// Cells per side of a coarse block. The coarse array of the metropole (16,000 blocks, 64 kB) stays in
 /// a core's L2 cache, while its million cells (4 MB) do not: a point in the sea, abroad or well inside
-/// a large commune is answered without a cache miss. Blocks of 4 cells answered no faster.
+/// a large commune is answered without a cache miss. Blocks of 4 × 4 cells answered no faster.
 const COARSE: usize = 8;
 
 /// Polygons covering a point (geometry indexes), usually one.
